@@ -1,0 +1,62 @@
+//! The application shell, the router and the context every page shares.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::ui::{home::HomePage, layout::Header, not_found::NotFound};
+
+/// The name the build gives the browser bundle (`output-name` in
+/// `Cargo.toml`); the server links `/pkg/{OUTPUT_NAME}.js`, `.wasm` and
+/// `.css` from the pages.
+pub const OUTPUT_NAME: &str = "giftlist";
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The root component: header, routes and the hydration marker.
+///
+/// `data-hydrated` turns `true` only once the wasm has run (effects never
+/// run on the server), so tests and styles can tell a live page from a
+/// server-rendered one.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <Router>
+            <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>
+                <Header />
+                <main id="main" class="page">
+                    <Routes fallback=NotFound>
+                        <Route path=path!("") view=HomePage />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

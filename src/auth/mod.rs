@@ -1,0 +1,4 @@
+//! Authentication: the token-signing secret (passwords, tokens and sessions
+//! come with the accounts).
+
+pub mod secret;

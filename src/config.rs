@@ -1,0 +1,283 @@
+//! Every setting of the server, as a command-line flag and an environment
+//! variable (read from `.env` too). `giftlist --help` prints this list;
+//! `.env.example` shows each with its default.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::{Parser, ValueEnum};
+use url::Url;
+
+use crate::error::StartError;
+
+/// Giftlist: shared family gift lists that update live.
+///
+/// Every option can also be given as the environment variable shown beside
+/// it, or in a `.env` file in the working directory.
+#[derive(Parser, Clone)]
+#[command(name = "giftlist", version, about, long_about = None)]
+#[command(after_help = "Logging: RUST_LOG sets the filter (default: info), e.g. RUST_LOG=giftlist=debug,info.")]
+pub struct Settings {
+    /// Database: sqlite://PATH or postgres://USER@HOST:PORT/DB.
+    /// Default: sqlite://<data dir>/giftlist.db.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for the SQLite file and generated secrets; created if missing.
+    #[arg(long, env = "GIFTLIST_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Address and port to listen on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// Folder of the built browser assets (the wasm bundle, CSS, public files).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// The URL people open, e.g. https://gifts.example.org. Its origin is
+    /// allowed for cookie-authenticated writes and socket upgrades, and an
+    /// https URL makes cookies Secure. Default: http://<site addr>.
+    #[arg(long, env = "GIFTLIST_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// More allowed origins, comma-separated (scheme://host[:port]).
+    #[arg(long, env = "GIFTLIST_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Secret that signs tokens: at least 32 bytes. Default: generated on
+    /// first start and kept in the data folder. Several instances behind
+    /// one load balancer must share it.
+    #[arg(long, env = "GIFTLIST_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Live-socket heartbeat in milliseconds; a socket silent for twice this is closed.
+    #[arg(long, env = "GIFTLIST_HEARTBEAT_MS", default_value_t = 30_000)]
+    pub heartbeat_ms: u64,
+
+    /// Log line format.
+    #[arg(long, env = "GIFTLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
+    #[arg(long, env = "GIFTLIST_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
+    pub shutdown_timeout_secs: u64,
+
+    /// Port of the development live-reload socket (set by `cargo leptos watch`).
+    #[arg(long, env = "LEPTOS_RELOAD_PORT", default_value_t = 3001, hide = true)]
+    pub reload_port: u32,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Which database the server talks to, chosen once at start from the URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL whose scheme has been checked. Its `Debug` and `Display`
+/// hide everything but the scheme, since the URL may hold a password.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    url: String,
+    backend: Backend,
+}
+
+impl DatabaseUrl {
+    /// Checks the scheme: `sqlite:` or `postgres://` (`postgresql://` too).
+    pub fn parse(url: &str) -> Result<Self, StartError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StartError::Config(
+                "DATABASE_URL must start with sqlite:// or postgres://".into(),
+            ));
+        };
+        Ok(Self {
+            url: url.to_owned(),
+            backend,
+        })
+    }
+
+    /// The SQLite file for the default database in `data_dir`.
+    pub fn sqlite_in(data_dir: &std::path::Path) -> Self {
+        Self {
+            url: format!("sqlite://{}", data_dir.join("giftlist.db").display()),
+            backend: Backend::Sqlite,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The full URL, for the driver only: never log it.
+    pub fn expose(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({:?}, ..)", self.backend)
+    }
+}
+
+impl Settings {
+    /// The database to open: `DATABASE_URL`, else the SQLite file in the data folder.
+    pub fn database(&self) -> Result<DatabaseUrl, StartError> {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => DatabaseUrl::parse(url),
+            _ => Ok(DatabaseUrl::sqlite_in(&self.data_dir)),
+        }
+    }
+
+    /// The origin of the public URL (the default is derived from the listen address).
+    pub fn public_origin(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.origin().ascii_serialization(),
+            None => format!("http://{}", self.site_addr),
+        }
+    }
+
+    /// Every origin allowed for cookie-authenticated writes: the public URL's
+    /// and the extra ones, normalised the way browsers send `Origin`.
+    pub fn allowed_origins(&self) -> Result<Vec<String>, StartError> {
+        let mut origins = vec![self.public_origin()];
+        for raw in self.allowed_origins.iter().map(|o| o.trim()) {
+            if raw.is_empty() {
+                continue;
+            }
+            let url = Url::parse(raw).map_err(|_| {
+                StartError::Config(format!(
+                    "GIFTLIST_ALLOWED_ORIGINS: {raw:?} is not an origin like https://host:port"
+                ))
+            })?;
+            let origin = url.origin();
+            if !origin.is_tuple() {
+                return Err(StartError::Config(format!(
+                    "GIFTLIST_ALLOWED_ORIGINS: {raw:?} is not an http(s) origin"
+                )));
+            }
+            origins.push(origin.ascii_serialization());
+        }
+        origins.dedup();
+        Ok(origins)
+    }
+
+    /// Whether cookies must be `Secure`: the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_ref()
+            .is_some_and(|url| url.scheme() == "https")
+    }
+
+    pub fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms)
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+
+    /// Checks what clap cannot: values that must agree with each other.
+    pub fn validate(&self) -> Result<(), StartError> {
+        if self.heartbeat_ms < 100 {
+            return Err(StartError::Config(
+                "GIFTLIST_HEARTBEAT_MS must be at least 100".into(),
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(StartError::Config(
+                    "GIFTLIST_PUBLIC_URL must be an http:// or https:// URL".into(),
+                ));
+            }
+        }
+        self.database()?;
+        self.allowed_origins()?;
+        Ok(())
+    }
+}
+
+/// Hides the secret and the database URL, which may hold a password.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database", &self.database().ok())
+            .field("data_dir", &self.data_dir)
+            .field("site_addr", &self.site_addr)
+            .field("site_root", &self.site_root)
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("allowed_origins", &self.allowed_origins)
+            .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("heartbeat_ms", &self.heartbeat_ms)
+            .field("log_format", &self.log_format)
+            .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Settings for tests and tools: every default, with the given data folder.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        let mut settings = Self::parse_from(["giftlist"]);
+        settings.data_dir = data_dir.into();
+        settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_url_scheme_is_checked() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://x.db").unwrap().backend(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap().backend(),
+            Backend::Postgres
+        );
+        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
+        assert!(DatabaseUrl::parse("giftlist.db").is_err());
+    }
+
+    #[test]
+    fn database_url_debug_hides_the_password() {
+        let url = DatabaseUrl::parse("postgres://u:hunter22@h/db").unwrap();
+        assert!(!format!("{url:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn allowed_origins_are_normalised() {
+        let mut settings = Settings::for_data_dir("/tmp");
+        settings.public_url = Some(Url::parse("https://gifts.example.org/app/").unwrap());
+        settings.allowed_origins = vec![" http://localhost:8080/ ".into(), "".into()];
+        assert_eq!(
+            settings.allowed_origins().unwrap(),
+            ["https://gifts.example.org", "http://localhost:8080"]
+        );
+        settings.allowed_origins = vec!["not an origin".into()];
+        assert!(settings.allowed_origins().is_err());
+    }
+
+    #[test]
+    fn default_public_origin_follows_the_listen_address() {
+        let settings = Settings::for_data_dir("/tmp");
+        assert_eq!(settings.public_origin(), "http://127.0.0.1:3000");
+        assert!(!settings.secure_cookies());
+    }
+}

@@ -1,0 +1,41 @@
+//! Giftlist: shared family gift lists that update live.
+//!
+//! One crate, two targets. With the `ssr` feature it is the server: axum
+//! serves the Leptos pages, the JSON API and the live channel, and sqlx keeps
+//! everything in SQLite or PostgreSQL. With the `hydrate` feature it is the
+//! browser bundle that hydrates the server-rendered pages.
+//!
+//! Layout (see `DESIGN.md` for the reasons):
+//! - [`app`] and [`ui`]: the shell, the router and the pages, for both targets.
+//! - `config`: every setting, as a flag and an environment variable.
+//! - `store`: the database: connection, migrations, write transactions,
+//!   the event outbox.
+//! - `auth`: secrets, and later passwords, tokens and sessions.
+//! - `server`: the axum router, request logging, start and graceful stop.
+//!
+//! Server-only modules are gated here, where they are declared, so the wasm
+//! build never pulls in tokio or sqlx.
+
+pub mod app;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod error;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+#[cfg(feature = "ssr")]
+pub mod telemetry;
+
+/// Entry point of the browser bundle: hydrates the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,308 @@
+//! The HTTP server: preparing what it needs, the axum router, request
+//! logging with trace ids, and a graceful stop.
+//!
+//! [`run`] is all that `main` calls. Tests use the seams below it:
+//! [`prepare`] then [`serve`] on a listener bound to port 0, with a
+//! shutdown future of their own.
+
+use std::{future::Future, path::Path, sync::Arc, time::Instant};
+
+use axum::{
+    extract::{FromRef, MatchedPath, Request, State},
+    http::{HeaderMap, StatusCode},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
+use rand::RngCore;
+use tokio::{net::TcpListener, sync::oneshot};
+use tracing::{info, info_span, warn, Instrument};
+
+use crate::{
+    app::{shell, App, OUTPUT_NAME},
+    auth::secret::JwtSecret,
+    config::{Backend, Settings},
+    error::StartError,
+    store::Store,
+};
+
+/// What every handler can reach. Cheap to clone: everything inside is shared.
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+    pub runtime: Arc<Runtime>,
+}
+
+/// Settings resolved at start and fixed for the life of the process.
+#[derive(Debug)]
+pub struct Runtime {
+    /// Origins allowed to make cookie-authenticated writes and socket upgrades.
+    pub allowed_origins: Vec<String>,
+    /// Signs and checks tokens.
+    pub jwt_secret: JwtSecret,
+    /// Whether cookies get the `Secure` attribute.
+    pub secure_cookies: bool,
+    pub heartbeat: std::time::Duration,
+}
+
+/// Checks the settings, readies the data folder and the secret, and opens
+/// and migrates the database.
+pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
+    settings.validate()?;
+    let database = settings.database()?;
+    let uses_data_dir =
+        settings.jwt_secret.is_none() || settings.database_url.as_deref().is_none_or(str::is_empty);
+    if uses_data_dir {
+        ensure_writable_dir(&settings.data_dir)?;
+    }
+    let jwt_secret = JwtSecret::load(settings.jwt_secret.as_deref(), &settings.data_dir)?;
+    let store = Store::open(&database).await?;
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(settings.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(settings.site_addr)
+        .reload_port(settings.reload_port)
+        .build();
+
+    Ok(AppState {
+        leptos_options,
+        store,
+        runtime: Arc::new(Runtime {
+            allowed_origins: settings.allowed_origins()?,
+            jwt_secret,
+            secure_cookies: settings.secure_cookies(),
+            heartbeat: settings.heartbeat(),
+        }),
+    })
+}
+
+/// Creates `dir` if needed and proves it writable, so a bad data folder is
+/// reported at start in one line rather than at the first write.
+fn ensure_writable_dir(dir: &Path) -> Result<(), StartError> {
+    let fail = |source| StartError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(".write-test");
+    std::fs::write(&probe, b"").map_err(fail)?;
+    std::fs::remove_file(&probe).map_err(fail)
+}
+
+/// The whole application as one axum router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` completes, then lets requests in
+/// flight finish for at most `grace` before returning.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> Result<(), StartError> {
+    let store = state.store.clone();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        let _ = stop_rx.await;
+    });
+    let mut server = std::pin::pin!(server.into_future());
+
+    let result = tokio::select! {
+        result = &mut server => result,
+        () = shutdown => {
+            info!(grace_secs = grace.as_secs_f32(), "shutting down: finishing requests in flight");
+            let _ = stop_tx.send(());
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(result) => result,
+                Err(_) => {
+                    warn!("requests still running after the grace period; stopping anyway");
+                    Ok(())
+                }
+            }
+        }
+    };
+    store.close().await;
+    result.map_err(StartError::Serve)
+}
+
+/// Everything `main` does: prepare, listen on the configured address, and
+/// serve until SIGTERM or Ctrl-C.
+pub async fn run(settings: Settings) -> Result<(), StartError> {
+    let state = prepare(&settings).await?;
+    let addr = settings.site_addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen { addr, source })?;
+    let backend = match state.store.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    info!(%addr, backend, public_origin = %settings.public_origin(), "giftlist is listening");
+    serve(listener, state, stop_signal(), settings.shutdown_timeout()).await?;
+    info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            warn!(cause = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                warn!(cause = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// `GET /healthz`: 200 when the database answers, else 503.
+async fn healthz(State(store): State<Store>) -> Response {
+    match store.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(err) => {
+            warn!(cause = %err, "health check: database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable" })),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The W3C trace id of a request: from a valid `traceparent`, else new.
+/// Handlers read it from the request extensions; it is stored on the
+/// events the request records.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceId(pub String);
+
+impl TraceId {
+    /// Adopts the trace id of a valid `traceparent` header
+    /// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero), else makes one.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        headers
+            .get("traceparent")
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_traceparent)
+            .map(|id| TraceId(id.to_owned()))
+            .unwrap_or_else(TraceId::random)
+    }
+
+    pub fn random() -> Self {
+        let mut bytes = [0u8; 16];
+        rand::rng().fill_bytes(&mut bytes);
+        TraceId(hex::encode(bytes))
+    }
+}
+
+fn parse_traceparent(value: &str) -> Option<&str> {
+    let mut parts = value.trim().split('-');
+    let (version, trace_id, parent_id, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let is_hex = |s: &str, len: usize| {
+        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let valid = is_hex(version, 2)
+        && version != "ff"
+        && (version != "00" || parts.next().is_none())
+        && is_hex(trace_id, 32)
+        && trace_id.bytes().any(|b| b != b'0')
+        && is_hex(parent_id, 16)
+        && parent_id.bytes().any(|b| b != b'0')
+        && is_hex(flags, 2);
+    valid.then_some(trace_id)
+}
+
+/// Logs one line per request: method, matched route, status and latency,
+/// inside a span carrying the trace id. Query strings are never logged:
+/// they may hold tokens.
+async fn log_request(mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let trace_id = TraceId::from_headers(request.headers());
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|path| path.as_str().to_owned());
+    let path = route.is_none().then(|| request.uri().path().to_owned());
+    let span = info_span!("request", trace_id = %trace_id.0);
+    request.extensions_mut().insert(trace_id);
+
+    async move {
+        let response = next.run(request).await;
+        info!(
+            %method,
+            route = route.as_deref().unwrap_or("fallback"),
+            path,
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+        response
+    }
+    .instrument(span)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_is_adopted_only_when_valid() {
+        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+        assert_eq!(
+            parse_traceparent(&format!("00-{id}-00f067aa0ba902b7-01")),
+            Some(id)
+        );
+        for bad in [
+            format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
+            format!("00-{id}-0000000000000000-01"),
+            format!("00-{}-00f067aa0ba902b7-01", id.to_uppercase()),
+            format!("ff-{id}-00f067aa0ba902b7-01"),
+            format!("00-{id}-00f067aa0ba902b7-01-extra"),
+            format!("00-{id}-00f067aa0ba902b7"),
+            "garbage".to_string(),
+        ] {
+            assert_eq!(parse_traceparent(&bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn random_trace_ids_are_32_lower_hex() {
+        let TraceId(id) = TraceId::random();
+        assert_eq!(id.len(), 32);
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    }
+}

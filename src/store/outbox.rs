@@ -1,0 +1,150 @@
+//! The outbox: every change appends its events here, in the change's own
+//! transaction, so a committed change is never unannounced and a restart
+//! loses nothing. Each stream (a topic as one audience sees it) numbers its
+//! events 1, 2, 3, ... with no gaps; the live channel and polling replay
+//! from here.
+
+use chrono::{SecondsFormat, Utc};
+use sqlx::{AnyConnection, Executor};
+use tracing::instrument;
+
+/// Who a stream of a topic is for. A list has two: what its members see,
+/// and the recipient's view without claims, each numbered on its own so a
+/// hidden claim leaves no gap in the recipient's numbers. Family and user
+/// topics have one stream for everyone who may subscribe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The only stream of a topic that everyone allowed sees alike.
+    All,
+    /// A list's members other than its recipient.
+    Members,
+    /// A list's recipient.
+    Recipient,
+}
+
+impl Audience {
+    /// The value stored in the `audience` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::All => "all",
+            Audience::Members => "members",
+            Audience::Recipient => "recipient",
+        }
+    }
+}
+
+/// An event to record: the generic event structure of PROTOCOL.md without
+/// `seq` and `timestamp`, which the outbox assigns.
+#[derive(Clone, Copy, Debug)]
+pub struct NewEvent<'a> {
+    pub topic: &'a str,
+    pub audience: Audience,
+    pub event: &'a str,
+    pub entity_id: &'a str,
+    /// The entity as this audience reads it, as JSON text.
+    pub payload: &'a str,
+    pub user_id: Option<&'a str>,
+    pub tenant_id: Option<&'a str>,
+    pub trace_id: &'a str,
+}
+
+/// An event as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub topic: String,
+    pub audience: String,
+    pub seq: i64,
+    pub event: String,
+    pub entity_id: String,
+    pub payload: String,
+    pub user_id: Option<String>,
+    pub tenant_id: Option<String>,
+    /// ISO 8601 in UTC with milliseconds, ending in `Z`.
+    pub created_at: String,
+    pub trace_id: String,
+}
+
+/// Records `event` with its stream's next `seq`. Call it inside the write
+/// transaction of the change it announces: the counter row stays locked
+/// until that transaction ends, so concurrent changes get consecutive
+/// numbers in commit order.
+#[instrument(skip_all, fields(topic = event.topic, audience = event.audience.as_str()))]
+pub async fn append(tx: &mut AnyConnection, event: NewEvent<'_>) -> sqlx::Result<StoredEvent> {
+    let seq: i64 = sqlx::query_scalar(
+        "insert into streams (topic, audience, last_seq) values ($1, $2, 1) \
+         on conflict (topic, audience) do update set last_seq = streams.last_seq + 1 \
+         returning last_seq",
+    )
+    .bind(event.topic)
+    .bind(event.audience.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let stored = StoredEvent {
+        topic: event.topic.to_owned(),
+        audience: event.audience.as_str().to_owned(),
+        seq,
+        event: event.event.to_owned(),
+        entity_id: event.entity_id.to_owned(),
+        payload: event.payload.to_owned(),
+        user_id: event.user_id.map(str::to_owned),
+        tenant_id: event.tenant_id.map(str::to_owned),
+        created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+        trace_id: event.trace_id.to_owned(),
+    };
+    sqlx::query(
+        "insert into events \
+         (topic, audience, seq, event, entity_id, payload, user_id, tenant_id, created_at, trace_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&stored.topic)
+    .bind(&stored.audience)
+    .bind(stored.seq)
+    .bind(&stored.event)
+    .bind(&stored.entity_id)
+    .bind(&stored.payload)
+    .bind(&stored.user_id)
+    .bind(&stored.tenant_id)
+    .bind(&stored.created_at)
+    .bind(&stored.trace_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(stored)
+}
+
+/// The last `seq` of a stream: 0 when it has no events yet.
+pub async fn last_seq<'e, E>(db: E, topic: &str, audience: Audience) -> sqlx::Result<i64>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    let seq: Option<i64> =
+        sqlx::query_scalar("select last_seq from streams where topic = $1 and audience = $2")
+            .bind(topic)
+            .bind(audience.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Up to `limit` events of a stream with `seq > after`, in order.
+pub async fn since<'e, E>(
+    db: E,
+    topic: &str,
+    audience: Audience,
+    after: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredEvent>>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_as(
+        "select topic, audience, seq, event, entity_id, payload, user_id, tenant_id, created_at, trace_id \
+         from events where topic = $1 and audience = $2 and seq > $3 order by seq limit $4",
+    )
+    .bind(topic)
+    .bind(audience.as_str())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,29 @@
+//! The frame every page shares: skip link, header, the connection badge's place.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The site header: the app name, linking home, and the slot where the live
+/// connection's status badge sits.
+///
+/// The slot is an `aria-live="polite"` region from the first render, so a
+/// screen reader announces status changes without the region being
+/// inserted late (regions added after load are often not announced).
+#[component]
+pub fn Header() -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="site-header">
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"🎁"</span>
+                <span class="brand-name">"Giftlist"</span>
+            </A>
+            <div
+                class="connection-status"
+                data-testid="connection-status"
+                role="status"
+                aria-live="polite"
+            ></div>
+        </header>
+    }
+}
