@@ -15,7 +15,9 @@ use crate::error::StartError;
 /// it, or in a `.env` file in the working directory.
 #[derive(Parser, Clone)]
 #[command(name = "giftlist", version, about, long_about = None)]
-#[command(after_help = "Logging: RUST_LOG sets the filter (default: info), e.g. RUST_LOG=giftlist=debug,info.")]
+#[command(
+    after_help = "Logging: RUST_LOG sets the filter (default: info), e.g. RUST_LOG=giftlist=debug,info."
+)]
 pub struct Settings {
     /// Database: sqlite://PATH or postgres://USER@HOST:PORT/DB.
     /// Default: sqlite://<data dir>/giftlist.db.

@@ -5,7 +5,12 @@
 //! [`prepare`] then [`serve`] on a listener bound to port 0, with a
 //! shutdown future of their own.
 
-use std::{future::Future, path::Path, sync::Arc, time::Instant};
+use std::{
+    future::{Future, IntoFuture},
+    path::Path,
+    sync::Arc,
+    time::Instant,
+};
 
 use axum::{
     extract::{FromRef, MatchedPath, Request, State},
@@ -231,7 +236,9 @@ fn parse_traceparent(value: &str) -> Option<&str> {
     let (version, trace_id, parent_id, flags) =
         (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let is_hex = |s: &str, len: usize| {
-        s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     let valid = is_hex(version, 2)
         && version != "ff"
@@ -303,6 +310,8 @@ mod tests {
     fn random_trace_ids_are_32_lower_hex() {
         let TraceId(id) = TraceId::random();
         assert_eq!(id.len(), 32);
-        assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
     }
 }

@@ -12,7 +12,10 @@ use tokio::{
     net::TcpStream,
 };
 
-on_both_backends!(health_answers_ok_while_the_database_answers, home_page_is_rendered_on_the_server);
+on_both_backends!(
+    health_answers_ok_while_the_database_answers,
+    home_page_is_rendered_on_the_server
+);
 
 async fn health_answers_ok_while_the_database_answers(db: Db) {
     let server = TestServer::start(db).await;
@@ -73,7 +76,10 @@ async fn stop_lets_requests_in_flight_finish() {
     let started = Instant::now();
     let stopping = tokio::spawn(server.stop());
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(!stopping.is_finished(), "server stopped with a request in flight");
+    assert!(
+        !stopping.is_finished(),
+        "server stopped with a request in flight"
+    );
 
     stream
         .write_all(b"Connection: close\r\n\r\n")

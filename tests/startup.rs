@@ -16,7 +16,10 @@ use std::{
 /// The binary with a clean environment: only what a test sets counts.
 fn giftlist(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_giftlist"));
-    command.current_dir(dir).env_clear().env("PATH", std::env::var("PATH").unwrap());
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap());
     command.env("LEPTOS_SITE_ROOT", dir.join("site"));
     command
 }
@@ -24,7 +27,11 @@ fn giftlist(dir: &Path) -> Command {
 /// Runs the binary, which must fail to start: exit code 1, nothing on
 /// stdout, exactly one line on stderr (no backtrace), which is returned.
 fn start_fails(command: &mut Command) -> String {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
         if Instant::now() > deadline {
@@ -36,9 +43,15 @@ fn start_fails(command: &mut Command) -> String {
     let Output { status, stderr, .. } = child.wait_with_output().unwrap();
     assert_eq!(status.code(), Some(1), "exit code");
     let stderr = String::from_utf8(stderr).unwrap();
-    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("giftlist: ")).collect();
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("giftlist: "))
+        .collect();
     assert_eq!(errors.len(), 1, "one error line expected:\n{stderr}");
-    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
     errors[0].to_string()
 }
 
@@ -61,20 +74,36 @@ fn help_lists_every_setting() {
         "GIFTLIST_SHUTDOWN_TIMEOUT_SECS",
         "RUST_LOG",
     ] {
-        assert!(help.contains(name), "--help does not mention {name}:\n{help}");
+        assert!(
+            help.contains(name),
+            "--help does not mention {name}:\n{help}"
+        );
     }
     // And .env.example documents the same names.
-    let example = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
-    for name in ["DATABASE_URL", "GIFTLIST_JWT_SECRET", "GIFTLIST_PUBLIC_URL", "GIFTLIST_ALLOWED_ORIGINS"] {
-        assert!(example.contains(name), ".env.example does not mention {name}");
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.env.example")).unwrap();
+    for name in [
+        "DATABASE_URL",
+        "GIFTLIST_JWT_SECRET",
+        "GIFTLIST_PUBLIC_URL",
+        "GIFTLIST_ALLOWED_ORIGINS",
+    ] {
+        assert!(
+            example.contains(name),
+            ".env.example does not mention {name}"
+        );
     }
 }
 
 #[test]
 fn malformed_database_url_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
-    let line = start_fails(giftlist(dir.path()).env("DATABASE_URL", "mysql://root:hunter22@db/gifts"));
-    assert!(line.contains("DATABASE_URL must start with sqlite:// or postgres://"), "{line}");
+    let line =
+        start_fails(giftlist(dir.path()).env("DATABASE_URL", "mysql://root:hunter22@db/gifts"));
+    assert!(
+        line.contains("DATABASE_URL must start with sqlite:// or postgres://"),
+        "{line}"
+    );
     assert!(!line.contains("hunter22"), "the password leaked: {line}");
 }
 
@@ -82,9 +111,10 @@ fn malformed_database_url_is_one_line() {
 fn unreachable_postgres_is_one_line() {
     let dir = tempfile::tempdir().unwrap();
     // Port 1 on loopback: refused at once.
-    let line = start_fails(
-        giftlist(dir.path()).env("DATABASE_URL", "postgres://postgres:hunter22@127.0.0.1:1/giftlist"),
-    );
+    let line = start_fails(giftlist(dir.path()).env(
+        "DATABASE_URL",
+        "postgres://postgres:hunter22@127.0.0.1:1/giftlist",
+    ));
     assert!(line.contains("cannot open the database"), "{line}");
     assert!(!line.contains("hunter22"), "the password leaked: {line}");
 }
@@ -95,7 +125,8 @@ fn unwritable_data_dir_is_one_line() {
     // Tests run as root, which may write anywhere: a path through a regular
     // file is unwritable for everyone.
     std::fs::write(dir.path().join("file"), b"").unwrap();
-    let line = start_fails(giftlist(dir.path()).env("GIFTLIST_DATA_DIR", dir.path().join("file/data")));
+    let line =
+        start_fails(giftlist(dir.path()).env("GIFTLIST_DATA_DIR", dir.path().join("file/data")));
     assert!(line.contains("data folder"), "{line}");
 }
 
@@ -120,7 +151,10 @@ fn short_jwt_secret_is_refused_with_the_reason() {
             .env("GIFTLIST_DATA_DIR", dir.path().join("data"))
             .env("GIFTLIST_JWT_SECRET", "shortsecret"),
     );
-    assert!(line.contains("GIFTLIST_JWT_SECRET is 11 bytes; it must be at least 32"), "{line}");
+    assert!(
+        line.contains("GIFTLIST_JWT_SECRET is 11 bytes; it must be at least 32"),
+        "{line}"
+    );
     assert!(!line.contains("shortsecret"), "{line}");
 }
 
@@ -156,7 +190,11 @@ fn failed_migration_stops_the_start() {
 
 /// Starts the binary on a free port and waits until it answers.
 fn start_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, String) {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let mut command = giftlist(dir);
     command
@@ -166,15 +204,17 @@ fn start_server(dir: &Path, extra_env: &[(&str, &str)]) -> (Child, String) {
     for (key, value) in extra_env {
         command.env(key, value);
     }
-    let child = command.spawn().unwrap();
+    let mut child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if std::net::TcpStream::connect(&addr).is_ok() {
-            return (child, addr);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the server did not start listening");
         }
-        assert!(Instant::now() < deadline, "the server did not start listening");
         std::thread::sleep(Duration::from_millis(50));
     }
+    (child, addr)
 }
 
 fn sigterm(child: &Child) {
@@ -199,7 +239,10 @@ fn defaults_json_logs_and_sigterm() {
     let status = runtime.block_on(async {
         reqwest::Client::new()
             .get(format!("http://{addr}/healthz?token=do-not-log-me"))
-            .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+            .header(
+                "traceparent",
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            )
             .send()
             .await
             .unwrap()
@@ -224,8 +267,14 @@ fn defaults_json_logs_and_sigterm() {
     assert_eq!(request["method"], "GET");
     assert_eq!(request["status"], 200);
     assert!(request["latency_ms"].as_f64().is_some(), "{request}");
-    assert_eq!(request["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736", "{request}");
-    assert!(records.iter().any(|r| r["message"] == "stopped"), "{lines:#?}");
+    assert_eq!(
+        request["span"]["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736",
+        "{request}"
+    );
+    assert!(
+        records.iter().any(|r| r["message"] == "stopped"),
+        "{lines:#?}"
+    );
     let all = lines.join("\n");
     assert!(!all.contains("do-not-log-me"), "a query string was logged");
 
@@ -233,5 +282,8 @@ fn defaults_json_logs_and_sigterm() {
     let (child, _) = start_server(dir.path(), &[]);
     sigterm(&child);
     assert!(child.wait_with_output().unwrap().status.success());
-    assert_eq!(std::fs::read(dir.path().join("data/jwt-secret")).unwrap(), secret);
+    assert_eq!(
+        std::fs::read(dir.path().join("data/jwt-secret")).unwrap(),
+        secret
+    );
 }

@@ -25,7 +25,7 @@ use sqlx::{
     any::{AnyPoolOptions, AnyRow},
     migrate::Migrator,
     sqlite::{SqliteConnectOptions, SqliteJournalMode},
-    Any, AnyPool, ConnectOptions, Connection, Transaction,
+    Any, AnyPool, ConnectOptions, Connection, Executor, Transaction,
 };
 use tracing::{info, instrument};
 
@@ -102,8 +102,14 @@ impl Store {
             .map_err(database_error)?;
 
         let any_url = options.to_url_lossy().to_string();
-        let pool = sqlite_pool(8).connect(&any_url).await.map_err(database_error)?;
-        let writer = sqlite_pool(1).connect(&any_url).await.map_err(database_error)?;
+        let pool = sqlite_pool(8)
+            .connect(&any_url)
+            .await
+            .map_err(database_error)?;
+        let writer = sqlite_pool(1)
+            .connect(&any_url)
+            .await
+            .map_err(database_error)?;
         Ok(Self {
             pool,
             writer,
@@ -179,9 +185,7 @@ fn sqlite_pool(max_connections: u32) -> AnyPoolOptions {
         .acquire_timeout(CONNECT_TIMEOUT.max(SQLITE_BUSY_TIMEOUT))
         .after_connect(|conn, _meta| {
             Box::pin(async move {
-                sqlx::raw_sql(SQLITE_CONNECTION_PRAGMAS)
-                    .execute(conn)
-                    .await?;
+                conn.execute(SQLITE_CONNECTION_PRAGMAS).await?;
                 Ok(())
             })
         })
@@ -193,5 +197,8 @@ fn database_error(err: sqlx::Error) -> StartError {
 
 /// Driver messages sometimes span lines; start-up errors must not.
 fn one_line(err: &dyn std::fmt::Display) -> String {
-    err.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+    err.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }

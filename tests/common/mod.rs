@@ -73,9 +73,10 @@ impl FreshDb {
                     std::process::id(),
                     NEXT.fetch_add(1, Ordering::Relaxed)
                 );
-                let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_server_url()))
-                    .await
-                    .expect("PostgreSQL must run on 127.0.0.1:5432 (see scripts/test.sh)");
+                let mut admin =
+                    PgConnection::connect(&format!("{}/postgres", postgres_server_url()))
+                        .await
+                        .expect("PostgreSQL must run on 127.0.0.1:5432 (see scripts/test.sh)");
                 sqlx::query(&format!("create database \"{name}\""))
                     .execute(&mut admin)
                     .await
