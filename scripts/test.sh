@@ -22,8 +22,8 @@ cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warn
 say "building the app (debug)"
 cargo leptos build
 
-# One fresh PostgreSQL database for this run; each test makes its own
-# schema-free database under it (see tests/common) and the sweep below
+# Each server test makes a fresh database giftlist_test_* on this
+# PostgreSQL and drops it when it ends (tests/common); the sweep at exit
 # drops whatever a failed test left behind.
 export GIFTLIST_TEST_POSTGRES_URL="${GIFTLIST_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 sweep_test_databases() {
@@ -33,13 +33,19 @@ sweep_test_databases() {
       psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "drop database if exists \"$db\" with (force)"
     done
 }
-trap sweep_test_databases EXIT
+
+logs="$(mktemp -d)"
+trap 'sweep_test_databases; rm -rf "$logs"' EXIT
 
 say "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --features ssr
+cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
 
 say "browser tests (Playwright, Debian Chromium)"
-e2e_data="$(mktemp -d)"
-GIFTLIST_DATA_DIR="$e2e_data" cargo leptos end-to-end
-rm -rf "$e2e_data"
-say "all tests passed"
+GIFTLIST_DATA_DIR="$logs/e2e-data" cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"
+
+# One closing line for everything (each step above already stopped the
+# script on a failure).
+rust_passed=$(grep -oE '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{ n += $4 } END { print n + 0 }')
+browser_passed=$(grep -oE '^ +[0-9]+ passed' "$logs/e2e.log" | awk '{ n += $1 } END { print n + 0 }')
+say "rust tests: $rust_passed passed; browser tests: $browser_passed passed"
+echo "$((rust_passed + browser_passed)) passed, 0 failed"
