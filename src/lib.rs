@@ -7,18 +7,27 @@
 //!
 //! Layout (see `DESIGN.md` for the reasons):
 //! - [`app`] and [`ui`]: the shell, the router and the pages, for both targets.
+//! - [`model`]: entities, inputs, validation and the wire error, shared.
+//! - [`live`]: the live channel's wire types, shared.
 //! - `config`: every setting, as a flag and an environment variable.
+//! - `service`: the operations, with every authorization rule and
+//!   transaction, and the surprise rule.
+//! - `api`: the `/api/v1` JSON handlers, thin over `service`.
 //! - `store`: the database: connection, migrations, write transactions,
-//!   the event outbox.
-//! - `auth`: secrets, and later passwords, tokens and sessions.
+//!   the SQL, the event outbox.
+//! - `auth`: passwords, tokens, sessions, the caller, the cross-site check.
 //! - `server`: the axum router, request logging, start and graceful stop.
 //!
 //! Server-only modules are gated here, where they are declared, so the wasm
 //! build never pulls in tokio or sqlx.
 
 pub mod app;
+pub mod live;
+pub mod model;
 pub mod ui;
 
+#[cfg(feature = "ssr")]
+pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
@@ -27,6 +36,8 @@ pub mod config;
 pub mod error;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod service;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]

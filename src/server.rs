@@ -26,12 +26,22 @@ use rand::RngCore;
 use tokio::{net::TcpListener, sync::oneshot};
 use tracing::{info, info_span, warn, Instrument};
 
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
 use crate::{
+    api,
     app::{shell, App, OUTPUT_NAME},
-    auth::secret::JwtSecret,
+    auth::{
+        jwt::{Tokens, DEFAULT_TOKEN_TTL},
+        origin::refuse_cross_site_writes,
+        password::Passwords,
+        secret::JwtSecret,
+        session::{DbSessionStore, COOKIE_NAME},
+    },
     config::{Backend, Settings},
     error::StartError,
-    store::Store,
+    service::Service,
+    store::{accounts, Store},
 };
 
 /// What every handler can reach. Cheap to clone: everything inside is shared.
@@ -39,6 +49,7 @@ use crate::{
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub service: Service,
     pub runtime: Arc<Runtime>,
 }
 
@@ -47,8 +58,6 @@ pub struct AppState {
 pub struct Runtime {
     /// Origins allowed to make cookie-authenticated writes and socket upgrades.
     pub allowed_origins: Vec<String>,
-    /// Signs and checks tokens.
-    pub jwt_secret: JwtSecret,
     /// Whether cookies get the `Secure` attribute.
     pub secure_cookies: bool,
     pub heartbeat: std::time::Duration,
@@ -66,6 +75,11 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     }
     let jwt_secret = JwtSecret::load(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let store = Store::open(&database).await?;
+    let service = Service {
+        store: store.clone(),
+        passwords: Passwords::new(),
+        tokens: Arc::new(Tokens::new(&jwt_secret, DEFAULT_TOKEN_TTL)),
+    };
 
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
@@ -78,9 +92,9 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     Ok(AppState {
         leptos_options,
         store,
+        service,
         runtime: Arc::new(Runtime {
             allowed_origins: settings.allowed_origins()?,
-            jwt_secret,
             secure_cookies: settings.secure_cookies(),
             heartbeat: settings.heartbeat(),
         }),
@@ -100,16 +114,54 @@ fn ensure_writable_dir(dir: &Path) -> Result<(), StartError> {
     std::fs::remove_file(&probe).map_err(fail)
 }
 
+/// Sessions idle this long expire.
+const SESSION_IDLE_DAYS: i64 = 30;
+
 /// The whole application as one axum router.
+///
+/// Layers, outermost first: request logging (with the trace id), the
+/// cross-site write check, then sessions.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.runtime.secure_cookies)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(
+            SESSION_IDLE_DAYS,
+        )));
     Router::new()
         .route("/healthz", get(healthz))
+        .nest("/api/v1", api::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_cross_site_writes,
+        ))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Deletes expired sessions every hour, until the process ends.
+fn spawn_session_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match accounts::delete_expired_sessions(store.writes(), chrono::Utc::now().timestamp())
+                .await
+            {
+                Ok(0) => {}
+                Ok(deleted) => info!(deleted, "removed expired sessions"),
+                Err(err) => warn!(cause = %err, "could not remove expired sessions"),
+            }
+        }
+    })
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in
@@ -121,6 +173,7 @@ pub async fn serve(
     grace: std::time::Duration,
 ) -> Result<(), StartError> {
     let store = state.store.clone();
+    let sweeper = spawn_session_sweeper(store.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         let _ = stop_rx.await;
@@ -141,6 +194,7 @@ pub async fn serve(
             }
         }
     };
+    sweeper.abort();
     store.close().await;
     result.map_err(StartError::Serve)
 }

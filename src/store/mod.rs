@@ -17,6 +17,9 @@
 //! of polling SQLite's lock; `BEGIN IMMEDIATE` still guards against another
 //! process on the same file.
 
+pub mod accounts;
+pub mod families;
+pub mod lists;
 pub mod outbox;
 
 use std::{str::FromStr, time::Duration};
@@ -155,6 +158,12 @@ impl Store {
     /// The pool for reads outside a transaction.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for single-statement writes outside a transaction (on
+    /// SQLite the single writer connection, so writers queue fairly).
+    pub fn writes(&self) -> &AnyPool {
+        &self.writer
     }
 
     /// Starts a write transaction that already holds the write lock on

@@ -130,10 +130,12 @@ impl TestServer {
         Self::start_with(db, settings).await
     }
 
-    pub async fn start_with(db: FreshDb, settings: Settings) -> Self {
-        let state = server::prepare(&settings).await.expect("server prepares");
+    pub async fn start_with(db: FreshDb, mut settings: Settings) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        // The public origin is where the test clients really connect.
+        settings.site_addr = addr;
+        let state = server::prepare(&settings).await.expect("server prepares");
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::serve(
             listener,
@@ -156,6 +158,16 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The origin browsers on this server's pages send.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// A browser-like client: keeps cookies, sends this server's `Origin`.
+    pub fn browser(&self) -> Browser {
+        Browser::new(self)
+    }
+
     /// Asks the server to stop, waits for it, and removes its database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -167,5 +179,141 @@ impl TestServer {
             .expect("server task does not panic")
             .expect("server stops cleanly");
         self.db.drop_database().await;
+    }
+}
+
+/// A client that behaves like a browser on the app's pages: a cookie jar,
+/// and `Origin` on every request.
+pub struct Browser {
+    pub http: reqwest::Client,
+    base: String,
+    origin: String,
+}
+
+/// A response's status and JSON body (`Null` when there is none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: serde_json::Value,
+    pub headers: reqwest::header::HeaderMap,
+}
+
+impl Answer {
+    /// The error code of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"]
+            .as_str()
+            .unwrap_or("<no error code>")
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.body);
+        self.body
+    }
+
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str) -> serde_json::Value {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "unexpected answer: {}",
+            self.body
+        );
+        let message = self.body["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            !message.is_empty(),
+            "an error needs a message: {}",
+            self.body
+        );
+        self.body
+    }
+}
+
+pub async fn answer(response: reqwest::Response) -> Answer {
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"))
+    };
+    Answer {
+        status,
+        body,
+        headers,
+    }
+}
+
+impl Browser {
+    pub fn new(server: &TestServer) -> Self {
+        Browser {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            base: server.url("/api/v1"),
+            origin: server.origin(),
+        }
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{}", self.base, path))
+            .header("origin", &self.origin)
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        answer(
+            self.request(reqwest::Method::GET, path)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Answer {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        answer(request.send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> Answer {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> Answer {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Registers (and so logs in) a new account; returns the user.
+    pub async fn register(&self, name: &str) -> serde_json::Value {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let email = format!(
+            "{}-{}@example.org",
+            name.to_lowercase(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let body = self
+            .post(
+                "/auth/register",
+                serde_json::json!({ "email": email, "name": name, "password": "correct horse battery" }),
+            )
+            .await
+            .expect(201);
+        body["user"].clone()
     }
 }

@@ -1,0 +1,272 @@
+//! `/api/v1`: the JSON API of PROTOCOL.md section 9. Each handler parses,
+//! calls one service operation and shapes the answer; the rules are in
+//! `service`.
+
+pub mod error;
+
+use axum::{
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, patch, post},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::json;
+use tower_sessions::Session;
+
+use self::error::{ApiJson, ApiPath, ApiQuery};
+use crate::{
+    auth::{
+        extract::CurrentUser,
+        session::{log_in, log_out},
+    },
+    model::{
+        error::AppError,
+        input::{
+            ClaimRequest, Credentials, ItemPatch, NewFamily, NewItem, NewList, Register, RenameList,
+        },
+        FamilyId, ItemId, ListId,
+    },
+    server::AppState,
+    service::{Actor, Service},
+};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The API's routes, to be nested under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/auth/register", post(register))
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/token", post(token))
+        .route("/me", get(me))
+        .route("/families", post(create_family))
+        .route("/families/{id}", get(family))
+        .route("/families/{id}/invites", post(create_invite))
+        .route("/families/{id}/lists", post(create_list))
+        .route("/invites/{code}/accept", post(accept_invite))
+        .route(
+            "/lists/{id}",
+            get(list).patch(rename_list).delete(delete_list),
+        )
+        .route("/lists/{id}/items", post(add_item))
+        .route("/lists/{id}/changes", get(changes))
+        .route("/items/{id}", patch(update_item).delete(delete_item))
+        .route("/items/{id}/claim", post(claim_item).delete(release_item))
+        .fallback(|| async { AppError::not_found("API route") })
+        .method_not_allowed_fallback(|| async {
+            AppError::new(
+                crate::model::error::ErrorCode::BadRequest,
+                "this method is not allowed here",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+type ApiResult = Result<Response, AppError>;
+
+fn created(body: serde_json::Value) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+fn ok(body: impl serde::Serialize) -> ApiResult {
+    Ok(Json(body).into_response())
+}
+
+fn no_content() -> ApiResult {
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(cause = %err, "session update failed");
+    AppError::internal()
+}
+
+async fn register(
+    State(service): State<Service>,
+    session: Session,
+    ApiJson(input): ApiJson<Register>,
+) -> ApiResult {
+    let user = service.register(input).await?;
+    log_in(&session, &user.id).await.map_err(session_error)?;
+    created(json!({ "user": user }))
+}
+
+async fn login(
+    State(service): State<Service>,
+    session: Session,
+    ApiJson(input): ApiJson<Credentials>,
+) -> ApiResult {
+    let user = service.authenticate(input).await?;
+    log_in(&session, &user.id).await.map_err(session_error)?;
+    ok(json!({ "user": user }))
+}
+
+async fn logout(session: Session) -> ApiResult {
+    log_out(&session).await.map_err(session_error)?;
+    no_content()
+}
+
+/// With credentials in the body, for scripts; with an empty body, for the
+/// logged-in browser (its socket authenticates with the token).
+async fn token(
+    State(state): State<AppState>,
+    mut parts: axum::http::request::Parts,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult {
+    let body = body?;
+    let user = if body.iter().all(u8::is_ascii_whitespace) {
+        crate::auth::extract::caller(&mut parts, &state)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("log in first, or send email and password"))?
+            .id
+    } else {
+        let credentials: Credentials = serde_json::from_slice(&body)
+            .map_err(|err| AppError::bad_request(format!("the body is not valid: {err}")))?;
+        state.service.authenticate(credentials).await?.id
+    };
+    ok(state.service.token_for(&user))
+}
+
+async fn me(State(service): State<Service>, user: CurrentUser) -> ApiResult {
+    ok(service.me(&user.id).await?)
+}
+
+async fn create_family(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<NewFamily>,
+) -> ApiResult {
+    let family = service.create_family(&actor, input).await?;
+    created(json!({ "family": family }))
+}
+
+async fn family(
+    State(service): State<Service>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<FamilyId>,
+) -> ApiResult {
+    ok(service.family_detail(&user.id, &id).await?)
+}
+
+async fn create_invite(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<FamilyId>,
+) -> ApiResult {
+    let invite = service.create_invite(&actor, &id).await?;
+    created(serde_json::to_value(invite).unwrap_or_default())
+}
+
+async fn accept_invite(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult {
+    let family = service.accept_invite(&actor, &code).await?;
+    ok(json!({ "family": family }))
+}
+
+async fn create_list(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<FamilyId>,
+    ApiJson(input): ApiJson<NewList>,
+) -> ApiResult {
+    let list = service.create_list(&actor, &id, input).await?;
+    created(json!({ "list": list }))
+}
+
+async fn list(
+    State(service): State<Service>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<ListId>,
+) -> ApiResult {
+    ok(service.list_detail(&user.id, &id).await?)
+}
+
+async fn rename_list(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ListId>,
+    ApiJson(input): ApiJson<RenameList>,
+) -> ApiResult {
+    let list = service.rename_list(&actor, &id, input).await?;
+    ok(json!({ "list": list }))
+}
+
+async fn delete_list(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ListId>,
+) -> ApiResult {
+    service.delete_list(&actor, &id).await?;
+    no_content()
+}
+
+async fn add_item(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ListId>,
+    ApiJson(input): ApiJson<NewItem>,
+) -> ApiResult {
+    let item = service.add_item(&actor, &id, input).await?;
+    created(json!({ "item": item }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Since {
+    since: i64,
+}
+
+async fn changes(
+    State(service): State<Service>,
+    user: CurrentUser,
+    ApiPath(id): ApiPath<ListId>,
+    ApiQuery(query): ApiQuery<Since>,
+) -> ApiResult {
+    ok(service.list_changes(&user.id, &id, query.since).await?)
+}
+
+async fn update_item(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+    ApiJson(input): ApiJson<ItemPatch>,
+) -> ApiResult {
+    let item = service.update_item(&actor, &id, input).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn delete_item(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult {
+    service.delete_item(&actor, &id).await?;
+    no_content()
+}
+
+async fn claim_item(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+    ApiJson(input): ApiJson<ClaimRequest>,
+) -> ApiResult {
+    let item = service.claim_item(&actor, &id, input).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn release_item(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult {
+    let item = service.release_item(&actor, &id).await?;
+    ok(json!({ "item": item }))
+}

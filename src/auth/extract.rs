@@ -1,0 +1,95 @@
+//! The caller of a request: by `Authorization: Bearer <token>` or by the
+//! session cookie.
+
+use axum::{
+    extract::{FromRef, FromRequestParts},
+    http::{header::AUTHORIZATION, request::Parts},
+};
+use tower_sessions::Session;
+
+use super::session::session_user;
+use crate::{
+    model::{error::AppError, UserId},
+    server::{AppState, TraceId},
+    service::Actor,
+};
+
+/// How the caller proved who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    Session,
+    Token,
+}
+
+/// The authenticated caller; rejects with 401 when there is none.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub method: AuthMethod,
+}
+
+/// The caller, if any: a present but bad `Authorization` header is an error
+/// (a script should hear that its token failed, not be treated as anonymous).
+pub async fn caller(parts: &mut Parts, state: &AppState) -> Result<Option<CurrentUser>, AppError> {
+    if let Some(header) = parts.headers.get(AUTHORIZATION) {
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AppError::unauthorized("the Authorization header must be Bearer <token>")
+            })?;
+        let verified = state
+            .service
+            .tokens
+            .verify(token.trim())
+            .ok_or_else(|| AppError::unauthorized("the token is invalid or has expired"))?;
+        return Ok(Some(CurrentUser {
+            id: verified.user_id,
+            method: AuthMethod::Token,
+        }));
+    }
+    let Some(session) = parts.extensions.get::<Session>() else {
+        return Ok(None);
+    };
+    Ok(session_user(session).await.map(|id| CurrentUser {
+        id,
+        method: AuthMethod::Session,
+    }))
+}
+
+impl<S> FromRequestParts<S> for CurrentUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        caller(parts, &AppState::from_ref(state))
+            .await?
+            .ok_or_else(|| AppError::unauthorized("log in first"))
+    }
+}
+
+/// The caller as the actor of a change, with the request's trace id.
+impl<S> FromRequestParts<S> for Actor
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let trace_id = parts
+            .extensions
+            .get::<TraceId>()
+            .cloned()
+            .unwrap_or_else(TraceId::random);
+        Ok(Actor {
+            user_id: user.id,
+            trace_id: trace_id.0,
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! Browser sessions (tower-sessions) kept in the database, so they survive
+//! a restart and every instance sees them. Ids are stored as SHA-256
+//! hashes: a copy of the table logs nobody in.
+
+use async_trait::async_trait;
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+use tower_sessions::{
+    session::{Id, Record},
+    session_store::{self, SessionStore},
+    Session,
+};
+
+use crate::{
+    model::UserId,
+    store::{accounts, Store},
+};
+
+/// The session key under which the logged-in user's id is kept.
+const USER_KEY: &str = "user_id";
+
+/// Name of the session cookie.
+pub const COOKIE_NAME: &str = "giftlist_session";
+
+/// The session store over the app's database.
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    store: Store,
+}
+
+impl DbSessionStore {
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn id_hash(id: &Id) -> String {
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+}
+
+fn backend(err: sqlx::Error) -> session_store::Error {
+    tracing::error!(cause = %err, "session store failed");
+    session_store::Error::Backend("session store unavailable".into())
+}
+
+fn encode(record: &Record) -> session_store::Result<String> {
+    serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let data = encode(record)?;
+        // A fresh id on the (astronomically unlikely) collision, never an overwrite.
+        while !accounts::insert_session(
+            self.store.writes(),
+            &id_hash(&record.id),
+            &data,
+            record.expiry_date.unix_timestamp(),
+        )
+        .await
+        .map_err(backend)?
+        {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        accounts::upsert_session(
+            self.store.writes(),
+            &id_hash(&record.id),
+            &encode(record)?,
+            record.expiry_date.unix_timestamp(),
+        )
+        .await
+        .map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let Some(row) = accounts::live_session(self.store.pool(), &id_hash(id), now)
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&row.data)
+            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(row.expires_at)
+            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        accounts::delete_session(self.store.writes(), &id_hash(id))
+            .await
+            .map_err(backend)
+    }
+}
+
+/// The user logged in with this session, if any.
+pub async fn session_user(session: &Session) -> Option<UserId> {
+    match session.get::<UserId>(USER_KEY).await {
+        Ok(user) => user,
+        Err(err) => {
+            tracing::warn!(cause = %err, "unreadable session");
+            None
+        }
+    }
+}
+
+/// Logs `user` in: a new session id (against session fixation), then the user.
+pub async fn log_in(
+    session: &Session,
+    user: &UserId,
+) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_KEY, user).await
+}
+
+/// Logs out: the session is deleted on the server and its cookie cleared.
+pub async fn log_out(session: &Session) -> Result<(), tower_sessions::session::Error> {
+    session.flush().await
+}

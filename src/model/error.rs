@@ -1,0 +1,137 @@
+//! The error every edge answers with: the JSON API inside its envelope
+//! (`{"error":{"code","message"}}`), server functions as themselves.
+
+use serde::{Deserialize, Serialize};
+
+use super::Item;
+
+/// The error codes of PROTOCOL.md, each with its HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    Conflict,
+    TooLarge,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that carries this code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict => 409,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::TooLarge => "too_large",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// A refusal or failure, with a message meant for the person who caused it.
+/// Internal causes never appear in `message`; the server logs them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// On a version conflict: the item as it is now, as the caller may see it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<Box<Item>>,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            current: None,
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::BadRequest, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
+    }
+
+    /// What unknown ids and other families' ids both get: no existence oracle.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Conflict, message)
+    }
+
+    /// A stale write: the caller's version is not the current one.
+    pub fn stale(current: Item) -> Self {
+        Self {
+            code: ErrorCode::Conflict,
+            message: "someone else changed this item first; here is the current version".into(),
+            current: Some(Box::new(current)),
+        }
+    }
+
+    /// Something broke on our side; the details are in the server log.
+    pub fn internal() -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            "something went wrong on the server; please try again",
+        )
+    }
+}
+
+mod server_fn_error {
+    use leptos::server_fn::{
+        codec::JsonEncoding,
+        error::{FromServerFnError, ServerFnErrorErr},
+    };
+
+    use super::{AppError, ErrorCode};
+
+    /// Lets server functions return `AppError` itself, so the pages get the
+    /// same codes and messages as API clients.
+    impl FromServerFnError for AppError {
+        type Encoder = JsonEncoding;
+
+        fn from_server_fn_error(err: ServerFnErrorErr) -> Self {
+            match err {
+                ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
+                    AppError::bad_request(message)
+                }
+                ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
+                    ErrorCode::Internal,
+                    "the server could not be reached; check your connection and try again",
+                ),
+                _ => AppError::internal(),
+            }
+        }
+    }
+}

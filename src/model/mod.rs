@@ -1,0 +1,197 @@
+//! Types both targets share: the entities as the API returns them, the
+//! inputs it accepts, their validation, and the wire error. The server and
+//! the pages use these same types, so the two ends cannot drift apart.
+
+pub mod error;
+pub mod input;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident = $prefix:literal;)*) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            /// The prefix every id of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> Self {
+                Self(id)
+            }
+        }
+    )*};
+}
+
+id_type! {
+    /// A user account.
+    UserId = "u_";
+    /// A family: the group that shares lists.
+    FamilyId = "f_";
+    /// A gift list.
+    ListId = "l_";
+    /// An item on a list.
+    ItemId = "i_";
+}
+
+/// A user as others see them: never the password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+}
+
+/// A family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Family {
+    pub id: FamilyId,
+    pub name: String,
+}
+
+/// What a member may do beyond the basics: admins rename and remove any list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A member of a family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// A gift list. Exactly one of the recipient fields is set: a member of the
+/// family, or the name of someone without an account (a child, say).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiftList {
+    pub id: ListId,
+    pub family_id: FamilyId,
+    pub title: String,
+    pub recipient_user_id: Option<UserId>,
+    pub recipient_name: Option<String>,
+    pub version: i64,
+}
+
+/// How far a claim has gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClaimStatus {
+    Reserved,
+    Purchased,
+}
+
+impl ClaimStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClaimStatus::Reserved => "reserved",
+            ClaimStatus::Purchased => "purchased",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "reserved" => Some(ClaimStatus::Reserved),
+            "purchased" => Some(ClaimStatus::Purchased),
+            _ => None,
+        }
+    }
+}
+
+/// Who is buying an item. Never shown to the list's recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    pub status: ClaimStatus,
+    pub by: UserId,
+}
+
+/// An item on a list, as one reader sees it: `claim` is always `None` for
+/// the list's recipient (see `service::surprise`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ItemId,
+    pub list_id: ListId,
+    pub title: String,
+    pub url: Option<String>,
+    pub price_cents: Option<i64>,
+    pub currency: String,
+    pub notes: Option<String>,
+    pub priority: i64,
+    pub version: i64,
+    pub created_by: UserId,
+    pub claim: Option<Claim>,
+}
+
+/// The family page's whole state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FamilyDetail {
+    pub family: Family,
+    pub members: Vec<Member>,
+    pub lists: Vec<GiftList>,
+}
+
+/// A list with its items, as the caller may see them, and the last `seq` of
+/// the caller's stream of the list's topic (to resume live updates from).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListDetail {
+    pub list: GiftList,
+    pub items: Vec<Item>,
+    pub seq: i64,
+}
+
+/// The caller and their families.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub families: Vec<Family>,
+}
+
+/// An invite code and when it stops working.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub code: String,
+    pub expires_at: String,
+}
+
+/// A signed token for scripts and the socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Token {
+    pub token: String,
+    pub expires_at: String,
+}

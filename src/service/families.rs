@@ -1,0 +1,113 @@
+//! Families, members and invites.
+
+use super::{events, new_id, now_iso, now_unix, Actor, Service};
+use crate::{
+    model::{
+        error::AppError, input::NewFamily, validate, Family, FamilyDetail, FamilyId, Invite, Role,
+        UserId,
+    },
+    store::{families, lists},
+};
+
+/// How long an invite code admits people.
+pub const INVITE_DAYS: i64 = 7;
+
+impl Service {
+    /// Fails with 404 unless `user` belongs to `family`: a family that
+    /// exists but is not theirs looks exactly like one that does not.
+    pub(super) async fn role_in(&self, family: &FamilyId, user: &UserId) -> Result<Role, AppError> {
+        families::role_of(self.store.pool(), family, user)
+            .await?
+            .ok_or_else(|| AppError::not_found("family"))
+    }
+
+    /// A new family with its creator as admin.
+    pub async fn create_family(&self, actor: &Actor, input: NewFamily) -> Result<Family, AppError> {
+        validate::family_name(&input.name)?;
+        let family = Family {
+            id: FamilyId(new_id(FamilyId::PREFIX)),
+            name: input.name,
+        };
+        let now = now_iso();
+        let mut tx = self.store.begin_write().await?;
+        families::insert_family(&mut *tx, &family, &actor.user_id, &now).await?;
+        families::insert_membership(&mut *tx, &family.id, &actor.user_id, Role::Admin, &now)
+            .await?;
+        tx.commit().await?;
+        Ok(family)
+    }
+
+    /// The family with its members and lists, for members only.
+    pub async fn family_detail(
+        &self,
+        user: &UserId,
+        id: &FamilyId,
+    ) -> Result<FamilyDetail, AppError> {
+        self.role_in(id, user).await?;
+        let family = families::family(self.store.pool(), id)
+            .await?
+            .ok_or_else(|| AppError::not_found("family"))?;
+        let members = families::members(self.store.pool(), id).await?;
+        let lists = lists::lists_of_family(self.store.pool(), id).await?;
+        Ok(FamilyDetail {
+            family,
+            members,
+            lists,
+        })
+    }
+
+    /// A new invite code for `family`; any member may make one.
+    pub async fn create_invite(
+        &self,
+        actor: &Actor,
+        family: &FamilyId,
+    ) -> Result<Invite, AppError> {
+        self.role_in(family, &actor.user_id).await?;
+        let code = new_id("");
+        let expires_at = now_unix() + INVITE_DAYS * 24 * 60 * 60;
+        families::insert_invite(
+            self.store.writes(),
+            &code,
+            family,
+            &actor.user_id,
+            expires_at,
+            &now_iso(),
+        )
+        .await?;
+        let expires_at = chrono::DateTime::from_timestamp(expires_at, 0)
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default();
+        Ok(Invite { code, expires_at })
+    }
+
+    /// The family an invite code leads to, without joining (for the invite page).
+    pub async fn invite_family(&self, code: &str) -> Result<Family, AppError> {
+        let id = families::family_of_invite(self.store.pool(), code, now_unix())
+            .await?
+            .ok_or_else(|| AppError::not_found("invite"))?;
+        families::family(self.store.pool(), &id)
+            .await?
+            .ok_or_else(|| AppError::not_found("invite"))
+    }
+
+    /// Joins the family of a live invite code; joining again changes nothing.
+    pub async fn accept_invite(&self, actor: &Actor, code: &str) -> Result<Family, AppError> {
+        let mut tx = self.store.begin_write().await?;
+        let id = families::family_of_invite(&mut *tx, code, now_unix())
+            .await?
+            .ok_or_else(|| AppError::not_found("invite"))?;
+        let family = families::family(&mut *tx, &id)
+            .await?
+            .ok_or_else(|| AppError::not_found("invite"))?;
+        if families::insert_membership(&mut *tx, &id, &actor.user_id, Role::Member, &now_iso())
+            .await?
+        {
+            let member = families::member(&mut *tx, &id, &actor.user_id)
+                .await?
+                .ok_or_else(AppError::internal)?;
+            events::member_joined(&mut tx, actor, &id, &member).await?;
+        }
+        tx.commit().await?;
+        Ok(family)
+    }
+}

@@ -1,0 +1,105 @@
+//! The surprise rule, in one place: the recipient of a list never learns
+//! that anything on it was claimed, by whom, or when.
+//!
+//! Every read path goes through these functions: page loads and server
+//! functions, the JSON API, the events recorded for each audience, and so
+//! polling, the socket and SSE, which replay those events.
+
+use crate::{
+    model::{GiftList, Item, UserId},
+    store::outbox::Audience,
+};
+
+/// Whether `viewer` is the person `list` is for.
+pub fn is_recipient(viewer: &UserId, list: &GiftList) -> bool {
+    list.recipient_user_id.as_ref() == Some(viewer)
+}
+
+/// The stream of the list's topic that `viewer` reads.
+pub fn audience(viewer: &UserId, list: &GiftList) -> Audience {
+    if is_recipient(viewer, list) {
+        Audience::Recipient
+    } else {
+        Audience::Members
+    }
+}
+
+/// `item` as `audience` may see it: without its claim for the recipient.
+pub fn item_for_audience(audience: Audience, mut item: Item) -> Item {
+    if audience == Audience::Recipient {
+        item.claim = None;
+    }
+    item
+}
+
+/// `item` as `viewer` may see it.
+pub fn item_for(viewer: &UserId, list: &GiftList, item: Item) -> Item {
+    item_for_audience(audience(viewer, list), item)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Claim, ClaimStatus, FamilyId, ItemId, ListId};
+
+    fn list(recipient: Option<&str>) -> GiftList {
+        GiftList {
+            id: ListId("l_1".into()),
+            family_id: FamilyId("f_1".into()),
+            title: "Birthday".into(),
+            recipient_user_id: recipient.map(|r| UserId(r.into())),
+            recipient_name: recipient.is_none().then(|| "Sam".into()),
+            version: 1,
+        }
+    }
+
+    fn claimed_item() -> Item {
+        Item {
+            id: ItemId("i_1".into()),
+            list_id: ListId("l_1".into()),
+            title: "Bike".into(),
+            url: None,
+            price_cents: None,
+            currency: "EUR".into(),
+            notes: None,
+            priority: 3,
+            version: 4,
+            created_by: UserId("u_2".into()),
+            claim: Some(Claim {
+                status: ClaimStatus::Reserved,
+                by: UserId("u_3".into()),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_recipient_sees_no_claim_and_everything_else_unchanged() {
+        let list = list(Some("u_1"));
+        let seen = item_for(&UserId("u_1".into()), &list, claimed_item());
+        assert_eq!(seen.claim, None);
+        assert_eq!(
+            seen,
+            Item {
+                claim: None,
+                ..claimed_item()
+            }
+        );
+    }
+
+    #[test]
+    fn members_see_claims() {
+        let list = list(Some("u_1"));
+        assert!(item_for(&UserId("u_2".into()), &list, claimed_item())
+            .claim
+            .is_some());
+        // A list for someone without an account has no recipient among the users.
+        let list = list_without_account();
+        assert!(item_for(&UserId("u_1".into()), &list, claimed_item())
+            .claim
+            .is_some());
+    }
+
+    fn list_without_account() -> GiftList {
+        list(None)
+    }
+}

@@ -1,0 +1,335 @@
+//! Gift lists, their items, and the claims on items.
+//!
+//! Items are read here with their claim, as members see them; hiding claims
+//! from the recipient is the service's job (`service::surprise`).
+
+use sqlx::{Any, AnyConnection, Executor};
+use tracing::instrument;
+
+use crate::model::{
+    validate::ItemFields, Claim, ClaimStatus, FamilyId, GiftList, Item, ItemId, ListId, UserId,
+};
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: String,
+    family_id: String,
+    title: String,
+    recipient_user_id: Option<String>,
+    recipient_name: Option<String>,
+    version: i64,
+    created_by: String,
+}
+
+/// A list and who made it (who, besides admins, may rename or remove it).
+#[derive(Clone, Debug)]
+pub struct ListRecord {
+    pub list: GiftList,
+    pub created_by: UserId,
+}
+
+impl From<ListRow> for ListRecord {
+    fn from(row: ListRow) -> Self {
+        ListRecord {
+            list: GiftList {
+                id: ListId(row.id),
+                family_id: FamilyId(row.family_id),
+                title: row.title,
+                recipient_user_id: row.recipient_user_id.map(UserId),
+                recipient_name: row.recipient_name,
+                version: row.version,
+            },
+            created_by: UserId(row.created_by),
+        }
+    }
+}
+
+const LIST_COLUMNS: &str =
+    "id, family_id, title, recipient_user_id, recipient_name, version, created_by";
+
+#[instrument(skip_all, fields(list_id = %list.id))]
+pub async fn insert_list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    list: &GiftList,
+    created_by: &UserId,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into lists (id, family_id, title, recipient_user_id, recipient_name, created_by, version, created_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(list.id.as_str())
+    .bind(list.family_id.as_str())
+    .bind(&list.title)
+    .bind(list.recipient_user_id.as_ref().map(UserId::as_str))
+    .bind(list.recipient_name.as_deref())
+    .bind(created_by.as_str())
+    .bind(list.version)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ListId,
+) -> sqlx::Result<Option<ListRecord>> {
+    let row: Option<ListRow> =
+        sqlx::query_as(&format!("select {LIST_COLUMNS} from lists where id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(ListRecord::from))
+}
+
+/// The lists of a family, oldest first.
+#[instrument(skip_all, fields(family_id = %family))]
+pub async fn lists_of_family<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    family: &FamilyId,
+) -> sqlx::Result<Vec<GiftList>> {
+    let rows: Vec<ListRow> = sqlx::query_as(&format!(
+        "select {LIST_COLUMNS} from lists where family_id = $1 order by created_at, id"
+    ))
+    .bind(family.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| ListRecord::from(row).list)
+        .collect())
+}
+
+/// Sets the title and bumps the version; returns the new version.
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ListId,
+    title: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "update lists set title = $1, version = version + 1 where id = $2 returning version",
+    )
+    .bind(title)
+    .bind(id.as_str())
+    .fetch_optional(db)
+    .await
+}
+
+/// Removes a list with its items and their claims.
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn delete_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<()> {
+    // Spelled out rather than left to ON DELETE CASCADE, which SQLite
+    // applies only when foreign keys are on for the connection.
+    sqlx::query("delete from claims where item_id in (select id from items where list_id = $1)")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from items where list_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from lists where id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ItemRow {
+    id: String,
+    list_id: String,
+    title: String,
+    url: Option<String>,
+    price_cents: Option<i64>,
+    currency: String,
+    notes: Option<String>,
+    priority: i64,
+    version: i64,
+    created_by: String,
+    claim_status: Option<String>,
+    claim_by: Option<String>,
+}
+
+impl From<ItemRow> for Item {
+    fn from(row: ItemRow) -> Self {
+        let claim = match (
+            row.claim_status.as_deref().and_then(ClaimStatus::parse),
+            row.claim_by,
+        ) {
+            (Some(status), Some(by)) => Some(Claim {
+                status,
+                by: UserId(by),
+            }),
+            _ => None,
+        };
+        Item {
+            id: ItemId(row.id),
+            list_id: ListId(row.list_id),
+            title: row.title,
+            url: row.url,
+            price_cents: row.price_cents,
+            currency: row.currency,
+            notes: row.notes,
+            priority: row.priority,
+            version: row.version,
+            created_by: UserId(row.created_by),
+            claim,
+        }
+    }
+}
+
+const ITEM_SELECT: &str = "select i.id, i.list_id, i.title, i.url, i.price_cents, i.currency, \
+     i.notes, i.priority, i.version, i.created_by, c.status as claim_status, c.user_id as claim_by \
+     from items i left join claims c on c.item_id = i.id";
+
+/// The items of a list with their claims: most wanted first, then oldest.
+#[instrument(skip_all, fields(list_id = %list))]
+pub async fn items_of_list<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    list: &ListId,
+) -> sqlx::Result<Vec<Item>> {
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "{ITEM_SELECT} where i.list_id = $1 order by i.priority, i.created_at, i.id"
+    ))
+    .bind(list.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Item::from).collect())
+}
+
+/// One item with its claim.
+#[instrument(skip_all, fields(item_id = %id))]
+pub async fn item<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ItemId,
+) -> sqlx::Result<Option<Item>> {
+    let row: Option<ItemRow> = sqlx::query_as(&format!("{ITEM_SELECT} where i.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(Item::from))
+}
+
+#[instrument(skip_all, fields(item_id = %item.id))]
+pub async fn insert_item<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &Item,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into items (id, list_id, title, url, price_cents, currency, notes, priority, version, created_by, created_at, updated_at) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+    )
+    .bind(item.id.as_str())
+    .bind(item.list_id.as_str())
+    .bind(&item.title)
+    .bind(item.url.as_deref())
+    .bind(item.price_cents)
+    .bind(&item.currency)
+    .bind(item.notes.as_deref())
+    .bind(item.priority)
+    .bind(item.version)
+    .bind(item.created_by.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Writes `fields` if the item is still at `expected_version`, bumping the
+/// version; `None` when it is not (or is gone).
+#[instrument(skip_all, fields(item_id = %id))]
+pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ItemId,
+    fields: &ItemFields,
+    expected_version: i64,
+    now: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "update items set title = $1, url = $2, price_cents = $3, currency = $4, notes = $5, \
+         priority = $6, version = version + 1, updated_at = $7 \
+         where id = $8 and version = $9 returning version",
+    )
+    .bind(&fields.title)
+    .bind(fields.url.as_deref())
+    .bind(fields.price_cents)
+    .bind(&fields.currency)
+    .bind(fields.notes.as_deref())
+    .bind(fields.priority)
+    .bind(now)
+    .bind(id.as_str())
+    .bind(expected_version)
+    .fetch_optional(db)
+    .await
+}
+
+#[instrument(skip_all, fields(item_id = %id))]
+pub async fn delete_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<()> {
+    sqlx::query("delete from claims where item_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from items where id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Claims an item for `user`; `Ok(false)` if someone holds it already. The
+/// primary key decides between concurrent claimers.
+#[instrument(skip_all, fields(item_id = %item, user_id = %user))]
+pub async fn insert_claim<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+    status: ClaimStatus,
+    now: &str,
+) -> sqlx::Result<bool> {
+    let inserted = sqlx::query(
+        "insert into claims (item_id, user_id, status, claimed_at) values ($1, $2, $3, $4) \
+         on conflict (item_id) do nothing",
+    )
+    .bind(item.as_str())
+    .bind(user.as_str())
+    .bind(status.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(inserted.rows_affected() == 1)
+}
+
+/// Changes the status of `user`'s claim; `Ok(false)` if they hold none.
+pub async fn update_claim<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+    status: ClaimStatus,
+) -> sqlx::Result<bool> {
+    let updated = sqlx::query("update claims set status = $1 where item_id = $2 and user_id = $3")
+        .bind(status.as_str())
+        .bind(item.as_str())
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Releases `user`'s claim; `Ok(false)` if they hold none.
+pub async fn delete_claim<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("delete from claims where item_id = $1 and user_id = $2")
+        .bind(item.as_str())
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
