@@ -6,6 +6,7 @@ mod common;
 
 use common::{answer, Browser, Db, TestServer};
 use futures::future::join_all;
+use giftlist::store::outbox::{self, Audience};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -27,6 +28,7 @@ on_both_backends!(
     other_families_ids_look_unknown,
     cross_site_writes_are_refused,
     trace_ids_are_adopted_and_stored,
+    family_and_claimer_topics_are_recorded,
 );
 
 /// A family with an admin, a second member, and a list for a third member
@@ -1334,5 +1336,117 @@ async fn trace_ids_are_adopted_and_stored(db: Db) {
     assert_eq!(changes["events"][0]["trace_id"], trace);
     let fresh = changes["events"][1]["trace_id"].as_str().unwrap();
     assert!(fresh.len() == 32 && fresh != trace && fresh.bytes().all(|b| b.is_ascii_hexdigit()));
+    f.server.stop().await;
+}
+
+/// Events that only the live channel delivers (issue: live channel) are
+/// already recorded: the family's topic and the claimer's notices.
+async fn family_and_claimer_topics_are_recorded(db: Db) {
+    let f = family(db).await;
+    let store = f.server.state.store.clone();
+    let read = |topic: String| {
+        let store = store.clone();
+        async move {
+            outbox::since(store.pool(), &topic, Audience::All, 0, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.seq, e.event, e.entity_id, e.user_id.unwrap_or_default()))
+                .collect::<Vec<_>>()
+        }
+    };
+    let family_topic = format!("family:{}", f.family_id);
+    let family_events = read(family_topic.clone()).await;
+    assert_eq!(
+        family_events,
+        [
+            (
+                1,
+                "MEMBER_JOINED".to_string(),
+                f.member_id.clone(),
+                f.member_id.clone()
+            ),
+            (
+                2,
+                "MEMBER_JOINED".to_string(),
+                f.recipient_id.clone(),
+                f.recipient_id.clone()
+            ),
+            (
+                3,
+                "ADDED".to_string(),
+                f.list_id.clone(),
+                family_events[2].3.clone()
+            ),
+        ],
+        "the founder's joining is no event; the list's creation is"
+    );
+
+    let kept = f.add_item(&f.member, "Drum").await;
+    let gone = f.add_item(&f.member, "Flute").await;
+    for item in [&kept, &gone] {
+        f.member
+            .post(
+                &format!("/items/{}/claim", item["id"].as_str().unwrap()),
+                json!({ "status": "reserved" }),
+            )
+            .await
+            .expect(200);
+    }
+    // The holder's own edit tells them nothing; others' edits and removals do.
+    f.member
+        .patch(
+            &format!("/items/{}", kept["id"].as_str().unwrap()),
+            json!({ "version": 1, "notes": "mine" }),
+        )
+        .await
+        .expect(200);
+    f.admin
+        .patch(
+            &format!("/items/{}", kept["id"].as_str().unwrap()),
+            json!({ "version": 2, "notes": "theirs" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        f.admin
+            .delete(&format!("/items/{}", gone["id"].as_str().unwrap()))
+            .await
+            .status,
+        204
+    );
+    f.admin
+        .patch(
+            &format!("/lists/{}", f.list_id),
+            json!({ "title": "Renamed" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        f.admin
+            .delete(&format!("/lists/{}", f.list_id))
+            .await
+            .status,
+        204
+    );
+
+    let notices: Vec<(i64, String, String)> = read(format!("user:{}", f.member_id))
+        .await
+        .into_iter()
+        .map(|(seq, event, entity, _)| (seq, event, entity))
+        .collect();
+    let kept_id = kept["id"].as_str().unwrap().to_string();
+    let gone_id = gone["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        notices,
+        [
+            (1, "UPDATED".into(), kept_id.clone()),
+            (2, "DELETED".into(), gone_id),
+            (3, "DELETED".into(), kept_id),
+        ],
+        "edit by another, removal, and removal with the whole list"
+    );
+    let names: Vec<String> = read(family_topic).await.into_iter().map(|e| e.1).collect();
+    assert_eq!(names[3..], ["UPDATED".to_string(), "DELETED".to_string()]);
     f.server.stop().await;
 }

@@ -167,3 +167,29 @@ async fn sequence_numbers_survive_a_restart(db: Db) {
     store.close().await;
     fresh.drop_database().await;
 }
+
+/// The SQLite file is in WAL mode, and every pooled connection waits for
+/// the write lock instead of failing at once.
+#[tokio::test]
+async fn sqlite_uses_wal_and_a_busy_timeout() {
+    let fresh = FreshDb::new(Db::Sqlite).await;
+    let store = Store::open(&fresh.url).await.unwrap();
+    let mode: String = sqlx::query_scalar("pragma journal_mode")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    for pool in [store.pool(), store.writes()] {
+        let timeout: i64 = sqlx::query_scalar("pragma busy_timeout")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert!(timeout >= 5_000, "busy_timeout {timeout}");
+        let foreign_keys: i64 = sqlx::query_scalar("pragma foreign_keys")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(foreign_keys, 1);
+    }
+    store.close().await;
+}

@@ -25,39 +25,57 @@ fn json(payload: &impl Serialize) -> Result<String, AppError> {
     })
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    tx: &mut AnyConnection,
-    actor: &Actor,
-    user_id: Option<&UserId>,
-    topic: &str,
-    audience: Audience,
-    event: &str,
-    entity_id: &str,
-    tenant: &FamilyId,
-    payload: &str,
-) -> Result<(), AppError> {
-    outbox::append(
-        tx,
-        NewEvent {
-            topic,
-            audience,
-            event,
-            entity_id,
-            payload,
-            user_id: user_id.map(UserId::as_str),
-            tenant_id: Some(tenant.as_str()),
-            trace_id: &actor.trace_id,
-        },
-    )
-    .await?;
-    Ok(())
+/// Appends events for one change: same actor, family and trace id.
+struct Recorder<'a> {
+    tx: &'a mut AnyConnection,
+    actor: &'a Actor,
+    tenant: &'a FamilyId,
 }
 
-/// An item event on its list's topic. Members get the item as it is; the
-/// recipient, when they have an account, gets it through the surprise rule,
-/// and not at all for `STATUS_CHANGED`, so a claim leaves no trace and no
-/// gap in their numbers.
+impl Recorder<'_> {
+    /// Records `event` about `entity_id` on `topic` for `audience`;
+    /// `user_id` is who the event is by (the actor, or who joined).
+    async fn record(
+        &mut self,
+        topic: &str,
+        audience: Audience,
+        event: &str,
+        entity_id: &str,
+        payload: &str,
+        user_id: &UserId,
+    ) -> Result<(), AppError> {
+        outbox::append(
+            self.tx,
+            NewEvent {
+                topic,
+                audience,
+                event,
+                entity_id,
+                payload,
+                user_id: Some(user_id.as_str()),
+                tenant_id: Some(self.tenant.as_str()),
+                trace_id: &self.actor.trace_id,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// The streams of a list's topic: the members', and the recipient's when
+/// the recipient has an account.
+fn list_audiences(list: &GiftList) -> &'static [Audience] {
+    if list.recipient_user_id.is_some() {
+        &[Audience::Members, Audience::Recipient]
+    } else {
+        &[Audience::Members]
+    }
+}
+
+/// An item event on its list's topic, its payload passed through the
+/// surprise rule for each stream. `STATUS_CHANGED` goes to the members'
+/// stream only, so a claim leaves no trace and no gap in the recipient's
+/// numbers.
 pub(super) async fn item(
     tx: &mut AnyConnection,
     actor: &Actor,
@@ -65,46 +83,33 @@ pub(super) async fn item(
     event: &str,
     item: &Item,
 ) -> Result<(), AppError> {
-    let topic = list_topic(&list.id);
-    let members_payload = json(&surprise::item_for_audience(
-        Audience::Members,
-        item.clone(),
-    ))?;
-    record(
+    let mut recorder = Recorder {
         tx,
         actor,
-        Some(&actor.user_id),
-        &topic,
-        Audience::Members,
-        event,
-        item.id.as_str(),
-        &list.family_id,
-        &members_payload,
-    )
-    .await?;
-    if list.recipient_user_id.is_some() && event != STATUS_CHANGED {
-        let payload = json(&surprise::item_for_audience(
-            Audience::Recipient,
-            item.clone(),
-        ))?;
-        record(
-            tx,
-            actor,
-            Some(&actor.user_id),
-            &topic,
-            Audience::Recipient,
-            event,
-            item.id.as_str(),
-            &list.family_id,
-            &payload,
-        )
-        .await?;
+        tenant: &list.family_id,
+    };
+    let topic = list_topic(&list.id);
+    for &audience in list_audiences(list) {
+        if event == STATUS_CHANGED && audience == Audience::Recipient {
+            continue;
+        }
+        let payload = json(&surprise::item_for_audience(audience, item.clone()))?;
+        recorder
+            .record(
+                &topic,
+                audience,
+                event,
+                item.id.as_str(),
+                &payload,
+                &actor.user_id,
+            )
+            .await?;
     }
     Ok(())
 }
 
-/// A list event: on the list's topic (both streams) and, with
-/// `on_family`, on the family's topic.
+/// A list event: on the list's topic (every stream) with `on_list`, and on
+/// the family's topic with `on_family`.
 pub(super) async fn list(
     tx: &mut AnyConnection,
     actor: &Actor,
@@ -113,63 +118,62 @@ pub(super) async fn list(
     on_list: bool,
     on_family: bool,
 ) -> Result<(), AppError> {
+    let mut recorder = Recorder {
+        tx,
+        actor,
+        tenant: &list.family_id,
+    };
     let payload = json(list)?;
     if on_list {
         let topic = list_topic(&list.id);
-        let mut audiences = vec![Audience::Members];
-        if list.recipient_user_id.is_some() {
-            audiences.push(Audience::Recipient);
-        }
-        for audience in audiences {
-            record(
-                tx,
-                actor,
-                Some(&actor.user_id),
-                &topic,
-                audience,
-                event,
-                list.id.as_str(),
-                &list.family_id,
-                &payload,
-            )
-            .await?;
+        for &audience in list_audiences(list) {
+            recorder
+                .record(
+                    &topic,
+                    audience,
+                    event,
+                    list.id.as_str(),
+                    &payload,
+                    &actor.user_id,
+                )
+                .await?;
         }
     }
     if on_family {
-        record(
-            tx,
-            actor,
-            Some(&actor.user_id),
-            &family_topic(&list.family_id),
-            Audience::All,
-            event,
-            list.id.as_str(),
-            &list.family_id,
-            &payload,
-        )
-        .await?;
+        recorder
+            .record(
+                &family_topic(&list.family_id),
+                Audience::All,
+                event,
+                list.id.as_str(),
+                &payload,
+                &actor.user_id,
+            )
+            .await?;
     }
     Ok(())
 }
 
-/// An event on the family's topic about someone: `subject` is both the
-/// entity and `data.user_id` (the member who joined).
+/// `MEMBER_JOINED` on the family's topic: the member is the entity, and
+/// `data.user_id` is the one who joined.
 pub(super) async fn member_joined(
     tx: &mut AnyConnection,
     actor: &Actor,
     family: &FamilyId,
     member: &crate::model::Member,
 ) -> Result<(), AppError> {
-    record(
+    Recorder {
         tx,
         actor,
-        Some(&member.user_id),
+        tenant: family,
+    }
+    .record(
         &family_topic(family),
         Audience::All,
         MEMBER_JOINED,
         member.user_id.as_str(),
-        family,
         &json(member)?,
+        &member.user_id,
     )
     .await
 }
@@ -195,16 +199,18 @@ pub(super) async fn claimer_notice(
         Audience::Members,
         item.clone(),
     ))?;
-    record(
+    Recorder {
         tx,
         actor,
-        Some(&actor.user_id),
+        tenant: &list.family_id,
+    }
+    .record(
         &user_topic(&claim.by),
         Audience::All,
         event,
         item.id.as_str(),
-        &list.family_id,
         &payload,
+        &actor.user_id,
     )
     .await
 }
