@@ -29,6 +29,7 @@ on_both_backends!(
     cross_site_writes_are_refused,
     trace_ids_are_adopted_and_stored,
     family_and_claimer_topics_are_recorded,
+    fifty_logins_do_not_stall_other_requests,
 );
 
 /// A family with an admin, a second member, and a list for a third member
@@ -1449,4 +1450,43 @@ async fn family_and_claimer_topics_are_recorded(db: Db) {
     let names: Vec<String> = read(family_topic).await.into_iter().map(|e| e.1).collect();
     assert_eq!(names[3..], ["UPDATED".to_string(), "DELETED".to_string()]);
     f.server.stop().await;
+}
+
+/// Password hashing runs off the async runtime behind a small semaphore:
+/// while fifty logins queue for it, other requests are answered at once.
+async fn fifty_logins_do_not_stall_other_requests(db: Db) {
+    let server = TestServer::start(db).await;
+    let user = server.browser().register("Hana").await;
+    let email = user["email"].as_str().unwrap().to_string();
+    let url = server.url("/api/v1/auth/login");
+    let logins: Vec<_> = (0..50)
+        .map(|n| {
+            let (url, email) = (url.clone(), email.clone());
+            let password = if n % 2 == 0 {
+                "correct horse battery"
+            } else {
+                "wrong password!"
+            };
+            tokio::spawn(async move {
+                let response = reqwest::Client::new()
+                    .post(url)
+                    .json(&json!({ "email": email, "password": password }))
+                    .send()
+                    .await
+                    .unwrap();
+                (n, response.status().as_u16())
+            })
+        })
+        .collect();
+    // Let the logins reach the hasher, then ask something else.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let health = reqwest::get(server.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let pending = logins.iter().filter(|task| !task.is_finished()).count();
+    assert!(pending > 0, "the health check waited for all fifty logins");
+    for login in logins {
+        let (n, status) = login.await.unwrap();
+        assert_eq!(status, if n % 2 == 0 { 200 } else { 401 }, "login {n}");
+    }
+    server.stop().await;
 }
