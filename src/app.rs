@@ -4,10 +4,15 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, SsrMode,
 };
 
-use crate::ui::{home::HomePage, layout::Header, not_found::NotFound};
+use crate::ui::{
+    auth::{AuthActions, LoginPage, RegisterPage},
+    home::HomePage,
+    layout::Header,
+    not_found::NotFound,
+};
 
 /// The name the build gives the browser bundle (`output-name` in
 /// `Cargo.toml`); the server links `/pkg/{OUTPUT_NAME}.js`, `.wasm` and
@@ -37,12 +42,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The root component: header, routes and the hydration marker.
 ///
+/// Pages render with `SsrMode::Async`: the server waits for their data and
+/// sends whole HTML, so they read right with no script (out-of-order
+/// streaming needs JavaScript to put resolved parts in place).
+///
 /// `data-hydrated` turns `true` only once the wasm has run (effects never
 /// run on the server), so tests and styles can tell a live page from a
 /// server-rendered one.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    AuthActions::provide();
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
@@ -53,7 +63,9 @@ pub fn App() -> impl IntoView {
                 <Header />
                 <main id="main" class="page">
                     <Routes fallback=NotFound>
-                        <Route path=path!("") view=HomePage />
+                        <Route path=path!("") ssr=SsrMode::Async view=HomePage />
+                        <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage />
+                        <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage />
                     </Routes>
                 </main>
             </div>

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::auth::AccountMenu;
+
 /// The site header: the app name, linking home, and the slot where the live
 /// connection's status badge sits.
 ///
@@ -18,6 +20,9 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"🎁"</span>
                 <span class="brand-name">"Giftlist"</span>
             </A>
+            <nav class="account" aria-label="Account">
+                <AccountMenu />
+            </nav>
             <div
                 class="connection-status"
                 data-testid="connection-status"

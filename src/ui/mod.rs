@@ -1,5 +1,8 @@
 //! Components and pages.
 
+pub mod auth;
 pub mod home;
 pub mod layout;
 pub mod not_found;
+#[cfg(feature = "ssr")]
+mod server;

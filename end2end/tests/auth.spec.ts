@@ -1,0 +1,67 @@
+import { test, expect, waitForHydration } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+let next = 0;
+function uniqueEmail(name: string): string {
+  next += 1;
+  return `${name.toLowerCase()}-${Date.now()}-${next}@example.org`;
+}
+
+async function register(page: Page, name: string, email: string) {
+  await page.goto("/register");
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+}
+
+test.describe("accounts in the browser", () => {
+  test("register, log out, fail and succeed to log in (with the wasm)", async ({ page, consoleErrors }) => {
+    const email = uniqueEmail("Alice");
+    await page.goto("/register");
+    await waitForHydration(page);
+    await register(page, "Alice", email);
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByTestId("account-name")).toHaveText("Alice");
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+    await expect(page.getByTestId("account-name")).toHaveCount(0);
+
+    await page.goto("/login");
+    await waitForHydration(page);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByTestId("form-error")).toHaveText("the email or password is not right");
+    await expect(page).toHaveURL(/\/login$/);
+    // Chromium reports the refused request (401) itself; that one is expected.
+    expect(consoleErrors).toEqual([
+      "Failed to load resource: the server responded with a status of 401 (Unauthorized)",
+    ]);
+    consoleErrors.length = 0;
+
+    await page.getByLabel("Password").fill("correct horse battery");
+    await page.getByRole("button", { name: "Log in" }).click();
+    await expect(page.getByTestId("account-name")).toHaveText("Alice");
+    expect(consoleErrors).toEqual([]);
+  });
+
+  test("the forms work before any script runs", async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    const email = uniqueEmail("Bob");
+    await register(page, "Bob", email);
+    await expect(page).toHaveURL(/\/$/);
+    await expect(page.getByTestId("account-name")).toHaveText("Bob");
+
+    // A refusal comes back to the form with its message.
+    await register(page, "Bob again", email);
+    await expect(page).toHaveURL(/\/register\?error=/);
+    await expect(page.getByTestId("form-error")).toHaveText("an account with this email already exists");
+
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+    await context.close();
+  });
+});

@@ -1,0 +1,158 @@
+//! Registering, logging in and out: the pages and their server functions.
+//!
+//! The server functions are thin: they call the same `Service` as the JSON
+//! API (through `ui::server`) and answer with its `AppError`. Each form is a
+//! plain form post before the wasm loads and an action after.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{components::A, hooks::use_query_map};
+
+use crate::model::{error::AppError, User};
+
+/// The logged-in user, if any.
+#[server(prefix = "/api/fn", endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    super::server::current_user().await
+}
+
+#[server(prefix = "/api/fn", endpoint = "register")]
+pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
+    super::server::register(email, name, password).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    super::server::login(email, password).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    super::server::logout().await
+}
+
+/// The account actions, shared so the header can refresh when one of them
+/// completes.
+#[derive(Clone, Copy)]
+pub struct AuthActions {
+    pub register: ServerAction<Register>,
+    pub login: ServerAction<Login>,
+    pub logout: ServerAction<Logout>,
+}
+
+impl AuthActions {
+    pub fn provide() -> Self {
+        let actions = AuthActions {
+            register: ServerAction::new(),
+            login: ServerAction::new(),
+            logout: ServerAction::new(),
+        };
+        provide_context(actions);
+        actions
+    }
+
+    /// Changes whenever one of the actions completes.
+    pub fn version(&self) -> usize {
+        self.register.version().get() + self.login.version().get() + self.logout.version().get()
+    }
+}
+
+/// The user, reloaded after every login, registration and logout.
+pub fn use_current_user() -> Resource<Result<Option<User>, AppError>> {
+    let actions = expect_context::<AuthActions>();
+    Resource::new(move || actions.version(), |_| current_user())
+}
+
+/// The refusal to show: from the last action (with the wasm), or from the
+/// `error` query parameter (a plain form post redirected back).
+fn form_error(
+    outcome: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
+) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let query = use_query_map();
+    move || match outcome() {
+        Some(Err(err)) => Some(err.message),
+        Some(Ok(_)) => None,
+        None => query.read().get("error"),
+    }
+}
+
+/// An `aria-live` region for a form's messages, present from the start so
+/// screen readers announce what appears in it.
+#[component]
+fn FormMessage(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
+            {move || message.get()}
+        </p>
+    }
+}
+
+#[component]
+pub fn RegisterPage() -> impl IntoView {
+    let action = expect_context::<AuthActions>().register;
+    let message = Signal::derive(form_error(move || action.value().get()));
+    view! {
+        <Title text="Create an account · Giftlist" />
+        <section class="auth">
+            <h1>"Create an account"</h1>
+            <ActionForm action=action>
+                <label for="register-name">"Your name"</label>
+                <input id="register-name" name="name" autocomplete="name" required maxlength="100" />
+                <label for="register-email">"Email"</label>
+                <input id="register-email" name="email" type="email" autocomplete="email" required />
+                <label for="register-password">"Password (at least 8 characters)"</label>
+                <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" />
+                <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
+            </ActionForm>
+            <FormMessage message />
+            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = expect_context::<AuthActions>().login;
+    let message = Signal::derive(form_error(move || action.value().get()));
+    view! {
+        <Title text="Log in · Giftlist" />
+        <section class="auth">
+            <h1>"Log in"</h1>
+            <ActionForm action=action>
+                <label for="login-email">"Email"</label>
+                <input id="login-email" name="email" type="email" autocomplete="email" required />
+                <label for="login-password">"Password"</label>
+                <input id="login-password" name="password" type="password" autocomplete="current-password" required />
+                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+            </ActionForm>
+            <FormMessage message />
+            <p>"New here? " <A href="/register">"Create an account"</A></p>
+        </section>
+    }
+}
+
+/// The account corner of the header: who is logged in and a way out, or
+/// the ways in.
+#[component]
+pub fn AccountMenu() -> impl IntoView {
+    let user = use_current_user();
+    let logout = expect_context::<AuthActions>().logout;
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(user)) => view! {
+                        <span class="account-name" data-testid="account-name">{user.name}</span>
+                        <ActionForm action=logout>
+                            <button type="submit" class="link-button">"Log out"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    _ => view! {
+                        <A href="/login">"Log in"</A>
+                        <A href="/register">"Create an account"</A>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

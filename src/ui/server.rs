@@ -1,0 +1,113 @@
+//! Server side of the pages' server functions: reach the app's state and
+//! session, call the service, and answer plain form posts (no wasm yet)
+//! with a redirect that carries the outcome.
+
+use axum::http::{header, HeaderMap};
+use tower_sessions::Session;
+
+use crate::{
+    auth::session::{log_in, log_out, session_user},
+    model::{
+        error::AppError,
+        input::{Credentials, Register},
+        User,
+    },
+    server::AppState,
+};
+
+fn state() -> Result<AppState, AppError> {
+    leptos::prelude::use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("server function without the app state in context");
+        AppError::internal()
+    })
+}
+
+async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|err| {
+        tracing::error!(cause = %err, "server function without a session");
+        AppError::internal()
+    })
+}
+
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(cause = %err, "session update failed");
+    AppError::internal()
+}
+
+/// Sends the browser to `success` on success. A refused plain form post
+/// (no wasm: it accepts HTML) goes back to the form's page with the
+/// message in `?error=`, where the page shows it; with the wasm the action
+/// shows the error itself.
+async fn answer<T>(result: Result<T, AppError>, success: &str) -> Result<T, AppError> {
+    match &result {
+        Ok(_) => leptos_axum::redirect(success),
+        Err(err) => {
+            // The error's own status, not the server-function default 500.
+            if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                if let Ok(status) = axum::http::StatusCode::from_u16(err.code.status()) {
+                    response.set_status(status);
+                }
+            }
+            let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+            let plain_form = headers
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"));
+            let back = headers
+                .get(header::REFERER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| url::Url::parse(v).ok())
+                .map(|url| url.path().to_owned());
+            if let (true, Some(path)) = (plain_form, back) {
+                let message: String =
+                    url::form_urlencoded::byte_serialize(err.message.as_bytes()).collect();
+                leptos_axum::redirect(&format!("{path}?error={message}"));
+            }
+        }
+    }
+    result
+}
+
+pub async fn current_user() -> Result<Option<User>, AppError> {
+    let Some(id) = session_user(&session().await?).await else {
+        return Ok(None);
+    };
+    Ok(Some(state()?.service.me(&id).await?.user))
+}
+
+pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
+    let result = async {
+        let user = state()?
+            .service
+            .register(Register {
+                email,
+                name,
+                password,
+            })
+            .await?;
+        log_in(&session().await?, &user.id)
+            .await
+            .map_err(session_error)
+    }
+    .await;
+    answer(result, "/").await
+}
+
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    let result = async {
+        let user = state()?
+            .service
+            .authenticate(Credentials { email, password })
+            .await?;
+        log_in(&session().await?, &user.id)
+            .await
+            .map_err(session_error)
+    }
+    .await;
+    answer(result, "/").await
+}
+
+pub async fn logout() -> Result<(), AppError> {
+    let result = async { log_out(&session().await?).await.map_err(session_error) }.await;
+    answer(result, "/").await
+}
