@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::ui::{
     auth::{AuthActions, LoginPage, RegisterPage},
+    families::{FamilyPage, InvitePage},
     home::HomePage,
     layout::Header,
     not_found::NotFound,
@@ -66,6 +67,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") ssr=SsrMode::Async view=HomePage />
                         <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage />
                         <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage />
+                        <Route path=path!("/families/:id") ssr=SsrMode::Async view=FamilyPage />
+                        <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />
                     </Routes>
                 </main>
             </div>

@@ -25,7 +25,7 @@ test.describe("accounts in the browser", () => {
     await expect(page.getByTestId("account-name")).toHaveText("Alice");
 
     await page.getByRole("button", { name: "Log out" }).click();
-    await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Log in" })).toBeVisible();
     await expect(page.getByTestId("account-name")).toHaveCount(0);
 
     await page.goto("/login");
@@ -61,7 +61,7 @@ test.describe("accounts in the browser", () => {
     await expect(page.getByTestId("form-error")).toHaveText("an account with this email already exists");
 
     await page.getByRole("button", { name: "Log out" }).click();
-    await expect(page.getByRole("link", { name: "Log in" })).toBeVisible();
+    await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Log in" })).toBeVisible();
     await context.close();
   });
 });

@@ -1,6 +1,7 @@
 //! Components and pages.
 
 pub mod auth;
+pub mod families;
 pub mod home;
 pub mod layout;
 pub mod not_found;

@@ -10,12 +10,13 @@ use crate::{
     model::{
         error::AppError,
         input::{Credentials, Register},
-        User,
+        User, UserId,
     },
-    server::AppState,
+    server::{AppState, TraceId},
+    service::Actor,
 };
 
-fn state() -> Result<AppState, AppError> {
+pub(super) fn state() -> Result<AppState, AppError> {
     leptos::prelude::use_context::<AppState>().ok_or_else(|| {
         tracing::error!("server function without the app state in context");
         AppError::internal()
@@ -38,7 +39,7 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 /// (no wasm: it accepts HTML) goes back to the form's page with the
 /// message in `?error=`, where the page shows it; with the wasm the action
 /// shows the error itself.
-async fn answer<T>(result: Result<T, AppError>, success: &str) -> Result<T, AppError> {
+pub(super) async fn answer<T>(result: Result<T, AppError>, success: &str) -> Result<T, AppError> {
     match &result {
         Ok(_) => leptos_axum::redirect(success),
         Err(err) => {
@@ -66,6 +67,26 @@ async fn answer<T>(result: Result<T, AppError>, success: &str) -> Result<T, AppE
         }
     }
     result
+}
+
+/// The logged-in user's id, or 401.
+pub(super) async fn user_id() -> Result<UserId, AppError> {
+    session_user(&session().await?)
+        .await
+        .ok_or_else(|| AppError::unauthorized("log in to see this"))
+}
+
+/// The logged-in user as the actor of a change, with the request's trace id.
+pub(super) async fn actor() -> Result<Actor, AppError> {
+    let user_id = user_id().await?;
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    let trace_id = parts
+        .and_then(|parts| parts.extensions.get::<TraceId>().cloned())
+        .unwrap_or_else(TraceId::random);
+    Ok(Actor {
+        user_id,
+        trace_id: trace_id.0,
+    })
 }
 
 pub async fn current_user() -> Result<Option<User>, AppError> {

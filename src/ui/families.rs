@@ -1,0 +1,312 @@
+//! Families: the dashboard of my families, a family's page with its
+//! members, invite link and lists, and the page an invite link opens.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+
+use super::auth::use_current_user;
+use crate::model::{error::AppError, Family, FamilyDetail, FamilyId};
+
+#[server(prefix = "/api/fn", endpoint = "my_families")]
+pub async fn my_families() -> Result<Vec<Family>, AppError> {
+    let state = super::server::state()?;
+    Ok(state
+        .service
+        .me(&super::server::user_id().await?)
+        .await?
+        .families)
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_family")]
+pub async fn create_family(name: String) -> Result<(), AppError> {
+    let result = async {
+        let state = super::server::state()?;
+        let actor = super::server::actor().await?;
+        state
+            .service
+            .create_family(&actor, crate::model::input::NewFamily { name })
+            .await
+    }
+    .await;
+    let to = result
+        .as_ref()
+        .map(|f| format!("/families/{}", f.id))
+        .unwrap_or_default();
+    super::server::answer(result, &to).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_family")]
+pub async fn get_family(id: FamilyId) -> Result<FamilyDetail, AppError> {
+    let state = super::server::state()?;
+    state
+        .service
+        .family_detail(&super::server::user_id().await?, &id)
+        .await
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_invite")]
+pub async fn create_invite(family_id: FamilyId) -> Result<(), AppError> {
+    let result = async {
+        let state = super::server::state()?;
+        let actor = super::server::actor().await?;
+        state.service.create_invite(&actor, &family_id).await
+    }
+    .await;
+    let to = result
+        .as_ref()
+        .map(|invite| format!("/families/{family_id}?invite={}", invite.code))
+        .unwrap_or_default();
+    super::server::answer(result, &to).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "invite_family")]
+pub async fn invite_family(code: String) -> Result<Family, AppError> {
+    super::server::state()?.service.invite_family(&code).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "accept_invite")]
+pub async fn accept_invite(code: String) -> Result<(), AppError> {
+    let result = async {
+        let state = super::server::state()?;
+        let actor = super::server::actor().await?;
+        state.service.accept_invite(&actor, &code).await
+    }
+    .await;
+    let to = result
+        .as_ref()
+        .map(|f| format!("/families/{}", f.id))
+        .unwrap_or_default();
+    super::server::answer(result, &to).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_list")]
+pub async fn create_list(
+    family_id: FamilyId,
+    title: String,
+    recipient_user_id: String,
+    recipient_name: String,
+) -> Result<(), AppError> {
+    let result = async {
+        let state = super::server::state()?;
+        let actor = super::server::actor().await?;
+        let input = crate::model::input::NewList {
+            title,
+            recipient_user_id: (!recipient_user_id.is_empty())
+                .then_some(crate::model::UserId(recipient_user_id)),
+            recipient_name: (!recipient_name.trim().is_empty()).then_some(recipient_name),
+        };
+        state.service.create_list(&actor, &family_id, input).await
+    }
+    .await;
+    let to = result
+        .as_ref()
+        .map(|l| format!("/lists/{}", l.id))
+        .unwrap_or_default();
+    super::server::answer(result, &to).await.map(|_| ())
+}
+
+/// A refusal to show: the last action's, or one a plain form post brought
+/// back in `?error=`.
+pub(super) fn error_text(
+    outcome: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
+) -> Signal<Option<String>> {
+    let query = use_query_map();
+    Signal::derive(move || match outcome() {
+        Some(Err(err)) => Some(err.message),
+        Some(Ok(_)) => None,
+        None => query.read().get("error"),
+    })
+}
+
+/// An `aria-live` region for messages, present from the first render.
+#[component]
+pub fn Message(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
+            {move || message.get()}
+        </p>
+    }
+}
+
+/// The logged-in start page: my families and a way to start one.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let create = ServerAction::<CreateFamily>::new();
+    let families = Resource::new(move || create.version().get(), |_| my_families());
+    let message = error_text(move || create.value().get());
+    view! {
+        <section class="dashboard" aria-labelledby="families-title">
+            <h1 id="families-title">"Your families"</h1>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match families.await {
+                        Ok(families) if families.is_empty() => view! {
+                            <p>"You are in no family yet. Start one, or open an invite link someone sent you."</p>
+                        }.into_any(),
+                        Ok(families) => view! {
+                            <ul class="cards" data-testid="families">
+                                {families.into_iter().map(|family| view! {
+                                    <li><A href=format!("/families/{}", family.id)>{family.name}</A></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <p role="alert">{err.message}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h2>"Start a family"</h2>
+            <ActionForm action=create attr:class="inline-form">
+                <label for="family-name">"Family name"</label>
+                <input id="family-name" name="name" required maxlength="200" />
+                <button type="submit">"Create family"</button>
+            </ActionForm>
+            <Message message />
+        </section>
+    }
+}
+
+/// `/families/:id`: members, the invite link, the lists, a new list.
+#[component]
+pub fn FamilyPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let id = move || FamilyId(params.read().get("id").unwrap_or_default());
+    let invite = ServerAction::<CreateInvite>::new();
+    let new_list = ServerAction::<CreateList>::new();
+    let detail = Resource::new(
+        move || (id(), new_list.version().get()),
+        |(id, _)| get_family(id),
+    );
+    let invite_message = error_text(move || invite.value().get());
+    let list_message = error_text(move || new_list.value().get());
+    let invite_link = move || {
+        query.read().get("invite").map(|code| {
+            let origin = window_origin();
+            format!("{origin}/invite/{code}")
+        })
+    };
+    view! {
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(err) => view! {
+                        <Title text="Family · Giftlist" />
+                        <p role="alert">{err.message}</p>
+                    }.into_any(),
+                    Ok(FamilyDetail { family, members, lists }) => {
+                        let list_family = family.id.to_string();
+                        let invite_family_id = family.id.to_string();
+                        let recipients = members.clone();
+                        view! {
+                            <Title text=format!("{} · Giftlist", family.name) />
+                            <h1>{family.name.clone()}</h1>
+                            <section aria-labelledby="lists-title">
+                                <h2 id="lists-title">"Lists"</h2>
+                                <ul class="cards" data-testid="lists">
+                                    {lists.into_iter().map(|list| {
+                                        let who = list.recipient_name.clone().or_else(|| {
+                                            members.iter().find(|m| Some(&m.user_id) == list.recipient_user_id.as_ref()).map(|m| m.name.clone())
+                                        }).unwrap_or_default();
+                                        view! {
+                                            <li><A href=format!("/lists/{}", list.id)>{list.title}</A>" "<span class="muted">"for "{who}</span></li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                                <h3>"New list"</h3>
+                                <ActionForm action=new_list attr:class="stacked-form">
+                                    <input type="hidden" name="family_id" value=list_family />
+                                    <label for="list-title">"Title"</label>
+                                    <input id="list-title" name="title" required maxlength="200" />
+                                    <label for="list-recipient">"For a member"</label>
+                                    <select id="list-recipient" name="recipient_user_id">
+                                        <option value="">"Someone without an account (name below)"</option>
+                                        {recipients.iter().map(|m| view! {
+                                            <option value=m.user_id.to_string()>{m.name.clone()}</option>
+                                        }).collect_view()}
+                                    </select>
+                                    <label for="list-recipient-name">"Or their name"</label>
+                                    <input id="list-recipient-name" name="recipient_name" maxlength="100" />
+                                    <button type="submit">"Create list"</button>
+                                </ActionForm>
+                                <Message message=list_message />
+                            </section>
+                            <section aria-labelledby="members-title">
+                                <h2 id="members-title">"Members"</h2>
+                                <ul data-testid="members">
+                                    {members.iter().map(|m| view! {
+                                        <li>{m.name.clone()}" "<span class="muted">{m.role.as_str()}</span></li>
+                                    }).collect_view()}
+                                </ul>
+                                <ActionForm action=invite>
+                                    <input type="hidden" name="family_id" value=invite_family_id />
+                                    <button type="submit">"Make an invite link"</button>
+                                </ActionForm>
+                                <Message message=invite_message />
+                                {move || invite_link().map(|link| view! {
+                                    <p>"Send this link (it works for 7 days): "
+                                        <input class="invite-link" readonly value=link aria-label="Invite link" data-testid="invite-link" />
+                                    </p>
+                                })}
+                            </section>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The site's origin as the browser sees it; empty on the server, where
+/// the link is shown relative.
+fn window_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        window().location().origin().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// `/invite/:code`: which family it is, and a button to join.
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let params = use_params_map();
+    let code = move || params.read().get("code").unwrap_or_default();
+    let family = Resource::new(code, invite_family);
+    let user = use_current_user();
+    let accept = ServerAction::<AcceptInvite>::new();
+    let message = error_text(move || accept.value().get());
+    view! {
+        <Title text="Invitation · Giftlist" />
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let logged_in = matches!(user.await, Ok(Some(_)));
+                match family.await {
+                    Err(_) => view! {
+                        <h1>"This invite link does not work"</h1>
+                        <p>"It may have expired. Ask for a new one."</p>
+                    }.into_any(),
+                    Ok(family) if logged_in => view! {
+                        <h1>"Join "{family.name}</h1>
+                        <ActionForm action=accept>
+                            <input type="hidden" name="code" value=code() />
+                            <button type="submit">"Join the family"</button>
+                        </ActionForm>
+                        <Message message />
+                    }.into_any(),
+                    Ok(family) => view! {
+                        <h1>"Join "{family.name}</h1>
+                        <p>"Log in or create an account first, then open this link again."</p>
+                        <p><A href="/register">"Create an account"</A>" · "<A href="/login">"Log in"</A></p>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
