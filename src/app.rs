@@ -12,6 +12,7 @@ use crate::ui::{
     families::{FamilyPage, InvitePage},
     home::HomePage,
     layout::Header,
+    list::ListPage,
     not_found::NotFound,
 };
 
@@ -69,6 +70,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage />
                         <Route path=path!("/families/:id") ssr=SsrMode::Async view=FamilyPage />
                         <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />
+                        <Route path=path!("/lists/:id") ssr=SsrMode::Async view=ListPage />
                     </Routes>
                 </main>
             </div>

@@ -1,18 +1,4 @@
-import { test, expect, waitForHydration } from "./fixtures";
-import type { Browser, Page } from "@playwright/test";
-
-async function newMember(browser: Browser, name: string): Promise<Page> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto("/register");
-  await waitForHydration(page);
-  await page.getByLabel("Your name").fill(name);
-  await page.getByLabel("Email").fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
-  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("account-name")).toHaveText(name);
-  return page;
-}
+import { test, expect, waitForHydration, newMember } from "./fixtures";
 
 test("a family: create, invite a second person, make a list for them", async ({ browser }) => {
   const alice = await newMember(browser, "Alice");

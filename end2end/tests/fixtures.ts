@@ -1,4 +1,4 @@
-import { test as base, expect, type Page } from "@playwright/test";
+import { test as base, expect, type Browser, type Page } from "@playwright/test";
 
 /** Fails the test on any console error or uncaught exception in the page. */
 export const test = base.extend<{ consoleErrors: string[] }>({
@@ -18,4 +18,18 @@ export { expect };
 /** Waits until the wasm has hydrated the server-rendered page. */
 export async function waitForHydration(page: Page): Promise<void> {
   await expect(page.getByTestId("app")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Registers a new account in a fresh browser context; returns its page, logged in. */
+export async function newMember(browser: Browser, name: string): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/register");
+  await waitForHydration(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
+  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText(name);
+  return page;
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod families;
 pub mod home;
 pub mod layout;
+pub mod list;
 pub mod not_found;
 #[cfg(feature = "ssr")]
 mod server;

@@ -1,0 +1,77 @@
+import { test, expect, waitForHydration, newMember } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+async function familyWithListFor(alice: Page, bob: Page): Promise<string> {
+  await alice.getByLabel("Family name").fill("The Joneses");
+  await alice.getByRole("button", { name: "Create family" }).click();
+  await expect(alice.getByRole("heading", { level: 1 })).toHaveText("The Joneses");
+  await waitForHydration(alice);
+  await alice.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await alice.getByTestId("invite-link").inputValue();
+  await bob.goto(link);
+  await bob.getByRole("button", { name: "Join the family" }).click();
+  await expect(bob.getByTestId("members")).toContainText("Bob");
+  await alice.reload();
+  await waitForHydration(alice);
+  await alice.getByLabel("Title").fill("Bob's wishes");
+  await alice.getByLabel("For a member").selectOption({ label: "Bob" });
+  await alice.getByRole("button", { name: "Create list" }).click();
+  await expect(alice.getByRole("heading", { level: 1 })).toHaveText("Bob's wishes");
+  return alice.url();
+}
+
+test("items are added, claimed and edited; the recipient sees no claim", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const listUrl = await familyWithListFor(alice, bob);
+  await waitForHydration(alice);
+
+  // Bob (the recipient) wishes for things.
+  await bob.goto(listUrl);
+  await waitForHydration(bob);
+  const add = bob.getByTestId("add-item");
+  await add.getByLabel("Gift").fill("Bike");
+  await add.getByLabel("Link (optional)").fill("https://shop.example/bike");
+  await add.getByLabel("Price (optional)").fill("199.99");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(bob.getByTestId("item")).toHaveCount(1);
+  await add.getByLabel("Gift").fill("Book");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(bob.getByTestId("item")).toHaveCount(2);
+
+  // Alice claims the bike.
+  await alice.reload();
+  await waitForHydration(alice);
+  const bike = alice.getByTestId("item").filter({ hasText: "Bike" });
+  await expect(bike).toContainText("199.99 EUR");
+  await bike.getByRole("button", { name: "I'll get this" }).click();
+  await expect(bike.getByTestId("claim")).toHaveText("Reserved by you");
+  await bike.getByRole("button", { name: "Mark bought" }).click();
+  await expect(bike.getByTestId("claim")).toHaveText("Bought by you");
+
+  // Bob's page: the items, and no trace of the claim.
+  await bob.reload();
+  await waitForHydration(bob);
+  await expect(bob.getByTestId("item")).toHaveCount(2);
+  await expect(bob.getByTestId("claim")).toHaveCount(0);
+  const text = await bob.locator("main").innerText();
+  expect(text).not.toMatch(/Reserved|Bought|Alice|I'll get this|Release/);
+
+  // Editing: Bob changes the book; Alice's stale edit is refused with a reason.
+  const book = bob.getByTestId("item").filter({ hasText: "Book" });
+  await book.getByText("Edit").click();
+  await book.getByLabel("Gift").fill("Two books");
+  await book.getByRole("button", { name: "Save" }).click();
+  await expect(bob.getByTestId("item").filter({ hasText: "Two books" })).toHaveCount(1);
+
+  const staleBook = alice.getByTestId("item").filter({ hasText: "Book" });
+  await staleBook.getByText("Edit").click();
+  await staleBook.getByLabel("Gift").fill("A book");
+  await staleBook.getByRole("button", { name: "Save" }).click();
+  await expect(alice.getByTestId("form-error")).toContainText("someone else changed this item first");
+  await expect(alice.getByTestId("item").filter({ hasText: "Two books" })).toHaveCount(1);
+
+  // Removing.
+  await alice.getByRole("button", { name: "Remove Two books" }).click();
+  await expect(alice.getByTestId("item")).toHaveCount(1);
+});
