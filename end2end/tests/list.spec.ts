@@ -75,3 +75,43 @@ test("items are added, claimed and edited; the recipient sees no claim", async (
   await alice.getByRole("button", { name: "Remove Two books" }).click();
   await expect(alice.getByTestId("item")).toHaveCount(1);
 });
+
+test("a family, a list and a claim with no script at all", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/register");
+  await page.getByLabel("Your name").fill("Nora");
+  await page.getByLabel("Email").fill(`nora-${Date.now()}@example.org`);
+  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText("Nora");
+
+  await page.getByLabel("Family name").fill("The Norths");
+  await page.getByRole("button", { name: "Create family" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Norths");
+  await page.getByLabel("Title").fill("Tim's list");
+  await page.getByLabel("Or their name").fill("Tim");
+  await page.getByRole("button", { name: "Create list" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tim's list");
+
+  const add = page.getByTestId("add-item");
+  await add.getByLabel("Gift").fill("Kite");
+  await add.getByLabel("Price (optional)").fill("twelve");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("form-error")).toHaveText("price must be an amount like 12.50");
+  await expect(page.getByTestId("item")).toHaveCount(0);
+
+  await add.getByLabel("Gift").fill("Kite");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("item")).toHaveCount(1);
+  await page.getByRole("button", { name: "I'll get this" }).click();
+  await expect(page.getByTestId("claim")).toHaveText("Reserved by you");
+  await page.getByRole("button", { name: "Release" }).click();
+  await expect(page.getByTestId("claim")).toHaveCount(0);
+
+  // At phone width nothing spills sideways.
+  await page.setViewportSize({ width: 360, height: 740 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await context.close();
+});
