@@ -6,7 +6,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_query_map};
+use leptos_router::components::A;
+
+use super::form::{error_text, Message};
 
 use crate::model::{error::AppError, User};
 
@@ -63,34 +65,10 @@ pub fn use_current_user() -> Resource<Result<Option<User>, AppError>> {
     Resource::new(move || actions.version(), |_| current_user())
 }
 
-/// The refusal to show: from the last action (with the wasm), or from the
-/// `error` query parameter (a plain form post redirected back).
-fn form_error(
-    outcome: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
-) -> impl Fn() -> Option<String> + Send + Sync + 'static {
-    let query = use_query_map();
-    move || match outcome() {
-        Some(Err(err)) => Some(err.message),
-        Some(Ok(_)) => None,
-        None => query.read().get("error"),
-    }
-}
-
-/// An `aria-live` region for a form's messages, present from the start so
-/// screen readers announce what appears in it.
-#[component]
-fn FormMessage(message: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
-            {move || message.get()}
-        </p>
-    }
-}
-
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = expect_context::<AuthActions>().register;
-    let message = Signal::derive(form_error(move || action.value().get()));
+    let message = error_text(move || action.value().get());
     view! {
         <Title text="Create an account · Giftlist" />
         <section class="auth">
@@ -104,7 +82,7 @@ pub fn RegisterPage() -> impl IntoView {
                 <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" />
                 <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
             </ActionForm>
-            <FormMessage message />
+            <Message message />
             <p>"Already have an account? " <A href="/login">"Log in"</A></p>
         </section>
     }
@@ -113,7 +91,7 @@ pub fn RegisterPage() -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = expect_context::<AuthActions>().login;
-    let message = Signal::derive(form_error(move || action.value().get()));
+    let message = error_text(move || action.value().get());
     view! {
         <Title text="Log in · Giftlist" />
         <section class="auth">
@@ -125,7 +103,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input id="login-password" name="password" type="password" autocomplete="current-password" required />
                 <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
-            <FormMessage message />
+            <Message message />
             <p>"New here? " <A href="/register">"Create an account"</A></p>
         </section>
     }

@@ -8,7 +8,10 @@ use leptos_router::{
     hooks::{use_params_map, use_query_map},
 };
 
-use super::auth::use_current_user;
+use super::{
+    auth::use_current_user,
+    form::{error_text, Message},
+};
 use crate::model::{error::AppError, Family, FamilyDetail, FamilyId};
 
 #[server(prefix = "/api/fn", endpoint = "my_families")]
@@ -23,14 +26,11 @@ pub async fn my_families() -> Result<Vec<Family>, AppError> {
 
 #[server(prefix = "/api/fn", endpoint = "create_family")]
 pub async fn create_family(name: String) -> Result<(), AppError> {
-    let result = async {
-        let state = super::server::state()?;
-        let actor = super::server::actor().await?;
-        state
-            .service
+    let result = super::server::act(|service, actor| async move {
+        service
             .create_family(&actor, crate::model::input::NewFamily { name })
             .await
-    }
+    })
     .await;
     let to = result
         .as_ref()
@@ -50,15 +50,14 @@ pub async fn get_family(id: FamilyId) -> Result<FamilyDetail, AppError> {
 
 #[server(prefix = "/api/fn", endpoint = "create_invite")]
 pub async fn create_invite(family_id: FamilyId) -> Result<(), AppError> {
-    let result = async {
-        let state = super::server::state()?;
-        let actor = super::server::actor().await?;
-        state.service.create_invite(&actor, &family_id).await
-    }
+    let family_page = format!("/families/{family_id}");
+    let result = super::server::act(|service, actor| async move {
+        service.create_invite(&actor, &family_id).await
+    })
     .await;
     let to = result
         .as_ref()
-        .map(|invite| format!("/families/{family_id}?invite={}", invite.code))
+        .map(|invite| format!("{family_page}?invite={}", invite.code))
         .unwrap_or_default();
     super::server::answer(result, &to).await.map(|_| ())
 }
@@ -70,12 +69,11 @@ pub async fn invite_family(code: String) -> Result<Family, AppError> {
 
 #[server(prefix = "/api/fn", endpoint = "accept_invite")]
 pub async fn accept_invite(code: String) -> Result<(), AppError> {
-    let result = async {
-        let state = super::server::state()?;
-        let actor = super::server::actor().await?;
-        state.service.accept_invite(&actor, &code).await
-    }
-    .await;
+    let result =
+        super::server::act(
+            |service, actor| async move { service.accept_invite(&actor, &code).await },
+        )
+        .await;
     let to = result
         .as_ref()
         .map(|f| format!("/families/{}", f.id))
@@ -90,46 +88,21 @@ pub async fn create_list(
     recipient_user_id: String,
     recipient_name: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let state = super::server::state()?;
-        let actor = super::server::actor().await?;
+    let result = super::server::act(|service, actor| async move {
         let input = crate::model::input::NewList {
             title,
             recipient_user_id: (!recipient_user_id.is_empty())
                 .then_some(crate::model::UserId(recipient_user_id)),
             recipient_name: (!recipient_name.trim().is_empty()).then_some(recipient_name),
         };
-        state.service.create_list(&actor, &family_id, input).await
-    }
+        service.create_list(&actor, &family_id, input).await
+    })
     .await;
     let to = result
         .as_ref()
         .map(|l| format!("/lists/{}", l.id))
         .unwrap_or_default();
     super::server::answer(result, &to).await.map(|_| ())
-}
-
-/// A refusal to show: the last action's, or one a plain form post brought
-/// back in `?error=`.
-pub(super) fn error_text(
-    outcome: impl Fn() -> Option<Result<(), AppError>> + Send + Sync + 'static,
-) -> Signal<Option<String>> {
-    let query = use_query_map();
-    Signal::derive(move || match outcome() {
-        Some(Err(err)) => Some(err.message),
-        Some(Ok(_)) => None,
-        None => query.read().get("error"),
-    })
-}
-
-/// An `aria-live` region for messages, present from the first render.
-#[component]
-pub fn Message(message: Signal<Option<String>>) -> impl IntoView {
-    view! {
-        <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
-            {move || message.get()}
-        </p>
-    }
 }
 
 /// The logged-in start page: my families and a way to start one.

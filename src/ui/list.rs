@@ -11,7 +11,7 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
 
-use super::families::{error_text, Message};
+use super::form::{error_text, Message};
 use crate::model::{
     error::AppError, ClaimStatus, Item, ItemId, ListDetail, ListId, Member, UserId,
 };
@@ -93,9 +93,8 @@ pub async fn add_item(
     notes: String,
     priority: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let service = super::server::state()?.service;
-        let actor = super::server::actor().await?;
+    let back = format!("/lists/{list_id}");
+    let result = super::server::act(|service, actor| async move {
         let input = crate::model::input::NewItem {
             title,
             url: optional(url),
@@ -105,11 +104,9 @@ pub async fn add_item(
             priority: Some(priority_from(&priority)?),
         };
         service.add_item(&actor, &list_id, input).await
-    }
+    })
     .await;
-    super::server::answer(result, &format!("/lists/{list_id}"))
-        .await
-        .map(|_| ())
+    super::server::answer(result, &back).await.map(|_| ())
 }
 
 #[server(prefix = "/api/fn", endpoint = "edit_item")]
@@ -124,9 +121,8 @@ pub async fn edit_item(
     notes: String,
     priority: String,
 ) -> Result<(), AppError> {
-    let result = async {
-        let service = super::server::state()?.service;
-        let actor = super::server::actor().await?;
+    let back = format!("/lists/{list_id}");
+    let result = super::server::act(|service, actor| async move {
         let patch = crate::model::input::ItemPatch {
             version,
             title: Some(Some(title)),
@@ -137,49 +133,39 @@ pub async fn edit_item(
             priority: Some(Some(priority_from(&priority)?)),
         };
         service.update_item(&actor, &item_id, patch).await
-    }
+    })
     .await;
-    super::server::answer(result, &format!("/lists/{list_id}"))
-        .await
-        .map(|_| ())
+    super::server::answer(result, &back).await.map(|_| ())
 }
 
 #[server(prefix = "/api/fn", endpoint = "remove_item")]
 pub async fn remove_item(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
-    let result = async {
-        let service = super::server::state()?.service;
-        service
-            .delete_item(&super::server::actor().await?, &item_id)
-            .await
-    }
-    .await;
+    let result =
+        super::server::act(
+            |service, actor| async move { service.delete_item(&actor, &item_id).await },
+        )
+        .await;
     super::server::answer(result, &format!("/lists/{list_id}")).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "claim")]
 pub async fn claim(list_id: ListId, item_id: ItemId, status: ClaimStatus) -> Result<(), AppError> {
-    let result = async {
-        let service = super::server::state()?.service;
+    let back = format!("/lists/{list_id}");
+    let result = super::server::act(|service, actor| async move {
         let input = crate::model::input::ClaimRequest { status };
-        service
-            .claim_item(&super::server::actor().await?, &item_id, input)
-            .await
-    }
+        service.claim_item(&actor, &item_id, input).await
+    })
     .await;
-    super::server::answer(result, &format!("/lists/{list_id}"))
-        .await
-        .map(|_| ())
+    super::server::answer(result, &back).await.map(|_| ())
 }
 
 #[server(prefix = "/api/fn", endpoint = "release")]
 pub async fn release(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
-    let result = async {
-        let service = super::server::state()?.service;
-        service
-            .release_item(&super::server::actor().await?, &item_id)
-            .await
-    }
-    .await;
+    let result =
+        super::server::act(
+            |service, actor| async move { service.release_item(&actor, &item_id).await },
+        )
+        .await;
     super::server::answer(result, &format!("/lists/{list_id}"))
         .await
         .map(|_| ())

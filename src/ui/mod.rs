@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod families;
+pub mod form;
 pub mod home;
 pub mod layout;
 pub mod list;

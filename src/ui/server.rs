@@ -13,7 +13,7 @@ use crate::{
         User, UserId,
     },
     server::{AppState, TraceId},
-    service::Actor,
+    service::{Actor, Service},
 };
 
 pub(super) fn state() -> Result<AppState, AppError> {
@@ -87,6 +87,16 @@ pub(super) async fn actor() -> Result<Actor, AppError> {
         user_id,
         trace_id: trace_id.0,
     })
+}
+
+/// Runs one change as the logged-in user: the service and the actor, the
+/// shape every page action shares.
+pub(super) async fn act<T, Fut>(op: impl FnOnce(Service, Actor) -> Fut) -> Result<T, AppError>
+where
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let service = state()?.service;
+    op(service, actor().await?).await
 }
 
 pub async fn current_user() -> Result<Option<User>, AppError> {
