@@ -56,6 +56,35 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_HEARTBEAT_MS", default_value_t = 30_000)]
     pub heartbeat_ms: u64,
 
+    /// Bytes of frames a live connection may have waiting to be sent; a
+    /// client that falls further behind is closed with 4429.
+    #[arg(long, env = "GIFTLIST_WS_QUEUE_BYTES", default_value_t = 1 << 20)]
+    pub ws_queue_bytes: usize,
+
+    /// Largest client WebSocket frame in bytes; bigger closes with 1009.
+    #[arg(long, env = "GIFTLIST_WS_MAX_FRAME_BYTES", default_value_t = 64 * 1024)]
+    pub ws_max_frame_bytes: usize,
+
+    /// Live sockets one user may hold at once; one more is closed with 4429.
+    #[arg(long, env = "GIFTLIST_WS_MAX_SOCKETS_PER_USER", default_value_t = 16)]
+    pub ws_max_sockets_per_user: usize,
+
+    /// Topics one socket may hold at once.
+    #[arg(long, env = "GIFTLIST_WS_MAX_TOPICS", default_value_t = 128)]
+    pub ws_max_topics: usize,
+
+    /// Client frames per minute a socket may send on average ...
+    #[arg(long, env = "GIFTLIST_WS_FRAMES_PER_MINUTE", default_value_t = 100)]
+    pub ws_frames_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_WS_FRAME_BURST", default_value_t = 20)]
+    pub ws_frame_burst: u32,
+
+    /// Keep-alive comment interval on /events, in milliseconds.
+    #[arg(long, env = "GIFTLIST_SSE_KEEPALIVE_MS", default_value_t = 15_000)]
+    pub sse_keepalive_ms: u64,
+
     /// Log line format.
     #[arg(long, env = "GIFTLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -188,12 +217,37 @@ impl Settings {
         Duration::from_millis(self.heartbeat_ms)
     }
 
+    /// The live channel's limits.
+    pub fn live_limits(&self) -> crate::live::LiveLimits {
+        crate::live::LiveLimits {
+            heartbeat: self.heartbeat(),
+            queue_bytes: self.ws_queue_bytes,
+            max_frame_bytes: self.ws_max_frame_bytes,
+            max_sockets_per_user: self.ws_max_sockets_per_user,
+            max_topics: self.ws_max_topics,
+            frames_per_minute: self.ws_frames_per_minute,
+            frame_burst: self.ws_frame_burst,
+            sse_keepalive: Duration::from_millis(self.sse_keepalive_ms),
+        }
+    }
+
     pub fn shutdown_timeout(&self) -> Duration {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
 
     /// Checks what clap cannot: values that must agree with each other.
     pub fn validate(&self) -> Result<(), StartError> {
+        if self.ws_max_frame_bytes < 1024 || self.ws_queue_bytes < self.ws_max_frame_bytes {
+            return Err(StartError::Config(
+                "GIFTLIST_WS_MAX_FRAME_BYTES must be at least 1024, and GIFTLIST_WS_QUEUE_BYTES at least that".into(),
+            ));
+        }
+        if self.ws_frames_per_minute == 0 || self.ws_frame_burst == 0 || self.sse_keepalive_ms < 100
+        {
+            return Err(StartError::Config(
+                "the frame rate and burst must be above 0, and GIFTLIST_SSE_KEEPALIVE_MS at least 100".into(),
+            ));
+        }
         if self.heartbeat_ms < 100 {
             return Err(StartError::Config(
                 "GIFTLIST_HEARTBEAT_MS must be at least 100".into(),
@@ -223,7 +277,7 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("allowed_origins", &self.allowed_origins)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
-            .field("heartbeat_ms", &self.heartbeat_ms)
+            .field("live", &self.live_limits())
             .field("log_format", &self.log_format)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)
             .finish()

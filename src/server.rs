@@ -40,6 +40,8 @@ use crate::{
     },
     config::{Backend, Settings},
     error::StartError,
+    live::{self, bus::Bus, hub::Hub, LiveLimits},
+    metrics::Metrics,
     service::Service,
     store::{accounts, Store},
 };
@@ -61,6 +63,8 @@ pub struct Runtime {
     /// Whether cookies get the `Secure` attribute.
     pub secure_cookies: bool,
     pub heartbeat: std::time::Duration,
+    /// The live channel's limits and intervals.
+    pub live: LiveLimits,
 }
 
 /// Checks the settings, readies the data folder and the secret, and opens
@@ -75,10 +79,13 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     }
     let jwt_secret = JwtSecret::load(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let store = Store::open(&database).await?;
+    let hub = Arc::new(Hub::new(Arc::new(Metrics::default())));
+    let bus = Bus::start(hub, store.clone(), database.expose()).await?;
     let service = Service {
         store: store.clone(),
         passwords: Passwords::new(),
         tokens: Arc::new(Tokens::new(&jwt_secret, DEFAULT_TOKEN_TTL)),
+        bus,
     };
 
     let leptos_options = LeptosOptions::builder()
@@ -97,6 +104,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
             allowed_origins: settings.allowed_origins()?,
             secure_cookies: settings.secure_cookies(),
             heartbeat: settings.heartbeat(),
+            live: settings.live_limits(),
         }),
     })
 }
@@ -135,6 +143,9 @@ pub fn router(state: AppState) -> Router {
         )));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/ws", get(live::socket::upgrade))
+        .route("/events", get(live::sse::events))
         .nest("/api/v1", api::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
@@ -143,7 +154,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             refuse_cross_site_writes,
         ))
-        .layer(middleware::from_fn(log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -173,8 +184,10 @@ pub async fn serve(
     grace: std::time::Duration,
 ) -> Result<(), StartError> {
     let store = state.store.clone();
+    let hub = state.service.bus.hub().clone();
     let sweeper = spawn_session_sweeper(store.clone());
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let listener = axum::serve::ListenerExt::tap_io(listener, tune_connection);
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         let _ = stop_rx.await;
     });
@@ -185,6 +198,7 @@ pub async fn serve(
         () = shutdown => {
             info!(grace_secs = grace.as_secs_f32(), "shutting down: finishing requests in flight");
             let _ = stop_tx.send(());
+            hub.close_all();
             match tokio::time::timeout(grace, &mut server).await {
                 Ok(result) => result,
                 Err(_) => {
@@ -201,6 +215,24 @@ pub async fn serve(
 
 /// Everything `main` does: prepare, listen on the configured address, and
 /// serve until SIGTERM or Ctrl-C.
+/// Kernel send buffer per connection. Linux would grow it to 4 MiB for a
+/// reader that falls behind; ten thousand live sockets must not be allowed
+/// that much. Still ample for a page's assets over a slow link.
+const SEND_BUFFER_BYTES: usize = 256 * 1024;
+
+/// Every accepted connection: no Nagle delay (live frames are small and
+/// must go at once), and a bounded send buffer, so a reader that stops
+/// reading fills its own queue and is closed (4429) instead of parking
+/// megabytes in the kernel.
+fn tune_connection(tcp: &mut tokio::net::TcpStream) {
+    if let Err(err) = tcp.set_nodelay(true) {
+        tracing::debug!(cause = %err, "cannot set TCP_NODELAY");
+    }
+    if let Err(err) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER_BYTES) {
+        tracing::debug!(cause = %err, "cannot set the send buffer size");
+    }
+}
+
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let state = prepare(&settings).await?;
     let addr = settings.site_addr;
@@ -246,6 +278,18 @@ async fn stop_signal() {
 }
 
 /// `GET /healthz`: 200 when the database answers, else 503.
+/// `/metrics`: the Prometheus text format.
+async fn metrics(State(service): State<Service>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        service.bus.hub().metrics().render(),
+    )
+        .into_response()
+}
+
 async fn healthz(State(store): State<Store>) -> Response {
     match store.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
@@ -308,7 +352,7 @@ fn parse_traceparent(value: &str) -> Option<&str> {
 /// Logs one line per request: method, matched route, status and latency,
 /// inside a span carrying the trace id. Query strings are never logged:
 /// they may hold tokens.
-async fn log_request(mut request: Request, next: Next) -> Response {
+async fn log_request(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let trace_id = TraceId::from_headers(request.headers());
     let method = request.method().clone();
@@ -322,6 +366,11 @@ async fn log_request(mut request: Request, next: Next) -> Response {
 
     async move {
         let response = next.run(request).await;
+        state.service.bus.hub().metrics().observe_http(
+            method.as_str(),
+            route.as_deref().unwrap_or("fallback"),
+            started.elapsed(),
+        );
         info!(
             %method,
             route = route.as_deref().unwrap_or("fallback"),

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{answer, Browser, Db, TestServer};
+use common::{answer, family, Db, TestServer};
 use futures::future::join_all;
 use giftlist::store::outbox::{self, Audience};
 use reqwest::Method;
@@ -31,89 +31,6 @@ on_both_backends!(
     family_and_claimer_topics_are_recorded,
     fifty_logins_do_not_stall_other_requests,
 );
-
-/// A family with an admin, a second member, and a list for a third member
-/// (the recipient).
-struct Family {
-    server: TestServer,
-    admin: Browser,
-    member: Browser,
-    member_id: String,
-    recipient: Browser,
-    recipient_id: String,
-    family_id: String,
-    list_id: String,
-}
-
-async fn family(db: Db) -> Family {
-    let server = TestServer::start(db).await;
-    let admin = server.browser();
-    admin.register("Alice").await;
-    let family_id = admin
-        .post("/families", json!({ "name": "The Smiths" }))
-        .await
-        .expect(201)["family"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let code = admin
-        .post(&format!("/families/{family_id}/invites"), json!(null))
-        .await
-        .expect(201)["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let member = server.browser();
-    let member_id = member.register("Bob").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    member
-        .post(&format!("/invites/{code}/accept"), json!(null))
-        .await
-        .expect(200);
-    let recipient = server.browser();
-    let recipient_id = recipient.register("Carol").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    recipient
-        .post(&format!("/invites/{code}/accept"), json!(null))
-        .await
-        .expect(200);
-    let list_id = admin
-        .post(
-            &format!("/families/{family_id}/lists"),
-            json!({ "title": "Carol's birthday", "recipient_user_id": recipient_id }),
-        )
-        .await
-        .expect(201)["list"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    Family {
-        server,
-        admin,
-        member,
-        member_id,
-        recipient,
-        recipient_id,
-        family_id,
-        list_id,
-    }
-}
-
-impl Family {
-    async fn add_item(&self, by: &Browser, title: &str) -> Value {
-        by.post(
-            &format!("/lists/{}/items", self.list_id),
-            json!({ "title": title }),
-        )
-        .await
-        .expect(201)["item"]
-            .clone()
-    }
-}
 
 async fn register_login_logout_and_me(db: Db) {
     let server = TestServer::start(db).await;

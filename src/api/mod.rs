@@ -106,8 +106,10 @@ async fn login(
     ok(json!({ "user": user }))
 }
 
-async fn logout(session: Session) -> ApiResult {
-    log_out(&session).await.map_err(session_error)?;
+async fn logout(State(state): State<AppState>, session: Session) -> ApiResult {
+    log_out(&session, &state.service.bus)
+        .await
+        .map_err(session_error)?;
     no_content()
 }
 

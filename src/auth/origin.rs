@@ -26,12 +26,18 @@ use crate::{model::error::AppError, server::AppState};
 pub fn is_same_origin(headers: &axum::http::HeaderMap, allowed: &[String]) -> bool {
     let origin_ok = headers
         .get(ORIGIN)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|origin| allowed.iter().any(|a| a == origin));
+        .is_some_and(|origin| origin_allowed(origin, allowed));
     let fetch_site_ok = headers
         .get("sec-fetch-site")
         .is_some_and(|value| value.as_bytes() == b"same-origin");
     origin_ok || fetch_site_ok
+}
+
+/// Whether an `Origin` header names one of `allowed` exactly.
+pub fn origin_allowed(origin: &axum::http::HeaderValue, allowed: &[String]) -> bool {
+    origin
+        .to_str()
+        .is_ok_and(|origin| allowed.iter().any(|a| a == origin))
 }
 
 /// Whether the request carries the session cookie.

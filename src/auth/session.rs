@@ -123,7 +123,24 @@ pub async fn log_in(
     session.insert(USER_KEY, user).await
 }
 
-/// Logs out: the session is deleted on the server and its cookie cleared.
-pub async fn log_out(session: &Session) -> Result<(), tower_sessions::session::Error> {
-    session.flush().await
+/// The key the live channel knows this session by (its hashed id), so a
+/// logout can close the sockets and SSE streams it opened.
+pub fn session_key(session: &Session) -> Option<String> {
+    session.id().map(|id| id_hash(&id))
+}
+
+/// Logs out: the session is deleted on the server, its cookie cleared, and
+/// the live connections it opened are closed (1008), on every instance.
+pub async fn log_out(
+    session: &Session,
+    bus: &crate::live::bus::Bus,
+) -> Result<(), tower_sessions::session::Error> {
+    // Loads the session, so its id is known.
+    let _ = session_user(session).await;
+    let key = session_key(session);
+    session.flush().await?;
+    if let Some(key) = key {
+        bus.end_session(&key).await;
+    }
+    Ok(())
 }

@@ -5,9 +5,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{surprise, Service};
 use crate::{
-    live::protocol::{list_topic, EventData, EventFrame},
+    live::{
+        hub::Replay,
+        protocol::{list_topic, EventData, EventFrame, Topic},
+    },
     model::{error::AppError, ListId, UserId},
-    store::outbox::{self, StoredEvent},
+    store::outbox::{self, Audience, StoredEvent},
 };
 
 /// At most this many events are replayed at once; a client further behind
@@ -74,5 +77,49 @@ impl Service {
             .collect::<Result<Vec<_>, _>>()?;
         let seq = events.last().map_or(last, |event| event.seq.max(last));
         Ok(Changes::Events { events, seq })
+    }
+}
+
+impl Service {
+    /// The stream of `topic` that `user` may read, or `forbidden` alike for
+    /// topics that do not exist and those of others (no existence oracle).
+    pub async fn topic_audience(&self, user: &UserId, topic: &Topic) -> Result<Audience, AppError> {
+        let forbidden = || AppError::forbidden("not yours to follow");
+        match topic {
+            Topic::List(list) => {
+                let (record, _) = self
+                    .visible_list(user, list)
+                    .await
+                    .map_err(|_| forbidden())?;
+                Ok(surprise::audience(user, &record.list))
+            }
+            Topic::Family(family) => {
+                self.role_in(family, user).await.map_err(|_| forbidden())?;
+                Ok(Audience::All)
+            }
+            Topic::User(owner) if owner == user => Ok(Audience::All),
+            Topic::User(_) => Err(forbidden()),
+        }
+    }
+
+    /// What the outbox holds of a stream after `since`: its events, or
+    /// `None` when `since` is ahead of the stream or too far behind.
+    pub async fn stream_replay(&self, topic: &str, audience: Audience, since: i64) -> Replay {
+        let read = async {
+            let last = outbox::last_seq(self.store.pool(), topic, audience).await?;
+            if since > last || last - since > MAX_REPLAY {
+                return Ok::<_, sqlx::Error>(Replay { last, events: None });
+            }
+            let events =
+                outbox::since(self.store.pool(), topic, audience, since, MAX_REPLAY).await?;
+            Ok(Replay {
+                last,
+                events: Some(events),
+            })
+        };
+        read.await.unwrap_or_else(|err| {
+            tracing::warn!(cause = %err, %topic, "cannot read the outbox for a replay; sending resync");
+            Replay { last: 0, events: None }
+        })
     }
 }

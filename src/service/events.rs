@@ -2,15 +2,13 @@
 //! transaction of the change they announce. Payloads pass through the
 //! surprise rule for each audience here, once, when they are recorded.
 
-use serde::Serialize;
-use sqlx::AnyConnection;
-
-use super::{surprise, Actor};
+use super::{surprise, Actor, Write};
 use crate::{
     live::protocol::{family_topic, list_topic, user_topic},
     model::{error::AppError, FamilyId, GiftList, Item, UserId},
     store::outbox::{self, Audience, NewEvent},
 };
+use serde::Serialize;
 
 pub(super) const ADDED: &str = "ADDED";
 pub(super) const UPDATED: &str = "UPDATED";
@@ -27,7 +25,7 @@ fn json(payload: &impl Serialize) -> Result<String, AppError> {
 
 /// Appends events for one change: same actor, family and trace id.
 struct Recorder<'a> {
-    tx: &'a mut AnyConnection,
+    tx: &'a mut Write,
     actor: &'a Actor,
     tenant: &'a FamilyId,
 }
@@ -44,7 +42,7 @@ impl Recorder<'_> {
         payload: &str,
         user_id: &UserId,
     ) -> Result<(), AppError> {
-        outbox::append(
+        let stored = outbox::append(
             self.tx,
             NewEvent {
                 topic,
@@ -58,6 +56,7 @@ impl Recorder<'_> {
             },
         )
         .await?;
+        self.tx.events.push(stored);
         Ok(())
     }
 }
@@ -77,7 +76,7 @@ fn list_audiences(list: &GiftList) -> &'static [Audience] {
 /// stream only, so a claim leaves no trace and no gap in the recipient's
 /// numbers.
 pub(super) async fn item(
-    tx: &mut AnyConnection,
+    tx: &mut Write,
     actor: &Actor,
     list: &GiftList,
     event: &str,
@@ -111,7 +110,7 @@ pub(super) async fn item(
 /// A list event: on the list's topic (every stream) with `on_list`, and on
 /// the family's topic with `on_family`.
 pub(super) async fn list(
-    tx: &mut AnyConnection,
+    tx: &mut Write,
     actor: &Actor,
     list: &GiftList,
     event: &str,
@@ -157,7 +156,7 @@ pub(super) async fn list(
 /// `MEMBER_JOINED` on the family's topic: the member is the entity, and
 /// `data.user_id` is the one who joined.
 pub(super) async fn member_joined(
-    tx: &mut AnyConnection,
+    tx: &mut Write,
     actor: &Actor,
     family: &FamilyId,
     member: &crate::model::Member,
@@ -181,7 +180,7 @@ pub(super) async fn member_joined(
 /// Tells the holder of a claim on `item` that someone else changed or
 /// removed it. Nothing when the holder made the change themselves.
 pub(super) async fn claimer_notice(
-    tx: &mut AnyConnection,
+    tx: &mut Write,
     actor: &Actor,
     list: &GiftList,
     event: &str,

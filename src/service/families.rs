@@ -15,7 +15,7 @@ pub const INVITE_DAYS: i64 = 7;
 impl Service {
     /// Fails with 404 unless `user` belongs to `family`: a family that
     /// exists but is not theirs looks exactly like one that does not.
-    pub(super) async fn role_in(&self, family: &FamilyId, user: &UserId) -> Result<Role, AppError> {
+    pub(crate) async fn role_in(&self, family: &FamilyId, user: &UserId) -> Result<Role, AppError> {
         families::role_of(self.store.pool(), family, user)
             .await?
             .ok_or_else(|| AppError::not_found("family"))
@@ -29,11 +29,11 @@ impl Service {
             name: input.name,
         };
         let now = now_iso();
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         families::insert_family(&mut *tx, &family, &actor.user_id, &now).await?;
         families::insert_membership(&mut *tx, &family.id, &actor.user_id, Role::Admin, &now)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(family)
     }
 
@@ -92,7 +92,7 @@ impl Service {
 
     /// Joins the family of a live invite code; joining again changes nothing.
     pub async fn accept_invite(&self, actor: &Actor, code: &str) -> Result<Family, AppError> {
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let id = families::family_of_invite(&mut *tx, code, now_unix())
             .await?
             .ok_or_else(|| AppError::not_found("invite"))?;
@@ -107,7 +107,7 @@ impl Service {
                 .ok_or_else(AppError::internal)?;
             events::member_joined(&mut tx, actor, &id, &member).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(family)
     }
 }

@@ -45,10 +45,10 @@ impl Service {
             created_by: actor.user_id.clone(),
             claim: None,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         lists::insert_item(&mut *tx, &item, &now_iso()).await?;
         events::item(&mut tx, actor, &record.list, events::ADDED, &item).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(surprise::item_for(&actor.user_id, &record.list, item))
     }
 
@@ -68,7 +68,7 @@ impl Service {
         }
         let expected = patch.version;
         let fields = ItemFields::from(&current).patched(patch)?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let Some(version) = lists::update_item(&mut *tx, id, &fields, expected, &now_iso()).await?
         else {
             drop(tx);
@@ -84,20 +84,20 @@ impl Service {
         debug_assert_eq!(updated.version, version);
         events::item(&mut tx, actor, &list, events::UPDATED, &updated).await?;
         events::claimer_notice(&mut tx, actor, &list, events::UPDATED, &updated).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(surprise::item_for(&actor.user_id, &list, updated))
     }
 
     pub async fn delete_item(&self, actor: &Actor, id: &ItemId) -> Result<(), AppError> {
         let (_, list) = self.visible_item(actor, id).await?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let Some(item) = lists::item(&mut *tx, id).await? else {
             return Err(AppError::not_found("item"));
         };
         lists::delete_item(&mut tx, id).await?;
         events::item(&mut tx, actor, &list, events::DELETED, &item).await?;
         events::claimer_notice(&mut tx, actor, &list, events::DELETED, &item).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -116,7 +116,7 @@ impl Service {
                 "you cannot claim items on your own list",
             ));
         }
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let current = lists::item(&mut *tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
@@ -144,7 +144,7 @@ impl Service {
         if changed {
             events::item(&mut tx, actor, &list, events::STATUS_CHANGED, &item).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(item)
     }
 
@@ -158,7 +158,7 @@ impl Service {
                 "you cannot claim or release items on your own list",
             ));
         }
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let item = lists::item(&mut *tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
@@ -177,7 +177,7 @@ impl Service {
             ..item
         };
         events::item(&mut tx, actor, &list, events::STATUS_CHANGED, &released).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(released)
     }
 }

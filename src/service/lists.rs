@@ -17,7 +17,7 @@ use crate::{
 
 impl Service {
     /// The list, if `user` belongs to its family (else 404), with their role.
-    pub(super) async fn visible_list(
+    pub(crate) async fn visible_list(
         &self,
         user: &UserId,
         id: &ListId,
@@ -66,10 +66,10 @@ impl Service {
             recipient_name: input.recipient_name,
             version: 1,
         };
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         lists::insert_list(&mut *tx, &list, &actor.user_id, &now_iso()).await?;
         events::list(&mut tx, actor, &list, events::ADDED, false, true).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(list)
     }
 
@@ -110,7 +110,7 @@ impl Service {
         let (record, role) = self.visible_list(&actor.user_id, id).await?;
         Self::may_manage(actor, &record, role)?;
         validate::title(&input.title)?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let version = lists::rename_list(&mut *tx, id, &input.title)
             .await?
             .ok_or_else(|| AppError::not_found("list"))?;
@@ -120,7 +120,7 @@ impl Service {
             ..record.list
         };
         events::list(&mut tx, actor, &list, events::UPDATED, true, true).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(list)
     }
 
@@ -129,7 +129,7 @@ impl Service {
     pub async fn delete_list(&self, actor: &Actor, id: &ListId) -> Result<(), AppError> {
         let (record, role) = self.visible_list(&actor.user_id, id).await?;
         Self::may_manage(actor, &record, role)?;
-        let mut tx = self.store.begin_write().await?;
+        let mut tx = self.begin_write().await?;
         let Some(current) = lists::list(&mut *tx, id).await? else {
             return Err(AppError::not_found("list"));
         };
@@ -139,7 +139,7 @@ impl Service {
             events::claimer_notice(&mut tx, actor, &current.list, events::DELETED, item).await?;
         }
         events::list(&mut tx, actor, &current.list, events::DELETED, true, true).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

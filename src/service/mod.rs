@@ -19,8 +19,9 @@ use rand::RngCore;
 
 use crate::{
     auth::{jwt::Tokens, password::Passwords},
+    live::bus::Bus,
     model::{error::AppError, UserId},
-    store::Store,
+    store::{outbox::StoredEvent, Store, WriteTx},
 };
 
 /// Everything the operations need; cheap to clone.
@@ -29,6 +30,44 @@ pub struct Service {
     pub store: Store,
     pub passwords: Passwords,
     pub tokens: std::sync::Arc<Tokens>,
+    /// Announces committed events to every instance's hub.
+    pub bus: std::sync::Arc<Bus>,
+}
+
+/// A write transaction that keeps the events it records, so they can be
+/// announced once it commits (see [`Service::commit`]).
+pub(crate) struct Write {
+    tx: WriteTx,
+    events: Vec<StoredEvent>,
+}
+
+impl std::ops::Deref for Write {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Write {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Service {
+    /// Starts a change.
+    pub(crate) async fn begin_write(&self) -> Result<Write, AppError> {
+        Ok(Write {
+            tx: self.store.begin_write().await?,
+            events: Vec::new(),
+        })
+    }
+
+    /// Commits a change and announces its events.
+    pub(crate) async fn commit(&self, write: Write) -> Result<(), AppError> {
+        self.bus.commit(write.tx, write.events).await?;
+        Ok(())
+    }
 }
 
 /// Who is acting, and the trace id of the request, stored on its events.

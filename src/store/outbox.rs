@@ -49,7 +49,7 @@ pub struct NewEvent<'a> {
 }
 
 /// An event as recorded.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct StoredEvent {
     pub topic: String,
     pub audience: String,

@@ -139,6 +139,12 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 }
 
 pub async fn logout() -> Result<(), AppError> {
-    let result = async { log_out(&session().await?).await.map_err(session_error) }.await;
+    let result = async {
+        let bus = state()?.service.bus;
+        log_out(&session().await?, &bus)
+            .await
+            .map_err(session_error)
+    }
+    .await;
     answer(result, "/").await
 }

@@ -2,6 +2,8 @@
 //! database, SQLite in a temporary folder or a new PostgreSQL database.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod ws;
+
 use std::{
     net::SocketAddr,
     sync::atomic::{AtomicU32, Ordering},
@@ -91,6 +93,16 @@ impl FreshDb {
         }
     }
 
+    /// The same database, with a folder of its own, for a second server;
+    /// the original removes the database.
+    pub fn same_database(&self) -> FreshDb {
+        FreshDb {
+            url: self.url.clone(),
+            dir: tempfile::tempdir().expect("temporary folder"),
+            postgres_name: None,
+        }
+    }
+
     pub async fn drop_database(&self) {
         if let Some(name) = &self.postgres_name {
             let mut admin = PgConnection::connect(&format!("{}/postgres", postgres_server_url()))
@@ -168,6 +180,19 @@ impl TestServer {
         Browser::new(self)
     }
 
+    /// Stops the server and hands back its database, to start another on it.
+    pub async fn stop_keeping_db(mut self) -> FreshDb {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        tokio::time::timeout(Duration::from_secs(15), &mut self.task)
+            .await
+            .expect("server stops within 15 s")
+            .expect("server task does not panic")
+            .expect("server stops cleanly");
+        self.db
+    }
+
     /// Asks the server to stop, waits for it, and removes its database.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -186,6 +211,7 @@ impl TestServer {
 /// and `Origin` on every request.
 pub struct Browser {
     pub http: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
     base: String,
     origin: String,
 }
@@ -248,14 +274,29 @@ pub async fn answer(response: reqwest::Response) -> Answer {
 
 impl Browser {
     pub fn new(server: &TestServer) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Browser {
             http: reqwest::Client::builder()
-                .cookie_store(true)
+                .cookie_provider(jar.clone())
                 .build()
                 .unwrap(),
+            jar,
             base: server.url("/api/v1"),
             origin: server.origin(),
         }
+    }
+
+    /// The `Cookie` header this browser would send to the server.
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.origin.parse().unwrap();
+        self.jar
+            .cookies(&url)
+            .map(|value| value.to_str().unwrap().to_owned())
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
     }
 
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
@@ -315,5 +356,100 @@ impl Browser {
             .await
             .expect(201);
         body["user"].clone()
+    }
+}
+
+/// A family with an admin, a second member, and a list for a third member
+/// (the recipient).
+pub struct Family {
+    pub server: TestServer,
+    pub admin: Browser,
+    pub admin_id: String,
+    pub member: Browser,
+    pub member_id: String,
+    pub recipient: Browser,
+    pub recipient_id: String,
+    pub family_id: String,
+    pub list_id: String,
+}
+
+pub async fn family(db: Db) -> Family {
+    family_on(TestServer::start(db).await).await
+}
+
+/// [`family`] on a server already started (with its own settings).
+pub async fn family_on(server: TestServer) -> Family {
+    let admin = server.browser();
+    let admin_id = admin.register("Alice").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let family_id = admin
+        .post("/families", serde_json::json!({ "name": "The Smiths" }))
+        .await
+        .expect(201)["family"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let code = admin
+        .post(
+            &format!("/families/{family_id}/invites"),
+            serde_json::json!(null),
+        )
+        .await
+        .expect(201)["code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let member = server.browser();
+    let member_id = member.register("Bob").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    member
+        .post(&format!("/invites/{code}/accept"), serde_json::json!(null))
+        .await
+        .expect(200);
+    let recipient = server.browser();
+    let recipient_id = recipient.register("Carol").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    recipient
+        .post(&format!("/invites/{code}/accept"), serde_json::json!(null))
+        .await
+        .expect(200);
+    let list_id = admin
+        .post(
+            &format!("/families/{family_id}/lists"),
+            serde_json::json!({ "title": "Carol's birthday", "recipient_user_id": recipient_id }),
+        )
+        .await
+        .expect(201)["list"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    Family {
+        server,
+        admin,
+        admin_id,
+        member,
+        member_id,
+        recipient,
+        recipient_id,
+        family_id,
+        list_id,
+    }
+}
+
+impl Family {
+    pub async fn add_item(&self, by: &Browser, title: &str) -> serde_json::Value {
+        by.post(
+            &format!("/lists/{}/items", self.list_id),
+            serde_json::json!({ "title": title }),
+        )
+        .await
+        .expect(201)["item"]
+            .clone()
     }
 }

@@ -1,0 +1,611 @@
+//! `GET /ws`: the live socket (PROTOCOL.md sections 2 to 6).
+//!
+//! The upgrade is done here, on top of hyper, so tungstenite is configured
+//! for many sockets (small read buffer, frames and messages of 64 KiB, a
+//! bounded write buffer, no compression) and every receive error can be
+//! answered with its own close code.
+//!
+//! Each socket has two halves: this task reads client frames, enforces the
+//! heartbeat, the token's expiry and the rate limit, and answers; a writer
+//! task drains the connection's [`Mailbox`], which the hub fills.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    extract::{Request, State},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
+use tokio::{
+    sync::mpsc,
+    time::{sleep_until, timeout, Instant},
+};
+use tokio_tungstenite::{
+    tungstenite::{
+        self,
+        handshake::derive_accept_key,
+        protocol::{frame::coding::CloseCode, CloseFrame, Role, WebSocketConfig},
+        Message,
+    },
+    WebSocketStream,
+};
+use tower_sessions::Session;
+use tracing::{debug, info_span, Instrument};
+
+use super::{
+    hub::{Attached, ConnId, Hub, Mailbox, Out, StreamKey},
+    protocol::{close, codes, ClientFrame, ServerFrame, Topic},
+    LiveLimits,
+};
+use crate::{
+    auth::{
+        origin::origin_allowed,
+        session::{session_key, session_user},
+    },
+    metrics::Metrics,
+    model::{error::AppError, UserId},
+    server::AppState,
+    service::{new_id, Service},
+};
+
+/// How long an unauthenticated socket may wait before its `auth` frame.
+const AUTH_WINDOW: Duration = Duration::from_secs(5);
+
+/// How long a closing socket gets to flush its close frame, and for the
+/// peer's answer.
+const CLOSE_GRACE: Duration = Duration::from_secs(3);
+
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// What the upgrade request proved.
+#[derive(Debug)]
+enum Credential {
+    /// The session cookie, with an allowed `Origin`.
+    Session {
+        user: UserId,
+        session: Option<String>,
+    },
+    /// A valid `?token=`; it expires at this unix time.
+    Token { user: UserId, expires_at: i64 },
+    /// A `?token=` that is bad or expired: closed with 4401.
+    Refused,
+    /// Nothing yet: the first frame must be `auth`.
+    Pending,
+}
+
+/// The upgrade handler.
+pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Response {
+    let headers = request.headers();
+    let Some(key) = websocket_key(headers) else {
+        return AppError::bad_request("expected a WebSocket upgrade (version 13)").into_response();
+    };
+    let origin = headers.get(header::ORIGIN).cloned();
+    if let Some(origin) = &origin {
+        if !origin_allowed(origin, &state.runtime.allowed_origins) {
+            return AppError::forbidden("this origin may not open the live socket").into_response();
+        }
+    }
+    let mut credential = Credential::Pending;
+    // A cookie counts only together with an allowed Origin.
+    if origin.is_some() {
+        if let Some(session) = request.extensions().get::<Session>() {
+            if let Some(user) = session_user(session).await {
+                credential = Credential::Session {
+                    user,
+                    session: session_key(session),
+                };
+            }
+        }
+    }
+    if matches!(credential, Credential::Pending) {
+        if let Some(token) = query_token(request.uri().query()) {
+            credential = match state.service.tokens.verify(&token) {
+                Some(verified) => Credential::Token {
+                    user: verified.user_id,
+                    expires_at: verified.expires_at,
+                },
+                None => Credential::Refused,
+            };
+        }
+    }
+    let on_upgrade = hyper::upgrade::on(&mut request);
+    let span = info_span!("socket", connection_id = tracing::field::Empty);
+    tokio::spawn(
+        async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    let socket = WebSocketStream::from_raw_socket(
+                        TokioIo::new(upgraded),
+                        Role::Server,
+                        Some(config(&state.runtime.live)),
+                    )
+                    .await;
+                    serve(socket, state, credential).await;
+                }
+                Err(err) => debug!(cause = %err, "upgrade failed"),
+            }
+        }
+        .instrument(span),
+    );
+    let mut response = StatusCode::SWITCHING_PROTOCOLS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    if let Ok(accept) = HeaderValue::from_str(&derive_accept_key(key.as_bytes())) {
+        headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    }
+    response
+}
+
+/// The `Sec-WebSocket-Key` of a well-formed version 13 upgrade request.
+fn websocket_key(headers: &HeaderMap) -> Option<String> {
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers.get_all(name).iter().any(|value| {
+            value
+                .to_str()
+                .unwrap_or("")
+                .split(',')
+                .any(|part| part.trim().eq_ignore_ascii_case(token))
+        })
+    };
+    if !has_token(header::CONNECTION, "upgrade") || !has_token(header::UPGRADE, "websocket") {
+        return None;
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION)?.as_bytes() != b"13" {
+        return None;
+    }
+    let key = headers
+        .get(header::SEC_WEBSOCKET_KEY)?
+        .to_str()
+        .ok()?
+        .trim();
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+fn query_token(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// tungstenite set for ten thousand sockets, not for one big one.
+fn config(limits: &LiveLimits) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(Some(limits.max_frame_bytes))
+        .max_frame_size(Some(limits.max_frame_bytes))
+}
+
+/// A socket's life after the upgrade.
+async fn serve(mut socket: Socket, state: AppState, credential: Credential) {
+    let service = &state.service;
+    let limits = &state.runtime.live;
+    let (user, session, expires_at) = match credential {
+        Credential::Session { user, session } => (user, session, None),
+        Credential::Token { user, expires_at } => (user, None, Some(expires_at)),
+        Credential::Refused => {
+            return close_now(socket, close::UNAUTHORIZED, "invalid or expired token").await;
+        }
+        Credential::Pending => match first_frame_auth(&mut socket, service).await {
+            Ok((user, expires_at)) => (user, None, Some(expires_at)),
+            Err((code, reason)) => return close_now(socket, code, reason).await,
+        },
+    };
+    let hub = service.bus.hub().clone();
+    let metrics = hub.metrics().clone();
+    let (mailbox, outgoing) = Mailbox::new(limits.queue_bytes, metrics.clone());
+    let Ok(id) = hub.register(
+        &user,
+        session,
+        mailbox.clone(),
+        true,
+        limits.max_sockets_per_user,
+    ) else {
+        return close_now(socket, close::TOO_SLOW, "too many sockets for this user").await;
+    };
+    let connection_id = new_id("c_");
+    tracing::Span::current().record("connection_id", connection_id.as_str());
+    let _registered = Registered::new(hub.clone(), id, true);
+    let welcome = ServerFrame::Welcome {
+        connection_id,
+        user_id: user.to_string(),
+        heartbeat_ms: limits.heartbeat.as_millis() as u64,
+    };
+    // Nothing can be queued before this: the connection holds no topic yet.
+    mailbox.push(Out::frame(&welcome));
+
+    let (sink, stream) = socket.split();
+    let writer = tokio::spawn(write(sink, outgoing, mailbox.clone(), metrics.clone()));
+    let mut conn = Connection {
+        id,
+        user,
+        hub,
+        service,
+        limits,
+        mailbox,
+        limiter: RateLimiter::new(limits.frames_per_minute, limits.frame_burst),
+    };
+    let stream = conn.read(stream, expires_at).await;
+    finish(writer, stream).await;
+}
+
+/// Keeps a connection counted while it lives, and removes it from the hub
+/// however its task ends.
+pub(super) struct Registered {
+    hub: Arc<Hub>,
+    id: ConnId,
+    socket: bool,
+}
+
+impl Registered {
+    pub(super) fn new(hub: Arc<Hub>, id: ConnId, socket: bool) -> Registered {
+        let registered = Registered { hub, id, socket };
+        registered
+            .gauge()
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        registered
+    }
+
+    fn gauge(&self) -> &std::sync::atomic::AtomicI64 {
+        let metrics = self.hub.metrics();
+        if self.socket {
+            &metrics.sockets_open
+        } else {
+            &metrics.sse_open
+        }
+    }
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.hub.unregister(self.id);
+        self.gauge()
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Waits for the first frame, which must be `auth` with a valid token.
+async fn first_frame_auth(
+    socket: &mut Socket,
+    service: &Service,
+) -> Result<(UserId, i64), (u16, &'static str)> {
+    let deadline = Instant::now() + AUTH_WINDOW;
+    loop {
+        let next = match timeout(deadline - Instant::now(), socket.next()).await {
+            Err(_) => return Err((close::UNAUTHORIZED, "no credentials within 5 s")),
+            Ok(None) => return Err((close::NORMAL, "")),
+            Ok(Some(Err(err))) => return Err(receive_error_code(&err)),
+            Ok(Some(Ok(message))) => message,
+        };
+        match next {
+            Message::Text(text) => {
+                let Ok(ClientFrame::Auth { token }) = ClientFrame::parse(&text) else {
+                    return Err((close::UNAUTHORIZED, "the first frame must be auth"));
+                };
+                return match service.tokens.verify(&token) {
+                    Some(verified) => Ok((verified.user_id, verified.expires_at)),
+                    None => Err((close::UNAUTHORIZED, "invalid or expired token")),
+                };
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
+            Message::Close(_) => return Err((close::NORMAL, "")),
+            Message::Binary(_) => {
+                return Err((close::UNAUTHORIZED, "the first frame must be auth"));
+            }
+        }
+    }
+}
+
+/// The close code for a receive error, per RFC 6455.
+fn receive_error_code(err: &tungstenite::Error) -> (u16, &'static str) {
+    use tungstenite::{error::ProtocolError, Error};
+    match err {
+        Error::Capacity(_) => (close::TOO_BIG, "frame too large"),
+        Error::Utf8(_) => (close::INVALID_UTF8, "text frame is not UTF-8"),
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => (close::NORMAL, ""),
+        Error::Protocol(_) => (close::PROTOCOL_ERROR, "protocol error"),
+        _ => (close::NORMAL, ""),
+    }
+}
+
+fn close_frame(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    }))
+}
+
+/// Closes a socket that never became a connection.
+async fn close_now(mut socket: Socket, code: u16, reason: &'static str) {
+    let _ = timeout(CLOSE_GRACE, socket.send(close_frame(code, reason))).await;
+    let _ = timeout(CLOSE_GRACE, async {
+        while let Some(Ok(_)) = socket.next().await {}
+    })
+    .await;
+}
+
+/// Writes what the mailbox holds until it is closed or the peer is gone.
+async fn write(
+    mut sink: futures_util::stream::SplitSink<Socket, Message>,
+    mut outgoing: mpsc::UnboundedReceiver<Out>,
+    mailbox: Arc<Mailbox>,
+    metrics: Arc<Metrics>,
+) {
+    while let Some(out) = outgoing.recv().await {
+        mailbox.taken(&out);
+        let message = match out {
+            Out::Close(code, reason) => {
+                let _ = sink.send(close_frame(code, reason)).await;
+                return;
+            }
+            // Once a close is decided, nothing else goes out.
+            _ if mailbox.is_closed() => continue,
+            Out::Frame(text) | Out::Resync(text) => Message::Text(text),
+            Out::Event(event) => Message::Text(event.text.clone()),
+        };
+        if sink.send(message).await.is_err() {
+            return;
+        }
+        Metrics::inc(&metrics.frames_sent);
+    }
+}
+
+/// After the read loop: give the close frame a moment to go out and the
+/// peer a moment to answer, then drop the connection.
+async fn finish(
+    writer: tokio::task::JoinHandle<()>,
+    stream: Option<futures_util::stream::SplitStream<Socket>>,
+) {
+    let abort = writer.abort_handle();
+    if timeout(CLOSE_GRACE, writer).await.is_err() {
+        abort.abort();
+        return;
+    }
+    if let Some(mut stream) = stream {
+        let _ = timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+}
+
+/// A token bucket: `burst` frames at once, refilled at `per_minute`.
+#[derive(Debug)]
+struct RateLimiter {
+    tokens: f64,
+    burst: f64,
+    per_second: f64,
+    at: Instant,
+    /// Frames refused in a row; too many and the socket is closed.
+    refused: u32,
+}
+
+impl RateLimiter {
+    fn new(per_minute: u32, burst: u32) -> RateLimiter {
+        RateLimiter {
+            tokens: f64::from(burst),
+            burst: f64::from(burst),
+            per_second: f64::from(per_minute) / 60.0,
+            at: Instant::now(),
+            refused: 0,
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        self.tokens =
+            (self.tokens + (now - self.at).as_secs_f64() * self.per_second).min(self.burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.refused = 0;
+            true
+        } else {
+            self.refused += 1;
+            false
+        }
+    }
+}
+
+/// A live connection's reading side.
+struct Connection<'a> {
+    id: ConnId,
+    user: UserId,
+    hub: Arc<Hub>,
+    service: &'a Service,
+    limits: &'a LiveLimits,
+    mailbox: Arc<Mailbox>,
+    limiter: RateLimiter,
+}
+
+impl Connection<'_> {
+    fn reply(&self, frame: &ServerFrame) {
+        self.mailbox.push(Out::frame(frame));
+    }
+
+    fn error(
+        &self,
+        code: &str,
+        message: impl Into<String>,
+        topic: Option<&str>,
+        id: &Option<String>,
+    ) {
+        self.reply(&ServerFrame::Error {
+            code: code.to_owned(),
+            message: message.into(),
+            topic: topic.map(str::to_owned),
+            id: id.clone(),
+        });
+    }
+
+    /// Reads until the connection closes; returns the stream when it may
+    /// still carry the peer's answer to our close frame.
+    async fn read(
+        &mut self,
+        mut stream: futures_util::stream::SplitStream<Socket>,
+        expires_at: Option<i64>,
+    ) -> Option<futures_util::stream::SplitStream<Socket>> {
+        let silence = self.limits.heartbeat * 2;
+        let mut deadline = Instant::now() + silence;
+        let expiry = expires_at.map(|at| {
+            let left = (at - chrono::Utc::now().timestamp()).max(0) as u64;
+            Instant::now() + Duration::from_secs(left)
+        });
+        let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
+        let mailbox = self.mailbox.clone();
+        loop {
+            tokio::select! {
+                next = stream.next() => {
+                    let message = match next {
+                        None => return None,
+                        Some(Err(err)) => {
+                            let (code, reason) = receive_error_code(&err);
+                            debug!(cause = %err, code, "receive error");
+                            self.mailbox.close(code, reason);
+                            return None;
+                        }
+                        Some(Ok(message)) => message,
+                    };
+                    deadline = Instant::now() + silence;
+                    match message {
+                        Message::Text(text) => self.on_text(&text).await,
+                        Message::Binary(_) => {
+                            self.mailbox.close(close::UNSUPPORTED_DATA, "binary frames are not accepted");
+                            return Some(stream);
+                        }
+                        Message::Close(_) => return Some(stream),
+                        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+                    }
+                }
+                () = sleep_until(deadline) => {
+                    if self.mailbox.close(close::HEARTBEAT_TIMEOUT, "heartbeat timeout") {
+                        Metrics::inc(&self.hub.metrics().heartbeat_closes);
+                    }
+                    return Some(stream);
+                }
+                () = sleep_until(expiry.unwrap_or(far)) => {
+                    self.mailbox.close(close::POLICY, "token expired");
+                    return Some(stream);
+                }
+                () = mailbox.closing.notified() => return Some(stream),
+            }
+            if self.mailbox.is_closed() {
+                return Some(stream);
+            }
+        }
+    }
+
+    async fn on_text(&mut self, text: &str) {
+        if !self.limiter.allow() {
+            Metrics::inc(&self.hub.metrics().rate_limited);
+            if self.limiter.refused > self.limits.frame_burst {
+                self.mailbox.close(close::TOO_SLOW, "rate limited");
+            } else {
+                let id = match ClientFrame::parse(text) {
+                    Ok(frame) => frame.id().map(str::to_owned),
+                    Err(bad) => bad.id,
+                };
+                self.error(codes::RATE_LIMITED, "too many frames; slow down", None, &id);
+            }
+            return;
+        }
+        match ClientFrame::parse(text) {
+            Err(bad) => self.error(codes::BAD_REQUEST, bad.message, None, &bad.id),
+            Ok(ClientFrame::Ping { id }) => self.reply(&ServerFrame::Pong { id }),
+            Ok(ClientFrame::Auth { .. }) => self.error(
+                codes::BAD_REQUEST,
+                "this socket is already authenticated",
+                None,
+                &None,
+            ),
+            Ok(ClientFrame::Subscribe { topics, since, id }) => {
+                self.subscribe(topics, since, id).await;
+            }
+            Ok(ClientFrame::Unsubscribe { topics, id }) => self.unsubscribe(topics, id),
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        topics: Vec<String>,
+        since: std::collections::BTreeMap<String, u64>,
+        id: Option<String>,
+    ) {
+        let mut granted: Vec<(String, StreamKey, Option<i64>)> = Vec::new();
+        for name in topics {
+            if granted.iter().any(|(seen, ..)| *seen == name) {
+                continue;
+            }
+            let topic = match Topic::parse(&name) {
+                Ok(topic) => topic,
+                Err(why) => {
+                    self.error(codes::BAD_REQUEST, why, Some(&name), &id);
+                    continue;
+                }
+            };
+            let audience = match self.service.topic_audience(&self.user, &topic).await {
+                Ok(audience) => audience,
+                Err(err) => {
+                    self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
+                    continue;
+                }
+            };
+            let key = (name.clone(), audience);
+            let new = granted
+                .iter()
+                .filter(|(_, key, _)| !self.hub.holds(self.id, key))
+                .count();
+            if !self.hub.holds(self.id, &key)
+                && self.hub.held(self.id) + new >= self.limits.max_topics
+            {
+                self.error(
+                    codes::TOO_LARGE,
+                    format!("at most {} topics per socket", self.limits.max_topics),
+                    Some(&name),
+                    &id,
+                );
+                continue;
+            }
+            let since = since
+                .get(&name)
+                .map(|&seq| i64::try_from(seq).unwrap_or(i64::MAX));
+            granted.push((name, key, since));
+        }
+        // One reply, even when it lists nothing: the client hears back.
+        self.reply(&ServerFrame::Subscribed {
+            topics: granted.iter().map(|(name, ..)| name.clone()).collect(),
+            id: id.clone(),
+        });
+        for (name, key, since) in granted {
+            if self.hub.subscribe(self.id, &key, since) != Attached::CatchingUp {
+                continue;
+            }
+            let since = since.unwrap_or(0);
+            let replay = self.service.stream_replay(&name, key.1, since).await;
+            self.hub
+                .finish_catch_up(self.id, &key, since, replay, id.clone());
+        }
+    }
+
+    fn unsubscribe(&mut self, topics: Vec<String>, id: Option<String>) {
+        use crate::store::outbox::Audience;
+        let mut done = Vec::new();
+        for name in topics {
+            if let Err(why) = Topic::parse(&name) {
+                self.error(codes::BAD_REQUEST, why, Some(&name), &id);
+                continue;
+            }
+            for audience in [Audience::All, Audience::Members, Audience::Recipient] {
+                self.hub.unsubscribe(self.id, &(name.clone(), audience));
+            }
+            if !done.contains(&name) {
+                done.push(name);
+            }
+        }
+        self.reply(&ServerFrame::Unsubscribed { topics: done, id });
+    }
+}
