@@ -16,7 +16,7 @@ export LEPTOS_OUTPUT_NAME=giftlist
 
 say "checking formatting and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets --features ssr -- -D warnings
+cargo clippy --all-targets --features ssr,bench -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 say "building the app (debug)"
@@ -38,7 +38,7 @@ logs="$(mktemp -d)"
 trap 'sweep_test_databases; rm -rf "$logs"' EXIT
 
 say "unit and integration tests (SQLite and PostgreSQL)"
-cargo test --features ssr 2>&1 | tee "$logs/cargo-test.log"
+cargo test --features ssr,bench 2>&1 | tee "$logs/cargo-test.log"
 
 say "browser tests (Playwright, Debian Chromium)"
 GIFTLIST_DATA_DIR="$logs/e2e-data" cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"

@@ -429,6 +429,27 @@ async fn recipient_stream_has_no_claims_and_no_gaps(db: Db) {
     // The version the recipient sees moved only with the edit.
     assert_eq!(theirs[1]["data"]["payload"]["version"], 2);
     recipient.expect_silence(Duration::from_millis(300)).await;
+    // The events as received also pass the `giftlist validate-event` command.
+    let file = f.server.db.dir.path().join("frames.jsonl");
+    let lines: Vec<String> = member
+        .log
+        .iter()
+        .chain(&recipient.log)
+        .filter(|frame| frame["type"] == "event")
+        .map(Value::to_string)
+        .collect();
+    assert_eq!(lines.len(), 9);
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_giftlist"))
+        .arg("validate-event")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
     let everything = serde_json::to_string(&recipient.log).unwrap();
     assert!(!everything.contains("reserved") && !everything.contains("purchased"));
     assert!(

@@ -287,3 +287,77 @@ fn defaults_json_logs_and_sigterm() {
         secret
     );
 }
+
+/// Runs `giftlist validate-event` with `args`, `stdin` as its input.
+fn validate_event(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = giftlist(dir.path())
+        .arg("validate-event")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn validate_event_checks_files_and_stdin_and_names_each_violation() {
+    let good = serde_json::json!({
+        "type": "event", "seq": 42, "topic": "gift-list:l_1", "event": "ADDED",
+        "data": {"entity_id": "i_77", "payload": {}, "user_id": "u_2", "tenant_id": "f_5",
+                 "timestamp": "2026-11-28T19:20:00.123Z"},
+        "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"
+    });
+    let mut bad = good.clone();
+    bad["data"]["timestamp"] = "2026-11-28 19:20".into();
+    bad["trace_id"] = "xyz".into();
+    bad["data"].as_object_mut().unwrap().remove("entity_id");
+
+    let dir = tempfile::tempdir().unwrap();
+    let good_file = dir.path().join("good.json");
+    std::fs::write(&good_file, good.to_string()).unwrap();
+    let (code, stdout, _) = validate_event(&[good_file.to_str().unwrap()], "");
+    assert_eq!((code, stdout.as_str()), (Some(0), ""));
+
+    // From stdin, as JSON lines: each violation on its own line, with its path.
+    let (code, stdout, _) = validate_event(&["-"], &format!("{good}\n{bad}\n"));
+    assert_eq!(code, Some(1));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("event 2: $.trace_id: "), "{stdout}");
+    assert!(
+        lines[1].starts_with("event 2: $.data.entity_id: missing"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with("event 2: $.data.timestamp: "),
+        "{stdout}"
+    );
+    // No argument reads stdin too; an array is a list of events.
+    let (code, stdout, _) = validate_event(&[], &format!("[{good}, {good}]"));
+    assert_eq!((code, stdout.as_str()), (Some(0), ""));
+
+    let (code, _, stderr) = validate_event(&["/no/such/file"], "");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.starts_with("giftlist: cannot read /no/such/file"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = validate_event(&[], "{ not json");
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("not JSON"), "{stdout}");
+}

@@ -22,7 +22,7 @@ use std::{
 };
 
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use super::protocol::ServerFrame;
@@ -96,10 +96,12 @@ impl Out {
 
 /// One connection's outbound queue, bounded in bytes. A push that would
 /// overflow it closes the connection with 4429 instead: a slow reader
-/// never holds up the others, and never grows without bound.
+/// never holds up the others, and never grows without bound. A plain
+/// deque: an idle socket's queue holds no allocation beyond its last burst.
 #[derive(Debug)]
 pub struct Mailbox {
-    tx: mpsc::UnboundedSender<Out>,
+    queue: Mutex<VecDeque<Out>>,
+    ready: Notify,
     queued: AtomicUsize,
     limit: usize,
     closed: AtomicBool,
@@ -109,22 +111,21 @@ pub struct Mailbox {
     metrics: Arc<Metrics>,
 }
 
+/// Capacity an emptied queue keeps.
+const IDLE_QUEUE_CAPACITY: usize = 8;
+
 impl Mailbox {
-    /// A mailbox holding at most `limit` bytes of frames, and its receiver.
-    pub fn new(
-        limit: usize,
-        metrics: Arc<Metrics>,
-    ) -> (Arc<Mailbox>, mpsc::UnboundedReceiver<Out>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let mailbox = Mailbox {
-            tx,
+    /// A mailbox holding at most `limit` bytes of frames.
+    pub fn new(limit: usize, metrics: Arc<Metrics>) -> Arc<Mailbox> {
+        Arc::new(Mailbox {
+            queue: Mutex::new(VecDeque::new()),
+            ready: Notify::new(),
             queued: AtomicUsize::new(0),
             limit,
             closed: AtomicBool::new(false),
             closing: Notify::new(),
             metrics,
-        };
-        (Arc::new(mailbox), rx)
+        })
     }
 
     /// Queues `out`; false when the mailbox is closed or just overflowed.
@@ -144,7 +145,9 @@ impl Mailbox {
             }
             return false;
         }
-        self.tx.send(out).is_ok()
+        self.queue.lock().push_back(out);
+        self.ready.notify_one();
+        true
     }
 
     /// Queues a close; true if this call closed it. Later pushes are dropped.
@@ -152,7 +155,8 @@ impl Mailbox {
         if self.closed.swap(true, Ordering::AcqRel) {
             return false;
         }
-        let _ = self.tx.send(Out::Close(code, reason));
+        self.queue.lock().push_back(Out::Close(code, reason));
+        self.ready.notify_one();
         self.closing.notify_one();
         true
     }
@@ -161,9 +165,22 @@ impl Mailbox {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// The writer took `out` off the queue.
-    pub fn taken(&self, out: &Out) {
-        self.queued.fetch_sub(out.len(), Ordering::AcqRel);
+    /// The next thing to send, waiting for it. For the one writer of this
+    /// connection.
+    pub async fn recv(&self) -> Out {
+        loop {
+            {
+                let mut queue = self.queue.lock();
+                if let Some(out) = queue.pop_front() {
+                    self.queued.fetch_sub(out.len(), Ordering::AcqRel);
+                    if queue.is_empty() && queue.capacity() > IDLE_QUEUE_CAPACITY {
+                        queue.shrink_to(IDLE_QUEUE_CAPACITY);
+                    }
+                    return out;
+                }
+            }
+            self.ready.notified().await;
+        }
     }
 }
 

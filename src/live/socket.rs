@@ -18,10 +18,7 @@ use axum::{
 };
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
-use tokio::{
-    sync::mpsc,
-    time::{sleep_until, timeout, Instant},
-};
+use tokio::time::{sleep_until, timeout, Instant};
 use tokio_tungstenite::{
     tungstenite::{
         self,
@@ -111,6 +108,9 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         }
     }
     let on_upgrade = hyper::upgrade::on(&mut request);
+    // Only what the socket needs, not the whole state: this task lives as
+    // long as the socket, once per socket.
+    let (service, runtime) = (state.service, state.runtime);
     let span = info_span!("socket", connection_id = tracing::field::Empty);
     tokio::spawn(
         async move {
@@ -119,10 +119,10 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
                     let socket = WebSocketStream::from_raw_socket(
                         TokioIo::new(upgraded),
                         Role::Server,
-                        Some(config(&state.runtime.live)),
+                        Some(config(&runtime.live)),
                     )
                     .await;
-                    serve(socket, state, credential).await;
+                    serve(Box::new(socket), &service, &runtime.live, credential).await;
                 }
                 Err(err) => debug!(cause = %err, "upgrade failed"),
             }
@@ -173,7 +173,7 @@ fn query_token(query: Option<&str>) -> Option<String> {
 /// tungstenite set for ten thousand sockets, not for one big one.
 fn config(limits: &LiveLimits) -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(Some(limits.max_frame_bytes))
@@ -181,9 +181,12 @@ fn config(limits: &LiveLimits) -> WebSocketConfig {
 }
 
 /// A socket's life after the upgrade.
-async fn serve(mut socket: Socket, state: AppState, credential: Credential) {
-    let service = &state.service;
-    let limits = &state.runtime.live;
+async fn serve(
+    mut socket: Box<Socket>,
+    service: &Service,
+    limits: &LiveLimits,
+    credential: Credential,
+) {
     let (user, session, expires_at) = match credential {
         Credential::Session { user, session } => (user, session, None),
         Credential::Token { user, expires_at } => (user, None, Some(expires_at)),
@@ -197,7 +200,7 @@ async fn serve(mut socket: Socket, state: AppState, credential: Credential) {
     };
     let hub = service.bus.hub().clone();
     let metrics = hub.metrics().clone();
-    let (mailbox, outgoing) = Mailbox::new(limits.queue_bytes, metrics.clone());
+    let mailbox = Mailbox::new(limits.queue_bytes, metrics.clone());
     let Ok(id) = hub.register(
         &user,
         session,
@@ -218,8 +221,8 @@ async fn serve(mut socket: Socket, state: AppState, credential: Credential) {
     // Nothing can be queued before this: the connection holds no topic yet.
     mailbox.push(Out::frame(&welcome));
 
-    let (sink, stream) = socket.split();
-    let writer = tokio::spawn(write(sink, outgoing, mailbox.clone(), metrics.clone()));
+    let (sink, stream) = (*socket).split();
+    let writer = tokio::spawn(write(sink, mailbox.clone(), metrics.clone()));
     let mut conn = Connection {
         id,
         user,
@@ -320,7 +323,7 @@ fn close_frame(code: u16, reason: &str) -> Message {
 }
 
 /// Closes a socket that never became a connection.
-async fn close_now(mut socket: Socket, code: u16, reason: &'static str) {
+async fn close_now(mut socket: Box<Socket>, code: u16, reason: &'static str) {
     let _ = timeout(CLOSE_GRACE, socket.send(close_frame(code, reason))).await;
     let _ = timeout(CLOSE_GRACE, async {
         while let Some(Ok(_)) = socket.next().await {}
@@ -331,12 +334,11 @@ async fn close_now(mut socket: Socket, code: u16, reason: &'static str) {
 /// Writes what the mailbox holds until it is closed or the peer is gone.
 async fn write(
     mut sink: futures_util::stream::SplitSink<Socket, Message>,
-    mut outgoing: mpsc::UnboundedReceiver<Out>,
     mailbox: Arc<Mailbox>,
     metrics: Arc<Metrics>,
 ) {
-    while let Some(out) = outgoing.recv().await {
-        mailbox.taken(&out);
+    loop {
+        let out = mailbox.recv().await;
         let message = match out {
             Out::Close(code, reason) => {
                 let _ = sink.send(close_frame(code, reason)).await;
@@ -472,7 +474,9 @@ impl Connection<'_> {
                     };
                     deadline = Instant::now() + silence;
                     match message {
-                        Message::Text(text) => self.on_text(&text).await,
+                        // Boxed: handling a frame may query the database, and that
+                        // future is large; it should not live in every idle socket.
+                        Message::Text(text) => Box::pin(self.on_text(&text)).await,
                         Message::Binary(_) => {
                             self.mailbox.close(close::UNSUPPORTED_DATA, "binary frames are not accepted");
                             return Some(stream);

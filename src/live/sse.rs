@@ -12,7 +12,7 @@ use axum::{
     },
 };
 use futures_util::Stream;
-use tokio::{sync::mpsc, time::Instant};
+use tokio::time::Instant;
 use tower_sessions::Session;
 
 use super::{
@@ -26,7 +26,7 @@ use crate::{
         session::session_key,
     },
     metrics::Metrics,
-    model::{error::AppError, UserId},
+    model::error::AppError,
     server::AppState,
     store::outbox::Audience,
 };
@@ -72,7 +72,7 @@ pub async fn events(State(state): State<AppState>, request: Request) -> Response
 
     let service = &state.service;
     let hub = service.bus.hub().clone();
-    let (mailbox, outgoing) = Mailbox::new(state.runtime.live.queue_bytes, hub.metrics().clone());
+    let mailbox = Mailbox::new(state.runtime.live.queue_bytes, hub.metrics().clone());
     let Ok(id) = hub.register(&user, session, mailbox.clone(), false, usize::MAX) else {
         return AppError::internal().into_response();
     };
@@ -83,14 +83,7 @@ pub async fn events(State(state): State<AppState>, request: Request) -> Response
         let replay = service.stream_replay(&key.0, key.1, since).await;
         hub.finish_catch_up(id, &key, since, replay, None);
     }
-    let stream = records(
-        outgoing,
-        mailbox,
-        registered,
-        hub.metrics().clone(),
-        expires_at,
-        user,
-    );
+    let stream = records(mailbox, registered, hub.metrics().clone(), expires_at);
     Sse::new(stream)
         .keep_alive(
             KeepAlive::new()
@@ -102,29 +95,26 @@ pub async fn events(State(state): State<AppState>, request: Request) -> Response
 
 /// The mailbox as SSE records, until it closes (logout) or a token expires.
 fn records(
-    outgoing: mpsc::UnboundedReceiver<Out>,
     mailbox: Arc<Mailbox>,
     registered: Registered,
     metrics: Arc<Metrics>,
     expires_at: Option<i64>,
-    user: UserId,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let expiry = expires_at.map(|at| {
         let left = (at - chrono::Utc::now().timestamp()).max(0) as u64;
         Instant::now() + Duration::from_secs(left)
     });
-    let state = (outgoing, mailbox, registered, metrics, expiry, user);
+    let state = (mailbox, registered, metrics, expiry);
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
-            let (outgoing, mailbox, _, metrics, expiry, _) = &mut state;
+            let (mailbox, _, metrics, expiry) = &mut state;
             let out = match expiry {
                 Some(at) => tokio::select! {
-                    out = outgoing.recv() => out,
-                    () = tokio::time::sleep_until(*at) => None,
+                    out = mailbox.recv() => out,
+                    () = tokio::time::sleep_until(*at) => return None,
                 },
-                None => outgoing.recv().await,
-            }?;
-            mailbox.taken(&out);
+                None => mailbox.recv().await,
+            };
             let event = match out {
                 Out::Close(..) => return None,
                 _ if mailbox.is_closed() => continue,
