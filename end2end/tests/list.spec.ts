@@ -57,17 +57,20 @@ test("items are added, claimed and edited; the recipient sees no claim", async (
   const text = await bob.locator("main").innerText();
   expect(text).not.toMatch(/Reserved|Bought|Alice|I'll get this|Release/);
 
-  // Editing: Bob changes the book; Alice's stale edit is refused with a reason.
+  // Editing at once: Alice opens the book's form, Bob saves first. Alice's
+  // page shows Bob's version live while her form keeps what she typed, and
+  // her save is refused with a reason.
+  const aliceBook = alice.getByTestId("item").nth(1);
+  await aliceBook.getByText("Edit").click();
+  await aliceBook.getByLabel("Gift").fill("A book");
   const book = bob.getByTestId("item").filter({ hasText: "Book" });
   await book.getByText("Edit").click();
   await book.getByLabel("Gift").fill("Two books");
   await book.getByRole("button", { name: "Save" }).click();
   await expect(bob.getByTestId("item").filter({ hasText: "Two books" })).toHaveCount(1);
-
-  const staleBook = alice.getByTestId("item").filter({ hasText: "Book" });
-  await staleBook.getByText("Edit").click();
-  await staleBook.getByLabel("Gift").fill("A book");
-  await staleBook.getByRole("button", { name: "Save" }).click();
+  await expect(aliceBook.locator(".item-title")).toHaveText("Two books");
+  await expect(aliceBook.getByLabel("Gift")).toHaveValue("A book");
+  await aliceBook.getByRole("button", { name: "Save" }).click();
   await expect(alice.getByTestId("form-error")).toContainText("someone else changed this item first");
   await expect(alice.getByTestId("item").filter({ hasText: "Two books" })).toHaveCount(1);
 

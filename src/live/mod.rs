@@ -2,6 +2,7 @@
 //! rest is the server side: the hub and its fan-out, the bus between
 //! instances, the `/ws` socket and the `/events` stream.
 
+pub mod client;
 pub mod protocol;
 
 #[cfg(feature = "ssr")]

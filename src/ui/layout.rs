@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::auth::AccountMenu;
+use crate::live::client::{LiveStatus, Status};
 
 /// The site header: the app name, linking home, and the slot where the live
 /// connection's status badge sits.
@@ -13,6 +14,8 @@ use super::auth::AccountMenu;
 /// inserted late (regions added after load are often not announced).
 #[component]
 pub fn Header() -> impl IntoView {
+    let status = use_context::<LiveStatus>().map(|status| status.0);
+    let current = move || status.map(|s| s.get()).unwrap_or(Status::Idle);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
@@ -26,9 +29,12 @@ pub fn Header() -> impl IntoView {
             <div
                 class="connection-status"
                 data-testid="connection-status"
+                data-status=move || current().kind()
                 role="status"
                 aria-live="polite"
-            ></div>
+            >
+                {move || current().label()}
+            </div>
         </header>
     }
 }

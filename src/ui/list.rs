@@ -11,9 +11,17 @@ use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use super::form::{error_text, Message};
-use crate::model::{
-    error::AppError, ClaimStatus, Item, ItemId, ListDetail, ListId, Member, UserId,
+use crate::{
+    live::{
+        client::{follow, Incoming},
+        protocol::EventFrame,
+    },
+    model::{
+        error::AppError, ClaimStatus, GiftList, Item, ItemId, ListDetail, ListId, Member, UserId,
+    },
 };
 
 /// Everything the list page shows.
@@ -229,7 +237,7 @@ pub fn ListPage() -> impl IntoView {
                         <Title text="List · Giftlist" />
                         <p role="alert">{err.message}</p>
                     }.into_any(),
-                    Ok(page) => list_view(page, actions).into_any(),
+                    Ok(page) => list_view(page, actions, data).into_any(),
                 }
             })}
         </Transition>
@@ -237,59 +245,155 @@ pub fn ListPage() -> impl IntoView {
     }
 }
 
-fn list_view(page: ListPageData, actions: Actions) -> impl IntoView {
+/// One item on the page, changed in place by live events.
+#[derive(Clone)]
+struct Row {
+    id: ItemId,
+    item: RwSignal<Item>,
+}
+
+/// The list as the page shows it, kept current by the list's live topic:
+/// each event is applied in `seq` order; a gap or a `resync` reloads.
+#[derive(Clone, Copy)]
+struct LiveList {
+    list: RwSignal<GiftList>,
+    rows: RwSignal<Vec<Row>>,
+    seq: StoredValue<i64>,
+    removed: RwSignal<bool>,
+}
+
+impl LiveList {
+    fn new(detail: &ListDetail) -> LiveList {
+        LiveList {
+            list: RwSignal::new(detail.list.clone()),
+            rows: RwSignal::new(detail.items.iter().cloned().map(Row::new).collect()),
+            seq: StoredValue::new(detail.seq),
+            removed: RwSignal::new(false),
+        }
+    }
+
+    /// Applies one event; false when it cannot be (a gap): reload.
+    fn apply(&self, event: &EventFrame) -> bool {
+        let seq = self.seq.get_value();
+        if event.seq <= seq {
+            return true;
+        }
+        if event.seq != seq + 1 {
+            return false;
+        }
+        self.seq.set_value(event.seq);
+        let payload = event.data.payload.clone();
+        if event.data.entity_id.starts_with(ItemId::PREFIX) {
+            if event.event == "DELETED" {
+                let id = event.data.entity_id.as_str();
+                self.rows
+                    .update(|rows| rows.retain(|row| row.id.as_str() != id));
+                return true;
+            }
+            let Ok(item) = serde_json::from_value::<Item>(payload) else {
+                return false;
+            };
+            let existing = self
+                .rows
+                .with_untracked(|rows| rows.iter().find(|row| row.id == item.id).cloned());
+            match existing {
+                Some(row) => row.item.set(item),
+                None => self.rows.update(|rows| rows.push(Row::new(item))),
+            }
+            return true;
+        }
+        match event.event.as_str() {
+            "DELETED" => self.removed.set(true),
+            _ => match serde_json::from_value::<GiftList>(payload) {
+                Ok(list) => self.list.set(list),
+                Err(_) => return false,
+            },
+        }
+        true
+    }
+}
+
+impl Row {
+    fn new(item: Item) -> Row {
+        Row {
+            id: item.id.clone(),
+            item: RwSignal::new(item),
+        }
+    }
+}
+
+/// Who people are on this page: "you", a member's name, or "someone".
+#[derive(Clone)]
+struct Names {
+    me: UserId,
+    members: Arc<Vec<Member>>,
+}
+
+impl Names {
+    fn of(&self, user: &UserId) -> String {
+        if *user == self.me {
+            return "you".to_string();
+        }
+        self.members
+            .iter()
+            .find(|m| &m.user_id == user)
+            .map_or_else(|| "someone".into(), |m| m.name.clone())
+    }
+}
+
+fn list_view(
+    page: ListPageData,
+    actions: Actions,
+    data: Resource<Result<ListPageData, AppError>>,
+) -> impl IntoView {
     let ListPageData {
         detail,
         members,
         me,
     } = page;
+    let live = LiveList::new(&detail);
     let list = detail.list;
+    follow(
+        crate::live::protocol::list_topic(&list.id),
+        detail.seq,
+        Some(format!("/api/v1/lists/{}/changes", list.id)),
+        move |incoming| match incoming {
+            Incoming::Resync => data.refetch(),
+            Incoming::Event(event) => {
+                if !live.apply(&event) {
+                    data.refetch();
+                }
+            }
+        },
+    );
     let is_recipient = list.recipient_user_id.as_ref() == Some(&me);
-    let me_for_names = me.clone();
-    let name_of = move |user: &UserId| {
-        if *user == me_for_names {
-            "you".to_string()
-        } else {
-            members
-                .iter()
-                .find(|m| &m.user_id == user)
-                .map_or_else(|| "someone".into(), |m| m.name.clone())
-        }
+    let names = Names {
+        me: me.clone(),
+        members: Arc::new(members),
     };
     let recipient = list.recipient_name.clone().unwrap_or_else(|| {
         list.recipient_user_id
             .as_ref()
-            .map(&name_of)
+            .map(|user| names.of(user))
             .unwrap_or_default()
     });
     let list_id = list.id.to_string();
-    let rows = detail
-        .items
-        .into_iter()
-        .map(|item| {
-            let claim_text = item.claim.as_ref().map(|c| {
-                let status = match c.status {
-                    ClaimStatus::Reserved => "Reserved",
-                    ClaimStatus::Purchased => "Bought",
-                };
-                format!("{status} by {}", name_of(&c.by))
-            });
-            item_row(
-                item,
-                list_id.clone(),
-                claim_text,
-                is_recipient,
-                &me,
-                actions,
-            )
-        })
-        .collect_view();
+    let row_list_id = list_id.clone();
     view! {
-        <Title text=format!("{} · Giftlist", list.title) />
+        <Title text=move || format!("{} · Giftlist", live.list.get().title) />
         <p><A href=format!("/families/{}", list.family_id)>"← Family"</A></p>
-        <h1>{list.title.clone()}</h1>
+        <h1>{move || live.list.get().title}</h1>
         <p class="muted">"For "{recipient}</p>
-        <ul class="items" data-testid="items">{rows}</ul>
+        <Show when=move || live.removed.get()>
+            <p role="alert" data-testid="list-removed">"This list has been removed."</p>
+        </Show>
+        <ul class="items" data-testid="items">
+            <For
+                each=move || live.rows.get()
+                key=|row| row.id.clone()
+                children=move |row| item_row(row.item, row_list_id.clone(), is_recipient, names.clone(), actions)
+            />
+        </ul>
         <h2>"Add a gift"</h2>
         <ActionForm action=actions.add attr:class="stacked-form" attr:data-testid="add-item">
             <input type="hidden" name="list_id" value=list_id.clone() />
@@ -331,19 +435,22 @@ fn ItemFields(item: Option<Item>) -> impl IntoView {
 }
 
 fn item_row(
-    item: Item,
+    item: RwSignal<Item>,
     list_id: String,
-    claim_text: Option<String>,
     is_recipient: bool,
-    me: &UserId,
+    names: Names,
     actions: Actions,
 ) -> impl IntoView {
-    let mine = item.claim.as_ref().is_some_and(|c| &c.by == me);
-    let free = item.claim.is_none();
-    let item_id = item.id.to_string();
-    let title = match item.url.clone() {
-        Some(url) => view! { <a href=url rel="noopener noreferrer nofollow" target="_blank">{item.title.clone()}</a> }.into_any(),
-        None => view! { <span>{item.title.clone()}</span> }.into_any(),
+    let item_id = item.with_untracked(|i| i.id.to_string());
+    let title = move || {
+        let Item { title, url, .. } = item.get();
+        match url {
+            Some(url) => {
+                view! { <a href=url rel="noopener noreferrer nofollow" target="_blank">{title}</a> }
+                    .into_any()
+            }
+            None => view! { <span>{title}</span> }.into_any(),
+        }
     };
     let hidden = {
         let (list_id, item_id) = (list_id.clone(), item_id.clone());
@@ -355,51 +462,71 @@ fn item_row(
         }
     };
     let claim_controls = (!is_recipient).then(|| {
-        let claim_line = claim_text.clone().map(|text| view! { <p class="claim" data-testid="claim">{text}</p> });
-        let buttons = if free {
-            let (h1, h2) = (hidden.clone(), hidden.clone());
-            view! {
-                <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="reserved" /><button type="submit">"I'll get this"</button></ActionForm>
-                <ActionForm action=actions.claim>{h2()}<input type="hidden" name="status" value="purchased" /><button type="submit">"I bought this"</button></ActionForm>
-            }.into_any()
-        } else if mine {
-            let (h1, h2) = (hidden.clone(), hidden.clone());
-            view! {
-                <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="purchased" /><button type="submit">"Mark bought"</button></ActionForm>
-                <ActionForm action=actions.release>{h2()}<button type="submit">"Release"</button></ActionForm>
-            }.into_any()
-        } else {
-            ().into_any()
-        };
-        view! { {claim_line} <div class="row-actions">{buttons}</div> }
+        let hidden = hidden.clone();
+        move || {
+            let claim = item.get().claim;
+            let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
+            let claim_line = claim.as_ref().map(|c| {
+                let status = match c.status {
+                    ClaimStatus::Reserved => "Reserved",
+                    ClaimStatus::Purchased => "Bought",
+                };
+                let text = format!("{status} by {}", names.of(&c.by));
+                view! { <p class="claim" data-testid="claim">{text}</p> }
+            });
+            let buttons = if claim.is_none() {
+                let (h1, h2) = (hidden.clone(), hidden.clone());
+                view! {
+                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="reserved" /><button type="submit">"I'll get this"</button></ActionForm>
+                    <ActionForm action=actions.claim>{h2()}<input type="hidden" name="status" value="purchased" /><button type="submit">"I bought this"</button></ActionForm>
+                }.into_any()
+            } else if mine {
+                let (h1, h2) = (hidden.clone(), hidden.clone());
+                view! {
+                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="purchased" /><button type="submit">"Mark bought"</button></ActionForm>
+                    <ActionForm action=actions.release>{h2()}<button type="submit">"Release"</button></ActionForm>
+                }.into_any()
+            } else {
+                ().into_any()
+            };
+            view! { {claim_line} <div class="row-actions">{buttons}</div> }
+        }
     });
-    let price = item.price_cents.map(|c| format_price(c, &item.currency));
+    // The edit form shows the item as it was when the form was opened: a
+    // change someone else makes meanwhile does not move it under the
+    // user's hands, and saving it then is refused as stale (409).
+    let editing = RwSignal::new(item.get_untracked());
     let remove_hidden = hidden.clone();
     let edit_list = list_id.clone();
     let edit_item_id = item_id.clone();
-    let version = item.version.to_string();
-    let aria = format!("Remove {}", item.title);
     view! {
         <li class="item" data-testid="item">
             <div class="item-head">
-                <span class="priority" title="How much wanted (1 most)">{item.priority}</span>
+                <span class="priority" title="How much wanted (1 most)">{move || item.get().priority}</span>
                 <strong class="item-title">{title}</strong>
-                {price.map(|p| view! { <span class="price">{p}</span> })}
+                {move || item.get().price_cents.map(|c| view! { <span class="price">{format_price(c, &item.get().currency)}</span> })}
             </div>
-            {item.notes.clone().map(|n| view! { <p class="notes">{n}</p> })}
+            {move || item.get().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
             <div class="row-actions">
-                <details>
+                <details on:toggle=move |_| editing.set(item.get_untracked())>
                     <summary>"Edit"</summary>
-                    <ActionForm action=actions.edit attr:class="stacked-form">
-                        <input type="hidden" name="list_id" value=edit_list />
-                        <input type="hidden" name="item_id" value=edit_item_id />
-                        <input type="hidden" name="version" value=version />
-                        <ItemFields item=Some(item.clone()) />
-                        <button type="submit">"Save"</button>
-                    </ActionForm>
+                    {move || {
+                        let snapshot = editing.get();
+                        let version = snapshot.version.to_string();
+                        let (list_id, item_id) = (edit_list.clone(), edit_item_id.clone());
+                        view! {
+                            <ActionForm action=actions.edit attr:class="stacked-form">
+                                <input type="hidden" name="list_id" value=list_id />
+                                <input type="hidden" name="item_id" value=item_id />
+                                <input type="hidden" name="version" value=version />
+                                <ItemFields item=Some(snapshot) />
+                                <button type="submit">"Save"</button>
+                            </ActionForm>
+                        }
+                    }}
                 </details>
-                <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=aria>"Remove"</button></ActionForm>
+                <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || format!("Remove {}", item.get().title)>"Remove"</button></ActionForm>
             </div>
         </li>
     }
