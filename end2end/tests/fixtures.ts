@@ -21,8 +21,8 @@ export async function waitForHydration(page: Page): Promise<void> {
 }
 
 /** Registers a new account in a fresh browser context; returns its page, logged in. */
-export async function newMember(browser: Browser, name: string): Promise<Page> {
-  const context = await browser.newContext();
+export async function newMember(browser: Browser, name: string, baseURL?: string): Promise<Page> {
+  const context = await browser.newContext(baseURL ? { baseURL } : {});
   const page = await context.newPage();
   await page.goto("/register");
   await waitForHydration(page);

@@ -1,5 +1,11 @@
 import { test, expect, waitForHydration, newMember } from "./fixtures";
 import type { Page } from "@playwright/test";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
 
 /** Alice's family with Bob and Carol, and a list for Bob; returns its URL. */
 async function familyOfThree(alice: Page, bob: Page, carol: Page): Promise<string> {
@@ -96,5 +102,136 @@ test("every change shows up live for the others; the recipient never receives a 
     expect(frame).not.toMatch(/"claim":\{/);
     expect(frame).not.toContain("reserved");
     expect(frame).not.toContain("purchased");
+  }
+});
+
+async function addGift(page: Page, title: string): Promise<void> {
+  const add = page.getByTestId("add-item");
+  await add.getByLabel("Gift").fill(title);
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("item").filter({ hasText: title })).toHaveCount(1);
+}
+
+test("a blocked socket falls back to polling, then comes back live", async ({ browser }) => {
+  test.setTimeout(60_000);
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+
+  let blocked = true;
+  await alice.routeWebSocket(/\/ws$/, (socket) => {
+    if (blocked) socket.close();
+    else socket.connectToServer();
+  });
+  await alice.goto(listUrl);
+  await waitForHydration(alice);
+  const status = alice.getByTestId("connection-status");
+  await expect(status).toHaveText("Polling");
+  await expect(status).toHaveAttribute("data-status", "polling");
+
+  await openLive(carol, listUrl);
+  await addGift(carol, "Puzzle");
+  // Polled every 10 s.
+  await expect(alice.getByTestId("item").filter({ hasText: "Puzzle" })).toHaveCount(1, { timeout: 12_000 });
+
+  // Unblocked (the browser's "online" event makes it try at once).
+  blocked = false;
+  await alice.evaluate(() => window.dispatchEvent(new Event("online")));
+  await expect(status).toHaveText("Live");
+  await addGift(carol, "Yo-yo");
+  await expect(alice.getByTestId("item").filter({ hasText: "Yo-yo" })).toHaveCount(1, live);
+});
+
+test("offline pauses the connection; back online, missed changes arrive", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  await openLive(alice, listUrl);
+  await openLive(carol, listUrl);
+
+  await alice.context().setOffline(true);
+  const status = alice.getByTestId("connection-status");
+  await expect(status).toHaveText("Offline");
+  await addGift(carol, "Marbles");
+  await addGift(carol, "Chalk");
+  await expect(alice.getByTestId("item")).toHaveCount(0);
+
+  await alice.context().setOffline(false);
+  await expect(status).toHaveText("Live");
+  await expect(alice.getByTestId("item")).toHaveCount(2);
+  await stillSameDocument(alice);
+});
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = (server.address() as net.AddressInfo).port;
+  server.close();
+  await once(server, "close");
+  return port;
+}
+
+/** The debug server binary `cargo leptos end-to-end` built, on its own port and data. */
+function startServer(port: number, dataDir: string): ChildProcess {
+  const root = path.resolve(process.cwd(), "..");
+  return spawn(path.join(root, "target/debug/giftlist"), [], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: path.join(root, "target/site"),
+      GIFTLIST_DATA_DIR: dataDir,
+      RUST_LOG: "warn",
+    },
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+}
+
+async function waitUp(base: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${base} did not start`);
+}
+
+test("the server stops and comes back: Reconnecting, then Live, with the changes made meanwhile", async ({ browser }) => {
+  test.setTimeout(90_000);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "giftlist-e2e-restart-"));
+  let server = startServer(port, data);
+  try {
+    await waitUp(base);
+    const alice = await newMember(browser, "Alice", base);
+    const bob = await newMember(browser, "Bob", base);
+    const carol = await newMember(browser, "Carol", base);
+    const listUrl = await familyOfThree(alice, bob, carol);
+    await openLive(alice, listUrl);
+    await openLive(carol, listUrl);
+
+    server.kill("SIGTERM");
+    await once(server, "exit");
+    const status = alice.getByTestId("connection-status");
+    await expect(status).toHaveText(/^Reconnecting \(attempt \d+, next try in \d+ s\)$/);
+    await expect(status).toHaveAttribute("data-status", "reconnecting");
+
+    server = startServer(port, data);
+    await waitUp(base);
+    // Made before Alice's page is back: it must arrive by replay.
+    await addGift(carol, "Robot");
+    await expect(status).toHaveText("Live", { timeout: 20_000 });
+    await expect(alice.getByTestId("item").filter({ hasText: "Robot" })).toHaveCount(1, live);
+    await stillSameDocument(alice);
+  } finally {
+    server.kill("SIGTERM");
+    fs.rmSync(data, { recursive: true, force: true });
   }
 });

@@ -5,8 +5,10 @@
 //! session cookie, pings every `heartbeat_ms`, and on loss reconnects with
 //! exponential backoff and jitter (about 1 s, doubling, at most 30 s),
 //! resubscribing with `since` = the last `seq` seen per topic. After five
-//! failed attempts it also polls each list's `changes` every 10 s until the
-//! socket is back. Offline, it waits. The state is the [`Status`] signal
+//! failed attempts, or at once when the socket never opened in this tab
+//! (something blocks it), it also polls each list's `changes` every 10 s
+//! until the socket is back. Offline, it waits; back online, it reconnects
+//! at once. The state is the [`Status`] signal
 //! the header shows. On the server, [`follow`] does nothing.
 
 use leptos::prelude::*;
@@ -125,6 +127,9 @@ mod browser {
         /// Bumped per socket, so an old socket's callbacks are ignored.
         generation: u32,
         welcomed: bool,
+        /// Whether this tab ever had a live socket: if not, the socket
+        /// cannot open at all (blocked), and polling starts at once.
+        ever_live: bool,
         topics: HashMap<String, Topic>,
         next_id: u32,
         failures: u32,
@@ -365,6 +370,7 @@ mod browser {
     fn on_welcome(heartbeat_ms: u64) {
         let frame = with(|s| {
             s.welcomed = true;
+            s.ever_live = true;
             s.failures = 0;
             if let Some(poll) = s.poll.take() {
                 poll.clear();
@@ -428,9 +434,9 @@ mod browser {
                 wait,
             )
             .ok();
-            Some((s.failures, wait))
+            Some((s.failures, wait, s.ever_live))
         });
-        let Some((failures, wait)) = next else {
+        let Some((failures, wait, ever_live)) = next else {
             if with(|s| s.topics.is_empty()) {
                 set_status(Status::Idle);
             }
@@ -438,7 +444,7 @@ mod browser {
         };
         if !online() {
             set_status(Status::Offline);
-        } else if failures >= ATTEMPTS_BEFORE_POLLING {
+        } else if failures >= ATTEMPTS_BEFORE_POLLING || !ever_live {
             start_polling();
         } else {
             set_status(Status::Reconnecting {
@@ -533,7 +539,12 @@ mod browser {
             }
         });
         let online = Closure::<dyn FnMut(web_sys::Event)>::new(|_| {
-            with(|s| s.failures = 0);
+            with(|s| {
+                s.failures = 0;
+                if let Some(retry) = s.retry.take() {
+                    retry.clear();
+                }
+            });
             ensure_connected();
         });
         let window = window();
