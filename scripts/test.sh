@@ -41,6 +41,12 @@ say "unit and integration tests (SQLite and PostgreSQL)"
 cargo test --features ssr,bench 2>&1 | tee "$logs/cargo-test.log"
 
 say "browser tests (Playwright, Debian Chromium)"
+# cargo leptos serves on 127.0.0.1:3000; a leftover server there would be
+# tested instead of this build.
+if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
+  echo "127.0.0.1:3000 is already in use (a leftover server?); stop it first" >&2
+  exit 1
+fi
 GIFTLIST_DATA_DIR="$logs/e2e-data" cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"
 
 # One closing line for everything (each step above already stopped the

@@ -235,3 +235,69 @@ test("the server stops and comes back: Reconnecting, then Live, with the changes
     fs.rmSync(data, { recursive: true, force: true });
   }
 });
+
+test("the family page shows new, renamed and removed lists and new members live", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  const origin = new URL(listUrl).origin;
+  const listId = new URL(listUrl).pathname.split("/").pop();
+  const familyPath = await alice.getByRole("link", { name: "← Family" }).getAttribute("href");
+  const familyUrl = `${origin}${familyPath}`;
+  await openLive(carol, familyUrl);
+  const lists = carol.getByTestId("lists");
+
+  // Renamed (through the API, as its creator).
+  const renamed = await alice.request.patch(`${origin}/api/v1/lists/${listId}`, {
+    data: { title: "Bob's big birthday" },
+    headers: { origin },
+  });
+  expect(renamed.status()).toBe(200);
+  await expect(lists).toContainText("Bob's big birthday", live);
+
+  // Created on the family page.
+  await alice.goto(familyUrl);
+  await waitForHydration(alice);
+  await alice.getByLabel("Title").fill("Holidays");
+  await alice.getByLabel("Or their name").fill("Grandpa");
+  await alice.getByRole("button", { name: "Create list" }).click();
+  await expect(lists).toContainText("Holidays", live);
+
+  // Removed.
+  await alice.goto(familyUrl);
+  const holidays = alice.getByRole("link", { name: "Holidays" });
+  const holidaysId = (await holidays.getAttribute("href"))!.split("/").pop();
+  const removed = await alice.request.delete(`${origin}/api/v1/lists/${holidaysId}`, { headers: { origin } });
+  expect(removed.status()).toBe(204);
+  await expect(lists.getByRole("link")).toHaveCount(1, live);
+  await expect(lists).not.toContainText("Holidays");
+
+  // A new member.
+  await alice.getByRole("button", { name: "Make an invite link" }).click();
+  const link = await alice.getByTestId("invite-link").inputValue();
+  const dave = await newMember(browser, "Dave");
+  await dave.goto(link);
+  await dave.getByRole("button", { name: "Join the family" }).click();
+  await expect(carol.getByTestId("members")).toContainText("Dave", live);
+  await stillSameDocument(carol);
+});
+
+test("leaving the list page unsubscribes on the server", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  const subscriptions = async () => {
+    const text = await (await alice.request.get("/metrics")).text();
+    return Number(/^giftlist_subscriptions (\d+)$/m.exec(text)![1]);
+  };
+  await openLive(alice, listUrl);
+  const following = await subscriptions();
+  // To the home page, inside the app (no reload): nothing there follows a topic.
+  await alice.getByRole("link", { name: "Giftlist" }).click();
+  await expect(alice).toHaveURL(/\/$/);
+  await expect.poll(subscriptions).toBe(following - 1);
+  await expect(alice.getByTestId("connection-status")).toHaveAttribute("data-status", "idle", { timeout: 10_000 });
+  await stillSameDocument(alice);
+});

@@ -9,7 +9,7 @@ use crate::{
         hub::Replay,
         protocol::{list_topic, EventData, EventFrame, Topic},
     },
-    model::{error::AppError, ListId, UserId},
+    model::{error::AppError, FamilyId, ListId, UserId},
     store::outbox::{self, Audience, StoredEvent},
 };
 
@@ -121,5 +121,16 @@ impl Service {
             tracing::warn!(cause = %err, %topic, "cannot read the outbox for a replay; sending resync");
             Replay { last: 0, events: None }
         })
+    }
+}
+
+impl Service {
+    /// The last `seq` of a family's topic, for a page that loads the family
+    /// and then follows it. Read before the family itself: a change in
+    /// between is then replayed, and applying it twice changes nothing.
+    pub async fn family_seq(&self, user: &UserId, family: &FamilyId) -> Result<i64, AppError> {
+        self.role_in(family, user).await?;
+        let topic = crate::live::protocol::family_topic(family);
+        Ok(outbox::last_seq(self.store.pool(), &topic, Audience::All).await?)
     }
 }

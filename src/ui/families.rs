@@ -12,7 +12,23 @@ use super::{
     auth::use_current_user,
     form::{error_text, Message},
 };
-use crate::model::{error::AppError, Family, FamilyDetail, FamilyId};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    live::{
+        client::{follow, Incoming},
+        protocol::{family_topic, EventFrame},
+    },
+    model::{error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListId, Member},
+};
+
+/// Everything the family page shows, and the `seq` of the family's topic
+/// it was loaded at.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyPageData {
+    pub detail: FamilyDetail,
+    pub seq: i64,
+}
 
 #[server(prefix = "/api/fn", endpoint = "my_families")]
 pub async fn my_families() -> Result<Vec<Family>, AppError> {
@@ -40,12 +56,65 @@ pub async fn create_family(name: String) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_family")]
-pub async fn get_family(id: FamilyId) -> Result<FamilyDetail, AppError> {
-    let state = super::server::state()?;
-    state
-        .service
-        .family_detail(&super::server::user_id().await?, &id)
-        .await
+pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
+    let service = super::server::state()?.service;
+    let me = super::server::user_id().await?;
+    let seq = service.family_seq(&me, &id).await?;
+    let detail = service.family_detail(&me, &id).await?;
+    Ok(FamilyPageData { detail, seq })
+}
+
+/// The family's lists and members as the page shows them, kept current by
+/// the family's live topic. Applying an event twice changes nothing.
+#[derive(Clone, Copy)]
+struct LiveFamily {
+    lists: RwSignal<Vec<GiftList>>,
+    members: RwSignal<Vec<Member>>,
+    seq: StoredValue<i64>,
+}
+
+impl LiveFamily {
+    /// Applies one event; false on a gap: reload.
+    fn apply(&self, event: &EventFrame) -> bool {
+        let seq = self.seq.get_value();
+        if event.seq <= seq {
+            return true;
+        }
+        if event.seq != seq + 1 {
+            return false;
+        }
+        self.seq.set_value(event.seq);
+        let payload = event.data.payload.clone();
+        if event.event == "MEMBER_JOINED" {
+            let Ok(member) = serde_json::from_value::<Member>(payload) else {
+                return false;
+            };
+            self.members.update(|members| {
+                if !members.iter().any(|m| m.user_id == member.user_id) {
+                    members.push(member);
+                }
+            });
+            return true;
+        }
+        if !event.data.entity_id.starts_with(ListId::PREFIX) {
+            return true;
+        }
+        if event.event == "DELETED" {
+            let id = event.data.entity_id.as_str();
+            self.lists
+                .update(|lists| lists.retain(|l| l.id.as_str() != id));
+            return true;
+        }
+        let Ok(list) = serde_json::from_value::<GiftList>(payload) else {
+            return false;
+        };
+        self.lists
+            .update(|lists| match lists.iter_mut().find(|l| l.id == list.id) {
+                Some(existing) => *existing = list,
+                None => lists.push(list),
+            });
+        true
+    }
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_invite")]
@@ -170,24 +239,45 @@ pub fn FamilyPage() -> impl IntoView {
                         <Title text="Family · Giftlist" />
                         <p role="alert">{err.message}</p>
                     }.into_any(),
-                    Ok(FamilyDetail { family, members, lists }) => {
+                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq }) => {
                         let list_family = family.id.to_string();
                         let invite_family_id = family.id.to_string();
-                        let recipients = members.clone();
+                        let live = LiveFamily {
+                            lists: RwSignal::new(lists),
+                            members: RwSignal::new(members),
+                            seq: StoredValue::new(seq),
+                        };
+                        follow(family_topic(&family.id), seq, None, move |incoming| match incoming {
+                            Incoming::Resync => detail.refetch(),
+                            Incoming::Event(event) => {
+                                if !live.apply(&event) {
+                                    detail.refetch();
+                                }
+                            }
+                        });
+                        let name_of = move |list: &GiftList| {
+                            list.recipient_name.clone().or_else(|| {
+                                live.members.with(|members| {
+                                    members.iter().find(|m| Some(&m.user_id) == list.recipient_user_id.as_ref()).map(|m| m.name.clone())
+                                })
+                            }).unwrap_or_default()
+                        };
                         view! {
                             <Title text=format!("{} · Giftlist", family.name) />
                             <h1>{family.name.clone()}</h1>
                             <section aria-labelledby="lists-title">
                                 <h2 id="lists-title">"Lists"</h2>
                                 <ul class="cards" data-testid="lists">
-                                    {lists.into_iter().map(|list| {
-                                        let who = list.recipient_name.clone().or_else(|| {
-                                            members.iter().find(|m| Some(&m.user_id) == list.recipient_user_id.as_ref()).map(|m| m.name.clone())
-                                        }).unwrap_or_default();
-                                        view! {
-                                            <li><A href=format!("/lists/{}", list.id)>{list.title}</A>" "<span class="muted">"for "{who}</span></li>
+                                    <For
+                                        each=move || live.lists.get()
+                                        key=|list| (list.id.clone(), list.title.clone())
+                                        children=move |list| {
+                                            let who = name_of(&list);
+                                            view! {
+                                                <li><A href=format!("/lists/{}", list.id)>{list.title}</A>" "<span class="muted">"for "{who}</span></li>
+                                            }
                                         }
-                                    }).collect_view()}
+                                    />
                                 </ul>
                                 <h3>"New list"</h3>
                                 <ActionForm action=new_list attr:class="stacked-form">
@@ -197,9 +287,11 @@ pub fn FamilyPage() -> impl IntoView {
                                     <label for="list-recipient">"For a member"</label>
                                     <select id="list-recipient" name="recipient_user_id">
                                         <option value="">"Someone without an account (name below)"</option>
-                                        {recipients.iter().map(|m| view! {
-                                            <option value=m.user_id.to_string()>{m.name.clone()}</option>
-                                        }).collect_view()}
+                                        <For
+                                            each=move || live.members.get()
+                                            key=|m| m.user_id.clone()
+                                            children=|m| view! { <option value=m.user_id.to_string()>{m.name.clone()}</option> }
+                                        />
                                     </select>
                                     <label for="list-recipient-name">"Or their name"</label>
                                     <input id="list-recipient-name" name="recipient_name" maxlength="100" />
@@ -210,9 +302,11 @@ pub fn FamilyPage() -> impl IntoView {
                             <section aria-labelledby="members-title">
                                 <h2 id="members-title">"Members"</h2>
                                 <ul data-testid="members">
-                                    {members.iter().map(|m| view! {
-                                        <li>{m.name.clone()}" "<span class="muted">{m.role.as_str()}</span></li>
-                                    }).collect_view()}
+                                    <For
+                                        each=move || live.members.get()
+                                        key=|m| m.user_id.clone()
+                                        children=|m| view! { <li>{m.name.clone()}" "<span class="muted">{m.role.as_str()}</span></li> }
+                                    />
                                 </ul>
                                 <ActionForm action=invite>
                                     <input type="hidden" name="family_id" value=invite_family_id />
