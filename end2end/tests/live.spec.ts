@@ -301,3 +301,47 @@ test("leaving the list page unsubscribes on the server", async ({ browser }) => 
   await expect(alice.getByTestId("connection-status")).toHaveAttribute("data-status", "idle", { timeout: 10_000 });
   await stillSameDocument(alice);
 });
+
+test("changes show at once, marked pending, and a refused one is rolled back with a message", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  await openLive(alice, listUrl);
+
+  // A slow server: the new row is there before the answer, pending, and
+  // there is exactly one row once the answer and the event are in.
+  let release: () => void = () => {};
+  const answered = new Promise<void>((resolve) => (release = resolve));
+  await alice.route("**/api/fn/add_item", async (route) => {
+    await answered;
+    await route.continue();
+  });
+  const add = alice.getByTestId("add-item");
+  await add.getByLabel("Gift").fill("Drum");
+  await add.getByRole("button", { name: "Add" }).click();
+  const drum = alice.getByTestId("item").filter({ hasText: "Drum" });
+  await expect(drum).toHaveCount(1, { timeout: 500 });
+  await expect(drum).toHaveAttribute("data-pending", "true");
+  release();
+  await expect(drum).toHaveAttribute("data-pending", "false");
+  await expect(drum).toHaveCount(1);
+  await alice.unroute("**/api/fn/add_item");
+
+  // The network fails under a claim: the claim shows at once, then rolls
+  // back, and the page says why.
+  await alice.route("**/api/fn/claim", (route) => route.abort("failed"));
+  await drum.getByRole("button", { name: "I'll get this" }).click();
+  await expect(alice.getByTestId("form-error")).toBeVisible();
+  await expect(drum.getByTestId("claim")).toHaveCount(0);
+  await expect(drum.getByRole("button", { name: "I'll get this" })).toBeVisible();
+  await expect(drum).toHaveAttribute("data-pending", "false");
+  await alice.unroute("**/api/fn/claim");
+
+  // A refused removal brings the row back.
+  await alice.route("**/api/fn/remove_item", (route) => route.abort("failed"));
+  await alice.getByRole("button", { name: "Remove Drum" }).click();
+  await expect(drum).toBeVisible();
+  await expect(drum).toHaveAttribute("data-pending", "false");
+  await expect(alice.getByTestId("form-error")).toBeVisible();
+});

@@ -393,6 +393,7 @@ fn list_view(
                 key=|row| row.id.clone()
                 children=move |row| item_row(row.item, row_list_id.clone(), is_recipient, names.clone(), actions)
             />
+            {pending_add(actions, live, me.clone())}
         </ul>
         <h2>"Add a gift"</h2>
         <ActionForm action=actions.add attr:class="stacked-form" attr:data-testid="add-item">
@@ -400,6 +401,62 @@ fn list_view(
             <ItemFields item=None />
             <button type="submit">"Add"</button>
         </ActionForm>
+    }
+}
+
+/// `item` as a pending edit would leave it (fields the page cannot read
+/// stay as they are; the server decides).
+fn apply_edit(item: &mut Item, edit: EditItem) {
+    item.title = edit.title;
+    item.url = (!edit.url.is_empty()).then_some(edit.url);
+    if let Ok(price) = parse_price(&edit.price) {
+        item.price_cents = price;
+    }
+    if !edit.currency.is_empty() {
+        item.currency = edit.currency;
+    }
+    item.notes = (!edit.notes.is_empty()).then_some(edit.notes);
+    if let Ok(priority) = edit.priority.trim().parse() {
+        item.priority = priority;
+    }
+}
+
+/// The row of a gift being added, until the server has answered (or its
+/// own event has brought the real row).
+fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
+    let before = StoredValue::new(Vec::<ItemId>::new());
+    let adding = move || {
+        let input = actions.add.input().get()?;
+        // Already here by its event: no second row.
+        let arrived = live.rows.with(|rows| {
+            rows.iter().any(|row| {
+                !before.with_value(|ids| ids.contains(&row.id))
+                    && row
+                        .item
+                        .with(|i| i.title == input.title && i.created_by == me)
+            })
+        });
+        (!arrived).then_some(input)
+    };
+    Effect::new(move |_| {
+        if actions.add.input().with(Option::is_some) {
+            before.set_value(
+                live.rows
+                    .with_untracked(|rows| rows.iter().map(|r| r.id.clone()).collect()),
+            );
+        }
+    });
+    move || {
+        adding().map(|input| {
+            view! {
+                <li class="item pending" data-testid="item" data-pending="true" aria-busy="true">
+                    <div class="item-head">
+                        <strong class="item-title"><span>{input.title}</span></strong>
+                    </div>
+                    <p class="muted">"Adding…"</p>
+                </li>
+            }
+        })
     }
 }
 
@@ -442,14 +499,58 @@ fn item_row(
     actions: Actions,
 ) -> impl IntoView {
     let item_id = item.with_untracked(|i| i.id.to_string());
-    let title = move || {
-        let Item { title, url, .. } = item.get();
-        match url {
+    let id = StoredValue::new(item.with_untracked(|i| i.id.clone()));
+    // Optimistic: while this row's own change is on its way, the row shows
+    // it, marked pending. The server's answer (and its event) then confirm
+    // it; a refusal clears the pending input, so the row shows the item as
+    // it is again, and the page's message says why.
+    let is_this = move |other: &ItemId| id.with_value(|id| id == other);
+    let pending_edit = move || {
+        actions
+            .edit
+            .input()
+            .get()
+            .filter(|edit| is_this(&edit.item_id))
+    };
+    let removing = move || {
+        actions
+            .remove
+            .input()
+            .with(|remove| remove.as_ref().is_some_and(|r| is_this(&r.item_id)))
+    };
+    let pending_claim = move || {
+        actions
+            .claim
+            .input()
+            .get()
+            .filter(|claim| is_this(&claim.item_id))
+            .map(|claim| claim.status)
+    };
+    let releasing = move || {
+        actions
+            .release
+            .input()
+            .with(|release| release.as_ref().is_some_and(|r| is_this(&r.item_id)))
+    };
+    let shown = move || {
+        let mut shown = item.get();
+        if let Some(edit) = pending_edit() {
+            apply_edit(&mut shown, edit);
+        }
+        shown
+    };
+    let pending =
+        move || pending_edit().is_some() || removing() || pending_claim().is_some() || releasing();
+    let title = {
+        move || {
+            let Item { title, url, .. } = shown();
+            match url {
             Some(url) => {
                 view! { <a href=url rel="noopener noreferrer nofollow" target="_blank">{title}</a> }
                     .into_any()
             }
             None => view! { <span>{title}</span> }.into_any(),
+        }
         }
     };
     let hidden = {
@@ -464,6 +565,16 @@ fn item_row(
     let claim_controls = (!is_recipient).then(|| {
         let hidden = hidden.clone();
         move || {
+            if let Some(status) = pending_claim() {
+                let text = match status {
+                    ClaimStatus::Reserved => "Reserving for you…",
+                    ClaimStatus::Purchased => "Marking bought…",
+                };
+                return view! { <p class="claim" data-testid="claim">{text}</p> }.into_any();
+            }
+            if releasing() {
+                return view! { <p class="claim muted">"Releasing…"</p> }.into_any();
+            }
             let claim = item.get().claim;
             let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
             let claim_line = claim.as_ref().map(|c| {
@@ -489,7 +600,7 @@ fn item_row(
             } else {
                 ().into_any()
             };
-            view! { {claim_line} <div class="row-actions">{buttons}</div> }
+            view! { {claim_line} <div class="row-actions">{buttons}</div> }.into_any()
         }
     });
     // The edit form shows the item as it was when the form was opened: a
@@ -500,13 +611,20 @@ fn item_row(
     let edit_list = list_id.clone();
     let edit_item_id = item_id.clone();
     view! {
-        <li class="item" data-testid="item">
+        <li
+            class="item"
+            class:pending=pending
+            data-testid="item"
+            data-pending=move || pending().to_string()
+            hidden=removing
+            aria-busy=move || pending().to_string()
+        >
             <div class="item-head">
-                <span class="priority" title="How much wanted (1 most)">{move || item.get().priority}</span>
+                <span class="priority" title="How much wanted (1 most)">{move || shown().priority}</span>
                 <strong class="item-title">{title}</strong>
-                {move || item.get().price_cents.map(|c| view! { <span class="price">{format_price(c, &item.get().currency)}</span> })}
+                {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_price(c, &i.currency)}</span> }) }}
             </div>
-            {move || item.get().notes.map(|n| view! { <p class="notes">{n}</p> })}
+            {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
             <div class="row-actions">
                 <details on:toggle=move |_| editing.set(item.get_untracked())>
