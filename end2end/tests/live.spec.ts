@@ -288,9 +288,11 @@ test("leaving the list page unsubscribes on the server", async ({ browser }) => 
   const bob = await newMember(browser, "Bob");
   const carol = await newMember(browser, "Carol");
   const listUrl = await familyOfThree(alice, bob, carol);
+  // Topics held by sockets: every SSE stream (the notices) holds one too.
   const subscriptions = async () => {
     const text = await (await alice.request.get("/metrics")).text();
-    return Number(/^giftlist_subscriptions (\d+)$/m.exec(text)![1]);
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)![1]);
+    return gauge("giftlist_subscriptions") - gauge("giftlist_sse_connections");
   };
   await openLive(alice, listUrl);
   const following = await subscriptions();
@@ -344,4 +346,30 @@ test("changes show at once, marked pending, and a refused one is rolled back wit
   await expect(drum).toBeVisible();
   await expect(drum).toHaveAttribute("data-pending", "false");
   await expect(alice.getByTestId("form-error")).toBeVisible();
+});
+
+test("a claimer hears, wherever they are, when their gift is changed or removed", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  await openLive(carol, listUrl);
+  await addGift(carol, "Skates");
+  await openLive(alice, listUrl);
+  const skates = alice.getByTestId("item").filter({ hasText: "Skates" });
+  await skates.getByRole("button", { name: "I'll get this" }).click();
+  await expect(skates.getByTestId("claim")).toHaveText("Reserved by you");
+  await alice.getByRole("link", { name: "Giftlist" }).click();
+  await expect(alice).toHaveURL(/\/$/);
+
+  const carolSkates = carol.getByTestId("item").filter({ hasText: "Skates" });
+  await carolSkates.getByText("Edit").click();
+  await carolSkates.getByLabel("Gift").fill("Ice skates");
+  await carolSkates.getByRole("button", { name: "Save" }).click();
+  const notices = alice.getByTestId("notices");
+  await expect(notices).toContainText("“Ice skates”, which you claimed, was changed.", live);
+  await carol.getByRole("button", { name: "Remove Ice skates" }).click();
+  await expect(notices).toContainText("“Ice skates”, which you claimed, was removed.", live);
+  // Carol's own changes to her own claims would not notify her; she has none.
+  await expect(carol.getByTestId("notices")).toBeEmpty();
 });

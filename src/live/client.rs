@@ -93,6 +93,25 @@ pub fn follow(topic: String, since: i64, poll: Option<String>, on: impl Fn(Incom
     }
 }
 
+/// Notices for the logged-in user from `/events` (their `user:{me}` topic):
+/// an item they claimed was changed or removed by someone else. Opens the
+/// stream while `logged_in`, closes it otherwise; each notice is pushed
+/// onto `notices`.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<String>>) {
+    #[cfg(feature = "hydrate")]
+    browser::claimer_notices(logged_in, notices);
+}
+
+/// The sentence a claimer's notice shows.
+pub fn notice_text(event: &EventFrame) -> String {
+    let title = event.data.payload["title"].as_str().unwrap_or("A gift");
+    match event.event.as_str() {
+        "DELETED" => format!("“{title}”, which you claimed, was removed."),
+        _ => format!("“{title}”, which you claimed, was changed."),
+    }
+}
+
 #[cfg(feature = "hydrate")]
 mod browser {
     use std::{cell::RefCell, collections::HashMap, rc::Rc, time::Duration};
@@ -144,6 +163,40 @@ mod browser {
 
     thread_local! {
         static STATE: RefCell<State> = RefCell::new(State::default());
+        static NOTICES: RefCell<Option<NoticeStream>> = const { RefCell::new(None) };
+    }
+
+    /// The open `/events` stream and its listeners (kept alive with it).
+    type NoticeStream = (web_sys::EventSource, Vec<Closure<dyn FnMut(MessageEvent)>>);
+
+    pub(super) fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<String>>) {
+        NOTICES.with(|open| {
+            let mut open = open.borrow_mut();
+            if !logged_in {
+                if let Some((source, _)) = open.take() {
+                    source.close();
+                }
+                return;
+            }
+            if open.is_some() {
+                return;
+            }
+            let Ok(source) = web_sys::EventSource::new("/events") else {
+                return;
+            };
+            let mut callbacks = Vec::new();
+            for name in ["UPDATED", "DELETED"] {
+                let callback = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                    let Some(text) = event.data().as_string() else { return };
+                    if let Ok(frame) = serde_json::from_str::<EventFrame>(&text) {
+                        notices.update(|all| all.push(super::notice_text(&frame)));
+                    }
+                });
+                let _ = source.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+                callbacks.push(callback);
+            }
+            *open = Some((source, callbacks));
+        });
     }
 
     fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {

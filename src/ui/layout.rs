@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::auth::AccountMenu;
+use super::auth::{use_current_user, AccountMenu};
 use crate::live::client::{LiveStatus, Status};
 
 /// The site header: the app name, linking home, and the slot where the live
@@ -35,6 +35,24 @@ pub fn Header() -> impl IntoView {
             >
                 {move || current().label()}
             </div>
+            <Notices />
         </header>
+    }
+}
+
+/// What the logged-in user hears on `/events`: someone changed or removed a
+/// gift they claimed. Announced politely, like the connection status.
+#[component]
+fn Notices() -> impl IntoView {
+    let notices = RwSignal::new(Vec::<String>::new());
+    let user = use_current_user();
+    Effect::new(move |_| {
+        let logged_in = matches!(user.get(), Some(Ok(Some(_))));
+        crate::live::client::claimer_notices(logged_in, notices);
+    });
+    view! {
+        <div class="notices" data-testid="notices" role="status" aria-live="polite">
+            {move || notices.get().into_iter().map(|text| view! { <p class="notice">{text}</p> }).collect_view()}
+        </div>
     }
 }
