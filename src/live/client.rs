@@ -186,13 +186,17 @@ mod browser {
             };
             let mut callbacks = Vec::new();
             for name in ["UPDATED", "DELETED"] {
-                let callback = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
-                    let Some(text) = event.data().as_string() else { return };
-                    if let Ok(frame) = serde_json::from_str::<EventFrame>(&text) {
-                        notices.update(|all| all.push(super::notice_text(&frame)));
-                    }
-                });
-                let _ = source.add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
+                let callback =
+                    Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+                        let Some(text) = event.data().as_string() else {
+                            return;
+                        };
+                        if let Ok(frame) = serde_json::from_str::<EventFrame>(&text) {
+                            notices.update(|all| all.push(super::notice_text(&frame)));
+                        }
+                    });
+                let _ = source
+                    .add_event_listener_with_callback(name, callback.as_ref().unchecked_ref());
                 callbacks.push(callback);
             }
             *open = Some((source, callbacks));
