@@ -372,13 +372,7 @@ async fn recipient_stream_has_no_claims_and_no_gaps(db: Db) {
     let mut recipient = subscribed(&f.server, &f.recipient_id, &[&topic], json!({})).await;
     let item = f.add_item(&f.admin, "Bike").await;
     let id = item["id"].as_str().unwrap();
-    f.member
-        .post(
-            &format!("/items/{id}/claim"),
-            json!({ "status": "reserved" }),
-        )
-        .await
-        .expect(200);
+    f.claim(&f.member, id, "reserved").await;
     f.admin
         .patch(
             &format!("/items/{id}"),
@@ -386,13 +380,7 @@ async fn recipient_stream_has_no_claims_and_no_gaps(db: Db) {
         )
         .await
         .expect(200);
-    f.member
-        .post(
-            &format!("/items/{id}/claim"),
-            json!({ "status": "purchased" }),
-        )
-        .await
-        .expect(200);
+    f.claim(&f.member, id, "purchased").await;
     f.member
         .delete(&format!("/items/{id}/claim"))
         .await
@@ -491,13 +479,7 @@ async fn family_and_user_topics_carry_their_events(db: Db) {
         .expect(201)["item"]
         .clone();
     let item_id = item["id"].as_str().unwrap();
-    f.member
-        .post(
-            &format!("/items/{item_id}/claim"),
-            json!({ "status": "reserved" }),
-        )
-        .await
-        .expect(200);
+    f.claim(&f.member, item_id, "reserved").await;
     f.admin
         .patch(
             &format!("/items/{item_id}"),

@@ -78,6 +78,31 @@ pub enum Incoming {
     Resync,
 }
 
+/// Where an event stands against the `seq` a page's data is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Already reflected in the data (a replay overlap): skip it.
+    Seen,
+    /// The next one: apply it; `at` has moved on to it.
+    Next,
+    /// Events are missing before it: reload.
+    Gap,
+}
+
+/// Checks `event` against `at`, the `seq` the data is at, and advances
+/// `at` when it is the next one. Pages apply events only in this order.
+pub fn order(at: StoredValue<i64>, event: &EventFrame) -> Order {
+    let seq = at.get_value();
+    if event.seq <= seq {
+        Order::Seen
+    } else if event.seq == seq + 1 {
+        at.set_value(event.seq);
+        Order::Next
+    } else {
+        Order::Gap
+    }
+}
+
 /// Follows `topic` while the calling component is mounted, from `since`
 /// (the `seq` its data was loaded at). `poll` is the `changes` URL used
 /// when the socket cannot be had (lists only).

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     live::{
-        client::{follow, Incoming},
+        client::{follow, order, Incoming, Order},
         protocol::{family_topic, EventFrame},
     },
     model::{error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListId, Member},
@@ -76,14 +76,11 @@ struct LiveFamily {
 impl LiveFamily {
     /// Applies one event; false on a gap: reload.
     fn apply(&self, event: &EventFrame) -> bool {
-        let seq = self.seq.get_value();
-        if event.seq <= seq {
-            return true;
+        match order(self.seq, event) {
+            Order::Seen => return true,
+            Order::Gap => return false,
+            Order::Next => {}
         }
-        if event.seq != seq + 1 {
-            return false;
-        }
-        self.seq.set_value(event.seq);
         let payload = event.data.payload.clone();
         if event.event == "MEMBER_JOINED" {
             let Ok(member) = serde_json::from_value::<Member>(payload) else {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use super::form::{error_text, Message};
 use crate::{
     live::{
-        client::{follow, Incoming},
+        client::{follow, order, Incoming, Order},
         protocol::EventFrame,
     },
     model::{
@@ -274,14 +274,11 @@ impl LiveList {
 
     /// Applies one event; false when it cannot be (a gap): reload.
     fn apply(&self, event: &EventFrame) -> bool {
-        let seq = self.seq.get_value();
-        if event.seq <= seq {
-            return true;
+        match order(self.seq, event) {
+            Order::Seen => return true,
+            Order::Gap => return false,
+            Order::Next => {}
         }
-        if event.seq != seq + 1 {
-            return false;
-        }
-        self.seq.set_value(event.seq);
         let payload = event.data.payload.clone();
         if event.data.entity_id.starts_with(ItemId::PREFIX) {
             if event.event == "DELETED" {

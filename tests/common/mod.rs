@@ -443,6 +443,16 @@ pub async fn family_on(server: TestServer) -> Family {
 }
 
 impl Family {
+    /// `by` claims item `id` with `status` (`reserved` or `purchased`).
+    pub async fn claim(&self, by: &Browser, id: &str, status: &str) {
+        by.post(
+            &format!("/items/{id}/claim"),
+            serde_json::json!({ "status": status }),
+        )
+        .await
+        .expect(200);
+    }
+
     pub async fn add_item(&self, by: &Browser, title: &str) -> serde_json::Value {
         by.post(
             &format!("/lists/{}/items", self.list_id),
