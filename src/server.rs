@@ -62,7 +62,6 @@ pub struct Runtime {
     pub allowed_origins: Vec<String>,
     /// Whether cookies get the `Secure` attribute.
     pub secure_cookies: bool,
-    pub heartbeat: std::time::Duration,
     /// The live channel's limits and intervals.
     pub live: LiveLimits,
 }
@@ -103,7 +102,6 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
         runtime: Arc::new(Runtime {
             allowed_origins: settings.allowed_origins()?,
             secure_cookies: settings.secure_cookies(),
-            heartbeat: settings.heartbeat(),
             live: settings.live_limits(),
         }),
     })

@@ -51,6 +51,14 @@ async fn server_with(db: Db, tune: impl FnOnce(&mut giftlist::config::Settings))
     TestServer::start_with(fresh, settings).await
 }
 
+/// One of the server's `/metrics` counters, read in the process.
+fn counter(
+    server: &TestServer,
+    pick: impl Fn(&giftlist::metrics::Metrics) -> &std::sync::atomic::AtomicU64,
+) -> u64 {
+    pick(server.state.service.bus.hub().metrics()).load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Tokens signed with the server's secret, living `ttl`.
 fn tokens(server: &TestServer, ttl: Duration) -> Tokens {
     let secret = JwtSecret::load(None, server.db.dir.path()).expect("the server's secret");
@@ -561,16 +569,7 @@ async fn reconnect_with_since_replays_exactly_the_missed_events(db: Db) {
         back.events(2).await.iter().map(seq).collect::<Vec<_>>(),
         [9, 10]
     );
-    let replays = |server: &TestServer| {
-        server
-            .state
-            .service
-            .bus
-            .hub()
-            .metrics()
-            .replays
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
+    let replays = |server: &TestServer| counter(server, |m| &m.replays);
     let before = replays(&f.server);
     let mut third = subscribed(
         &f.server,
@@ -667,15 +666,7 @@ async fn since_out_of_reach_gets_resync(db: Db) {
         near.events(3).await.iter().map(seq).collect::<Vec<_>>(),
         [601, 602, 603]
     );
-    let resyncs = f
-        .server
-        .state
-        .service
-        .bus
-        .hub()
-        .metrics()
-        .resyncs
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let resyncs = counter(&f.server, |m| &m.resyncs);
     assert_eq!(resyncs, 2);
     f.server.stop().await;
 }
@@ -807,15 +798,7 @@ async fn a_slow_reader_is_closed_and_fifty_others_keep_up(db: Db) {
     }
     assert!(got.len() < EVENTS, "the slow reader was not cut off");
     assert_eq!(got, (1..=got.len() as i64).collect::<Vec<_>>());
-    let overflows = f
-        .server
-        .state
-        .service
-        .bus
-        .hub()
-        .metrics()
-        .queue_overflows
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let overflows = counter(&f.server, |m| &m.queue_overflows);
     assert_eq!(overflows, 1);
     f.server.stop().await;
 }
@@ -862,15 +845,7 @@ async fn silence_closes_with_4408_and_pings_keep_alive(db: Db) {
     let mut talker = pinging.await.unwrap();
     talker.send(json!({ "type": "ping", "id": "still" })).await;
     assert_eq!(talker.expect("pong").await["id"], "still");
-    let closes = f
-        .server
-        .state
-        .service
-        .bus
-        .hub()
-        .metrics()
-        .heartbeat_closes
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let closes = counter(&f.server, |m| &m.heartbeat_closes);
     assert_eq!(closes, 1);
     f.server.stop().await;
 }

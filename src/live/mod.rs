@@ -14,6 +14,22 @@ pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod sse;
 
+/// When a token expiring at `expires_at` (unix seconds) runs out, as a
+/// timer deadline; now if it already has.
+#[cfg(feature = "ssr")]
+pub(crate) fn token_deadline(expires_at: i64) -> tokio::time::Instant {
+    let left = (expires_at - chrono::Utc::now().timestamp()).max(0) as u64;
+    tokio::time::Instant::now() + std::time::Duration::from_secs(left)
+}
+
+/// The `token` query parameter of `/ws?token=` and `/events?token=`.
+#[cfg(feature = "ssr")]
+pub(crate) fn query_token(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+}
+
 /// The live channel's limits and intervals, from the settings.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Debug)]

@@ -97,7 +97,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
         }
     }
     if matches!(credential, Credential::Pending) {
-        if let Some(token) = query_token(request.uri().query()) {
+        if let Some(token) = super::query_token(request.uri().query()) {
             credential = match state.service.tokens.verify(&token) {
                 Some(verified) => Credential::Token {
                     user: verified.user_id,
@@ -162,12 +162,6 @@ fn websocket_key(headers: &HeaderMap) -> Option<String> {
         .ok()?
         .trim();
     (!key.is_empty()).then(|| key.to_owned())
-}
-
-fn query_token(query: Option<&str>) -> Option<String> {
-    url::form_urlencoded::parse(query?.as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
 }
 
 /// tungstenite set for ten thousand sockets, not for one big one.
@@ -453,10 +447,7 @@ impl Connection<'_> {
     ) -> Option<futures_util::stream::SplitStream<Socket>> {
         let silence = self.limits.heartbeat * 2;
         let mut deadline = Instant::now() + silence;
-        let expiry = expires_at.map(|at| {
-            let left = (at - chrono::Utc::now().timestamp()).max(0) as u64;
-            Instant::now() + Duration::from_secs(left)
-        });
+        let expiry = expires_at.map(super::token_deadline);
         let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
         let mailbox = self.mailbox.clone();
         loop {

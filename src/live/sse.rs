@@ -1,7 +1,7 @@
 //! `GET /events`: the caller's `user:{me}` topic as Server-Sent Events
 //! (PROTOCOL.md section 8), through the same hub and mailbox as a socket.
 
-use std::{convert::Infallible, sync::Arc, time::Duration};
+use std::{convert::Infallible, sync::Arc};
 
 use axum::{
     extract::{Request, State},
@@ -12,7 +12,6 @@ use axum::{
     },
 };
 use futures_util::Stream;
-use tokio::time::Instant;
 use tower_sessions::Session;
 
 use super::{
@@ -45,9 +44,7 @@ pub async fn events(State(state): State<AppState>, request: Request) -> Response
             (current.id, session, None)
         }
         Ok(None) => {
-            let token = url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
-                .find(|(name, _)| name == "token")
-                .map(|(_, value)| value.into_owned());
+            let token = super::query_token(parts.uri.query());
             match token.and_then(|token| state.service.tokens.verify(&token)) {
                 Some(verified) => (verified.user_id, None, Some(verified.expires_at)),
                 None => {
@@ -100,10 +97,7 @@ fn records(
     metrics: Arc<Metrics>,
     expires_at: Option<i64>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
-    let expiry = expires_at.map(|at| {
-        let left = (at - chrono::Utc::now().timestamp()).max(0) as u64;
-        Instant::now() + Duration::from_secs(left)
-    });
+    let expiry = expires_at.map(super::token_deadline);
     let state = (mailbox, registered, metrics, expiry);
     futures_util::stream::unfold(state, |mut state| async move {
         loop {
