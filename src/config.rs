@@ -85,6 +85,62 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_SSE_KEEPALIVE_MS", default_value_t = 15_000)]
     pub sse_keepalive_ms: u64,
 
+    /// Bearer token that `/metrics` requires. Unset: `/metrics` answers 404,
+    /// so nobody can watch activity counters without the operator's word.
+    #[arg(long, env = "GIFTLIST_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Reverse proxies whose `X-Forwarded-For` is believed, comma-separated
+    /// addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8). Default: none,
+    /// so the client address is the TCP peer.
+    #[arg(long, env = "GIFTLIST_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
+
+    /// Log-in, token and register attempts one client address may make per
+    /// minute on average ...
+    #[arg(long, env = "GIFTLIST_AUTH_IP_PER_MINUTE", default_value_t = 60)]
+    pub auth_ip_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_AUTH_IP_BURST", default_value_t = 60)]
+    pub auth_ip_burst: u32,
+
+    /// Log-in and token attempts per account (by email) per minute ...
+    #[arg(long, env = "GIFTLIST_AUTH_ACCOUNT_PER_MINUTE", default_value_t = 6)]
+    pub auth_account_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_AUTH_ACCOUNT_BURST", default_value_t = 10)]
+    pub auth_account_burst: u32,
+
+    /// How long a request may wait for a password-hashing slot before it is
+    /// answered 503, in milliseconds.
+    #[arg(long, env = "GIFTLIST_HASH_WAIT_MS", default_value_t = 5_000)]
+    pub hash_wait_ms: u64,
+
+    /// Days that announced events are kept for catching up; older ones are
+    /// pruned unless they are among the last ones a stream can replay.
+    #[arg(long, env = "GIFTLIST_OUTBOX_RETENTION_DAYS", default_value_t = 30)]
+    pub outbox_retention_days: u32,
+
+    /// Seconds a client has to send a request's headers; slower ones are
+    /// disconnected.
+    #[arg(long, env = "GIFTLIST_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Live sockets that may wait for their `auth` frame at once, overall ...
+    #[arg(long, env = "GIFTLIST_WS_PENDING_AUTH_MAX", default_value_t = 1024)]
+    pub ws_pending_auth_max: usize,
+
+    /// ... and from one client address.
+    #[arg(long, env = "GIFTLIST_WS_PENDING_AUTH_PER_IP", default_value_t = 16)]
+    pub ws_pending_auth_per_ip: usize,
+
+    /// An SSE stream whose events wait this long without being written (the
+    /// client stopped reading) is ended, in milliseconds.
+    #[arg(long, env = "GIFTLIST_SSE_STALL_MS", default_value_t = 30_000)]
+    pub sse_stall_ms: u64,
+
     /// Log line format.
     #[arg(long, env = "GIFTLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -228,6 +284,7 @@ impl Settings {
             frames_per_minute: self.ws_frames_per_minute,
             frame_burst: self.ws_frame_burst,
             sse_keepalive: Duration::from_millis(self.sse_keepalive_ms),
+            sse_stall: Duration::from_millis(self.sse_stall_ms),
         }
     }
 
@@ -246,6 +303,11 @@ impl Settings {
         {
             return Err(StartError::Config(
                 "the frame rate and burst must be above 0, and GIFTLIST_SSE_KEEPALIVE_MS at least 100".into(),
+            ));
+        }
+        if self.sse_stall_ms < 100 || self.header_timeout_secs == 0 || self.hash_wait_ms == 0 {
+            return Err(StartError::Config(
+                "GIFTLIST_SSE_STALL_MS must be at least 100, and GIFTLIST_HEADER_TIMEOUT_SECS and GIFTLIST_HASH_WAIT_MS above 0".into(),
             ));
         }
         if self.heartbeat_ms < 100 {
@@ -277,6 +339,11 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("allowed_origins", &self.allowed_origins)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<set>"),
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("live", &self.live_limits())
             .field("log_format", &self.log_format)
             .field("shutdown_timeout_secs", &self.shutdown_timeout_secs)

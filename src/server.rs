@@ -5,25 +5,27 @@
 //! [`prepare`] then [`serve`] on a listener bound to port 0, with a
 //! shutdown future of their own.
 
-use std::{
-    future::{Future, IntoFuture},
-    path::Path,
-    sync::Arc,
-    time::Instant,
-};
+use std::{future::Future, path::Path, sync::Arc, time::Instant};
 
 use axum::{
-    extract::{FromRef, MatchedPath, Request, State},
-    http::{HeaderMap, StatusCode},
+    body::Body,
+    extract::{ConnectInfo, FromRef, MatchedPath, Request, State},
+    http::{header, HeaderMap, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
+use hyper_util::{
+    rt::{TokioExecutor, TokioIo, TokioTimer},
+    server::{conn::auto, graceful::GracefulShutdown},
+    service::TowerToHyperService,
+};
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use rand::RngCore;
-use tokio::{net::TcpListener, sync::oneshot};
+use tokio::net::TcpListener;
+use tower::ServiceExt as _;
 use tracing::{info, info_span, warn, Instrument};
 
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -32,18 +34,21 @@ use crate::{
     api,
     app::{shell, App, OUTPUT_NAME},
     auth::{
+        client_ip::TrustedProxies,
         jwt::{Tokens, DEFAULT_TOKEN_TTL},
+        limits::{AuthLimits, Rate},
         origin::refuse_cross_site_writes,
         password::Passwords,
         secret::JwtSecret,
-        session::{DbSessionStore, COOKIE_NAME},
+        session::{cookie_name, DbSessionStore},
     },
     config::{Backend, Settings},
     error::StartError,
-    live::{self, bus::Bus, hub::Hub, LiveLimits},
+    live::{self, bus::Bus, hub::Hub, socket::PendingAuth, LiveLimits},
     metrics::Metrics,
+    model::error::AppError,
     service::Service,
-    store::{accounts, Store},
+    store::Store,
 };
 
 /// What every handler can reach. Cheap to clone: everything inside is shared.
@@ -64,6 +69,18 @@ pub struct Runtime {
     pub secure_cookies: bool,
     /// The live channel's limits and intervals.
     pub live: LiveLimits,
+    /// The session cookie's name: `__Host-` prefixed when served over https.
+    pub cookie_name: &'static str,
+    /// What `/metrics` requires as its bearer token; `None`: it is not served.
+    pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub proxies: TrustedProxies,
+    /// Sockets waiting for their `auth` frame, bounded overall and per address.
+    pub pending_auth: Arc<PendingAuth>,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: std::time::Duration,
+    /// How long announced events are kept (see `store::outbox::prune`).
+    pub outbox_retention: std::time::Duration,
 }
 
 /// Checks the settings, readies the data folder and the secret, and opens
@@ -82,8 +99,18 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     let bus = Bus::start(hub, store.clone(), database.expose()).await?;
     let service = Service {
         store: store.clone(),
-        passwords: Passwords::new(),
+        passwords: Passwords::new(std::time::Duration::from_millis(settings.hash_wait_ms)),
         tokens: Arc::new(Tokens::new(&jwt_secret, DEFAULT_TOKEN_TTL)),
+        limits: Arc::new(AuthLimits::new(
+            Rate {
+                per_minute: settings.auth_ip_per_minute,
+                burst: settings.auth_ip_burst,
+            },
+            Rate {
+                per_minute: settings.auth_account_per_minute,
+                burst: settings.auth_account_burst,
+            },
+        )),
         bus,
     };
 
@@ -103,6 +130,20 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
             allowed_origins: settings.allowed_origins()?,
             secure_cookies: settings.secure_cookies(),
             live: settings.live_limits(),
+            cookie_name: cookie_name(settings.secure_cookies()),
+            metrics_token: settings
+                .metrics_token
+                .clone()
+                .filter(|token| !token.trim().is_empty()),
+            proxies: TrustedProxies::parse(&settings.trusted_proxies)?,
+            pending_auth: Arc::new(PendingAuth::new(
+                settings.ws_pending_auth_max,
+                settings.ws_pending_auth_per_ip,
+            )),
+            header_timeout: std::time::Duration::from_secs(settings.header_timeout_secs),
+            outbox_retention: std::time::Duration::from_secs(
+                u64::from(settings.outbox_retention_days) * 24 * 3600,
+            ),
         }),
     })
 }
@@ -126,12 +167,13 @@ const SESSION_IDLE_DAYS: i64 = 30;
 /// The whole application as one axum router.
 ///
 /// Layers, outermost first: request logging (with the trace id), the
-/// cross-site write check, then sessions.
+/// cross-site write check, the server functions' body limit and error
+/// statuses, then sessions.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
-        .with_name(COOKIE_NAME)
+        .with_name(state.runtime.cookie_name)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.runtime.secure_cookies)
@@ -148,6 +190,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(sessions)
+        .layer(middleware::from_fn(crate::ui::server::server_fn_envelope))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_cross_site_writes,
@@ -156,25 +199,31 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Deletes expired sessions every hour, until the process ends.
-fn spawn_session_sweeper(store: Store) -> tokio::task::JoinHandle<()> {
+/// How often the housekeeping runs.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Expired sessions, old events and idle rate-limit buckets are cleared
+/// every hour, until the process ends (see [`Service::housekeeping`]).
+fn spawn_housekeeping(
+    service: Service,
+    retention: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             every.tick().await;
-            match accounts::delete_expired_sessions(store.writes(), chrono::Utc::now().timestamp())
-                .await
-            {
-                Ok(0) => {}
-                Ok(deleted) => info!(deleted, "removed expired sessions"),
-                Err(err) => warn!(cause = %err, "could not remove expired sessions"),
-            }
+            service.housekeeping(retention).await;
         }
     })
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in
 /// flight finish for at most `grace` before returning.
+///
+/// The accept loop is ours rather than `axum::serve`'s so that every
+/// connection gets a header-read timeout (hyper needs a timer for it, which
+/// `axum::serve` does not give it) and carries its peer address for the
+/// per-address limits.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -183,54 +232,92 @@ pub async fn serve(
 ) -> Result<(), StartError> {
     let store = state.store.clone();
     let hub = state.service.bus.hub().clone();
-    let sweeper = spawn_session_sweeper(store.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let listener = axum::serve::ListenerExt::tap_io(listener, tune_connection);
-    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
-        let _ = stop_rx.await;
-    });
-    let mut server = std::pin::pin!(server.into_future());
-
-    let result = tokio::select! {
-        result = &mut server => result,
-        () = shutdown => {
-            info!(grace_secs = grace.as_secs_f32(), "shutting down: finishing requests in flight");
-            let _ = stop_tx.send(());
-            hub.close_all();
-            match tokio::time::timeout(grace, &mut server).await {
-                Ok(result) => result,
-                Err(_) => {
-                    warn!("requests still running after the grace period; stopping anyway");
-                    Ok(())
+    let housekeeping = spawn_housekeeping(state.service.clone(), state.runtime.outbox_retention);
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.runtime.header_timeout);
+    let app = router(state);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    warn!(cause = %err, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
                 }
+            },
+            () = &mut shutdown => break,
+        };
+        tune_connection(&tcp);
+        let service =
+            app.clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request.map(Body::new)
+                });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service))
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!(cause = %err, "connection ended with an error");
             }
-        }
-    };
-    sweeper.abort();
+        });
+    }
+    drop(listener);
+    info!(
+        grace_secs = grace.as_secs_f32(),
+        "shutting down: finishing requests in flight"
+    );
+    hub.close_all();
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        warn!("requests still running after the grace period; stopping anyway");
+    }
+    housekeeping.abort();
     store.close().await;
-    result.map_err(StartError::Serve)
+    Ok(())
 }
 
-/// Everything `main` does: prepare, listen on the configured address, and
-/// serve until SIGTERM or Ctrl-C.
 /// Kernel send buffer per connection. Linux would grow it to 4 MiB for a
 /// reader that falls behind; ten thousand live sockets must not be allowed
 /// that much. Still ample for a page's assets over a slow link.
 const SEND_BUFFER_BYTES: usize = 256 * 1024;
 
+/// A connection whose sent data stays unacknowledged, or unsent because
+/// the peer's window is shut, this long is dropped by the kernel: a client
+/// that stopped reading cannot hold a connection open for ever.
+const DEAD_PEER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Every accepted connection: no Nagle delay (live frames are small and
-/// must go at once), and a bounded send buffer, so a reader that stops
+/// must go at once), a bounded send buffer, so a reader that stops
 /// reading fills its own queue and is closed (4429) instead of parking
-/// megabytes in the kernel.
-fn tune_connection(tcp: &mut tokio::net::TcpStream) {
+/// megabytes in the kernel, and a limit on how long such a reader may
+/// keep the connection at all.
+fn tune_connection(tcp: &tokio::net::TcpStream) {
     if let Err(err) = tcp.set_nodelay(true) {
         tracing::debug!(cause = %err, "cannot set TCP_NODELAY");
     }
-    if let Err(err) = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER_BYTES) {
+    if let Err(err) = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER_BYTES) {
         tracing::debug!(cause = %err, "cannot set the send buffer size");
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if let Err(err) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(DEAD_PEER_TIMEOUT)) {
+        tracing::debug!(cause = %err, "cannot set TCP_USER_TIMEOUT");
     }
 }
 
+/// Everything `main` does: prepare, listen on the configured address, and
+/// serve until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let state = prepare(&settings).await?;
     let addr = settings.site_addr;
@@ -275,19 +362,34 @@ async fn stop_signal() {
     }
 }
 
-/// `GET /healthz`: 200 when the database answers, else 503.
-/// `/metrics`: the Prometheus text format.
-async fn metrics(State(service): State<Service>) -> Response {
+/// `GET /metrics`: the Prometheus text format, for the holder of
+/// `GIFTLIST_METRICS_TOKEN` only. Its counters move when people act
+/// (claims included), so nobody else may watch them; without a token set
+/// the route does not exist (404).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = &state.runtime.metrics_token else {
+        return AppError::not_found("page").into_response();
+    };
+    let offered = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::auth::secret::same_secret(offered.trim(), expected) {
+        return AppError::unauthorized("send Authorization: Bearer <GIFTLIST_METRICS_TOKEN>")
+            .into_response();
+    }
     (
         [(
-            axum::http::header::CONTENT_TYPE,
+            header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        service.bus.hub().metrics().render(),
+        state.service.bus.hub().metrics().render(),
     )
         .into_response()
 }
 
+/// `GET /healthz`: 200 when the database answers, else 503.
 async fn healthz(State(store): State<Store>) -> Response {
     match store.ping().await {
         Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),

@@ -779,25 +779,37 @@ async fn a_slow_reader_is_closed_and_fifty_others_keep_up(db: Db) {
             seqs
         }));
     }
-    add_big_items(&f, EVENTS).await;
+    // The writes go on in the background; once the slow reader's queue
+    // overflows it reads again, while its close frame still waits to go
+    // out (the server gives it a few seconds).
+    let writing = async {
+        add_big_items(&f, EVENTS).await;
+    };
+    let slow_reads = async {
+        while counter(&f.server, |m| &m.queue_overflows) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Reading again, the slow one finds some events in order, then 4429.
+        let mut got = Vec::new();
+        loop {
+            match slow.next_within(ws::WAIT).await {
+                Some(Received::Frame(frame)) => got.push(seq(&frame)),
+                Some(Received::Close(code)) => {
+                    assert_eq!(code, Some(4429));
+                    break;
+                }
+                other => panic!("expected events then 4429, got {other:?}"),
+            }
+        }
+        got
+    };
+    let ((), got) = tokio::join!(writing, slow_reads);
+    assert!(got.len() < EVENTS, "the slow reader was not cut off");
+    assert_eq!(got, (1..=got.len() as i64).collect::<Vec<_>>());
     let expected: Vec<i64> = (1..=EVENTS as i64).collect();
     for reader in readers {
         assert_eq!(reader.await.unwrap(), expected);
     }
-    // Reading again, the slow one finds some events in order, then 4429.
-    let mut got = Vec::new();
-    loop {
-        match slow.next_within(ws::WAIT).await {
-            Some(Received::Frame(frame)) => got.push(seq(&frame)),
-            Some(Received::Close(code)) => {
-                assert_eq!(code, Some(4429));
-                break;
-            }
-            other => panic!("expected events then 4429, got {other:?}"),
-        }
-    }
-    assert!(got.len() < EVENTS, "the slow reader was not cut off");
-    assert_eq!(got, (1..=got.len() as i64).collect::<Vec<_>>());
     let overflows = counter(&f.server, |m| &m.queue_overflows);
     assert_eq!(overflows, 1);
     f.server.stop().await;
@@ -1275,9 +1287,29 @@ async fn an_expiring_token_closes_its_socket(db: Db) {
 }
 
 async fn metrics_count_connections_and_events(db: Db) {
-    let f = family(db).await;
+    let f =
+        family_on(server_with(db, |s| s.metrics_token = Some("metrics-secret".into())).await).await;
+    let get_metrics = |token: Option<&'static str>| {
+        let mut request = reqwest::Client::new().get(f.server.url("/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    // Private: without the token, or with a wrong one, nothing is read.
+    assert_eq!(get_metrics(None).await.unwrap().status(), 401);
+    assert_eq!(get_metrics(Some("guess")).await.unwrap().status(), 401);
+    // Made-up methods share one label instead of adding a series each.
+    for method in ["R4ND0M_a", "R4ND0M_b"] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        reqwest::Client::new()
+            .request(method, f.server.url("/me"))
+            .send()
+            .await
+            .unwrap();
+    }
     let metrics = || async {
-        let response = reqwest::get(f.server.url("/metrics")).await.unwrap();
+        let response = get_metrics(Some("metrics-secret")).await.unwrap();
         assert_eq!(response.status(), 200);
         assert!(response.headers()["content-type"]
             .to_str()
@@ -1307,6 +1339,11 @@ async fn metrics_count_connections_and_events(db: Db) {
     assert_eq!(value(&during, "giftlist_events_delivered_total"), 1.0);
     assert!(value(&during, "giftlist_frames_sent_total") >= 3.0);
     assert!(during.contains("giftlist_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/lists/{id}/items\"} 1"), "{during}");
+    assert!(!during.contains("R4ND0M"), "{during}");
+    assert!(
+        during.contains("method=\"OTHER\""),
+        "unknown methods are counted as OTHER: {during}"
+    );
     ws.send(json!({ "type": "unsubscribe", "topics": [list_topic(&f)] }))
         .await;
     ws.expect("unsubscribed").await;

@@ -290,7 +290,7 @@ test("leaving the list page unsubscribes on the server", async ({ browser }) => 
   const listUrl = await familyOfThree(alice, bob, carol);
   // Topics held by sockets: every SSE stream (the notices) holds one too.
   const subscriptions = async () => {
-    const text = await (await alice.request.get("/metrics")).text();
+    const text = await (await alice.request.get("/metrics", { headers: { authorization: "Bearer e2e-metrics" } })).text();
     const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(text)![1]);
     return gauge("giftlist_subscriptions") - gauge("giftlist_sse_connections");
   };
@@ -346,6 +346,66 @@ test("changes show at once, marked pending, and a refused one is rolled back wit
   await expect(drum).toBeVisible();
   await expect(drum).toHaveAttribute("data-pending", "false");
   await expect(alice.getByTestId("form-error")).toBeVisible();
+});
+
+test("a request that fails without the app's answer says so in words and rolls back", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const listUrl = await familyOfThree(alice, bob, carol);
+  await openLive(alice, listUrl);
+  await addGift(alice, "Kite");
+  const items = alice.getByTestId("item");
+  const kite = items.first();
+  const error = alice.getByTestId("form-error");
+  // What a reverse proxy sends when the app is down, and a 500 whose JSON
+  // is not the app's.
+  const failures = [
+    { status: 502, contentType: "text/html", body: "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>" },
+    { status: 500, contentType: "application/json", body: JSON.stringify({ detail: "upstream exploded", trace: [1, 2, 3] }) },
+  ];
+  for (const failure of failures) {
+    const answered = `the server answered ${failure.status}. Try again.`;
+    const failing = async (name: string, act: () => Promise<void>) => {
+      await alice.route(`**/api/fn/${name}`, (route) => route.fulfill(failure));
+      await act();
+      await alice.unroute(`**/api/fn/${name}`);
+    };
+
+    await failing("add_item", async () => {
+      const add = alice.getByTestId("add-item");
+      await add.getByLabel("Gift").fill("Teapot");
+      await add.getByRole("button", { name: "Add" }).click();
+      await expect(error).toHaveText(`Could not add “Teapot”: ${answered}`);
+      await expect(items).toHaveCount(1);
+    });
+
+    await failing("edit_item", async () => {
+      await kite.getByText("Edit").click();
+      await kite.getByLabel("Gift").fill("Box kite");
+      await kite.getByRole("button", { name: "Save" }).click();
+      await expect(error).toHaveText(`Could not save “Kite”: ${answered}`);
+      await expect(kite.locator(".item-title")).toHaveText("Kite");
+      await expect(kite).toHaveAttribute("data-pending", "false");
+      await kite.getByText("Edit").click();
+    });
+
+    await failing("claim", async () => {
+      await kite.getByRole("button", { name: "I'll get this" }).click();
+      await expect(error).toHaveText(`Could not reserve “Kite”: ${answered}`);
+      await expect(kite.getByTestId("claim")).toHaveCount(0);
+      await expect(kite.getByRole("button", { name: "I'll get this" })).toBeVisible();
+    });
+
+    await failing("remove_item", async () => {
+      await alice.getByRole("button", { name: "Remove Kite" }).click();
+      await expect(error).toHaveText(`Could not remove “Kite”: ${answered}`);
+      await expect(items).toHaveCount(1);
+      await expect(kite).toHaveAttribute("data-pending", "false");
+    });
+  }
+  // Nothing of a parser's words ever reached the page.
+  await expect(alice.locator("body")).not.toContainText("missing field");
 });
 
 test("a claimer hears, wherever they are, when their gift is changed or removed", async ({ browser }) => {

@@ -26,11 +26,19 @@ impl IntoResponse for AppError {
         if let Some(current) = self.current {
             body["current"] = serde_json::to_value(current).unwrap_or_default();
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
-fn too_large() -> AppError {
+/// A body over the limit: 413 in the envelope, for the API and the pages'
+/// server functions alike.
+pub fn too_large() -> AppError {
     AppError::new(
         ErrorCode::TooLarge,
         "the request body is too large: at most 64 KiB",

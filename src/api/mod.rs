@@ -19,6 +19,7 @@ use tower_sessions::Session;
 use self::error::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     auth::{
+        client_ip::ClientIp,
         extract::CurrentUser,
         session::{log_in, log_out},
     },
@@ -88,20 +89,22 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 
 async fn register(
     State(service): State<Service>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ApiJson(input): ApiJson<Register>,
 ) -> ApiResult {
-    let user = service.register(input).await?;
+    let user = service.register(input, ip).await?;
     log_in(&session, &user.id).await.map_err(session_error)?;
     created(json!({ "user": user }))
 }
 
 async fn login(
     State(service): State<Service>,
+    ClientIp(ip): ClientIp,
     session: Session,
     ApiJson(input): ApiJson<Credentials>,
 ) -> ApiResult {
-    let user = service.authenticate(input).await?;
+    let user = service.authenticate(input, ip).await?;
     log_in(&session, &user.id).await.map_err(session_error)?;
     ok(json!({ "user": user }))
 }
@@ -129,7 +132,8 @@ async fn token(
     } else {
         let credentials: Credentials = serde_json::from_slice(&body)
             .map_err(|err| AppError::bad_request(format!("the body is not valid: {err}")))?;
-        state.service.authenticate(credentials).await?.id
+        let ip = state.runtime.proxies.client_of(&parts);
+        state.service.authenticate(credentials, ip).await?.id
     };
     ok(state.service.token_for(&user))
 }

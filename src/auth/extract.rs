@@ -26,6 +26,8 @@ pub enum AuthMethod {
 pub struct CurrentUser {
     pub id: UserId,
     pub method: AuthMethod,
+    /// When the caller's token runs out (unix seconds); `None` for a session.
+    pub expires_at: Option<i64>,
 }
 
 /// The caller, if any: a present but bad `Authorization` header is an error
@@ -47,6 +49,7 @@ pub async fn caller(parts: &mut Parts, state: &AppState) -> Result<Option<Curren
         return Ok(Some(CurrentUser {
             id: verified.user_id,
             method: AuthMethod::Token,
+            expires_at: Some(verified.expires_at),
         }));
     }
     let Some(session) = parts.extensions.get::<Session>() else {
@@ -55,6 +58,7 @@ pub async fn caller(parts: &mut Parts, state: &AppState) -> Result<Option<Curren
     Ok(session_user(session).await.map(|id| CurrentUser {
         id,
         method: AuthMethod::Session,
+        expires_at: None,
     }))
 }
 

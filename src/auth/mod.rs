@@ -1,8 +1,11 @@
 //! Authentication: passwords, tokens, browser sessions, who is calling,
-//! and the cross-site check on cookie-authenticated writes.
+//! the cross-site check on cookie-authenticated writes, and the limits on
+//! guessing passwords.
 
+pub mod client_ip;
 pub mod extract;
 pub mod jwt;
+pub mod limits;
 pub mod origin;
 pub mod password;
 pub mod secret;

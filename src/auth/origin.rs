@@ -4,9 +4,11 @@
 //! them send. Every POST, PUT, PATCH and DELETE that could ride on the
 //! cookie (it carries one, or comes from a browser, which says so with
 //! `Origin`) must come from an allowed origin: an exact match of scheme,
-//! host and port, or `Sec-Fetch-Site: same-origin`. Token-authenticated
-//! requests carry no ambient credential and pass. This covers the pages'
-//! server functions too: Leptos gives them no such check of its own.
+//! host and port, or `Sec-Fetch-Site: same-origin`. Only a JSON API request
+//! with a `Bearer` token carries no ambient credential and passes: any
+//! other `Authorization` header proves nothing. This covers the pages'
+//! server functions too (they take the cookie only, so they are always
+//! checked): Leptos gives them no such check of its own.
 
 use axum::{
     extract::{Request, State},
@@ -18,7 +20,6 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::session::COOKIE_NAME;
 use crate::{model::error::AppError, server::AppState};
 
 /// Whether the request's `Origin` or `Sec-Fetch-Site` shows it came from
@@ -40,14 +41,25 @@ pub fn origin_allowed(origin: &axum::http::HeaderValue, allowed: &[String]) -> b
         .is_ok_and(|origin| allowed.iter().any(|a| a == origin))
 }
 
-/// Whether the request carries the session cookie.
-pub fn has_session_cookie(headers: &axum::http::HeaderMap) -> bool {
+/// Whether the request carries a cookie named `name`.
+pub fn has_session_cookie(headers: &axum::http::HeaderMap, name: &str) -> bool {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
-        .any(|pair| pair.trim_start().split('=').next() == Some(COOKIE_NAME))
+        .any(|pair| pair.trim_start().split('=').next() == Some(name))
+}
+
+/// Whether the request is a JSON API call authenticated by a bearer token,
+/// the one kind that cannot ride on a browser's ambient credentials.
+fn is_token_api_call(request: &Request) -> bool {
+    request.uri().path().starts_with("/api/v1/")
+        && request
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("Bearer "))
 }
 
 /// Middleware: refuses cross-site writes with 403.
@@ -61,8 +73,8 @@ pub async fn refuse_cross_site_writes(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     let headers = request.headers();
-    let ambient = !headers.contains_key(AUTHORIZATION)
-        && (has_session_cookie(headers) || headers.contains_key(ORIGIN));
+    let ambient = !is_token_api_call(&request)
+        && (has_session_cookie(headers, state.runtime.cookie_name) || headers.contains_key(ORIGIN));
     if unsafe_method && ambient && !is_same_origin(headers, &state.runtime.allowed_origins) {
         tracing::info!(method = %request.method(), "refused a cross-site write");
         return AppError::forbidden("cross-site request refused: it must come from this site")
@@ -118,14 +130,15 @@ mod tests {
 
     #[test]
     fn session_cookie_is_found_among_others() {
-        assert!(has_session_cookie(&headers(&[(
-            "cookie",
-            "a=1; giftlist_session=x"
-        )])));
-        assert!(!has_session_cookie(&headers(&[(
-            "cookie",
-            "giftlist_session_old=x"
-        )])));
-        assert!(!has_session_cookie(&headers(&[])));
+        let name = "giftlist_session";
+        assert!(has_session_cookie(
+            &headers(&[("cookie", "a=1; giftlist_session=x")]),
+            name
+        ));
+        assert!(!has_session_cookie(
+            &headers(&[("cookie", "giftlist_session_old=x")]),
+            name
+        ));
+        assert!(!has_session_cookie(&headers(&[]), name));
     }
 }

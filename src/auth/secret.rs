@@ -86,6 +86,16 @@ impl fmt::Debug for JwtSecret {
 
 /// Creates `path` readable by its owner only, failing if it already exists
 /// so two instances starting at once cannot overwrite each other's secret.
+/// Whether an offered secret (a bearer token from a request) is the
+/// expected one, in time that does not depend on where they differ: both
+/// are hashed first, so even their lengths do not show.
+pub fn same_secret(offered: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    use subtle::ConstantTimeEq;
+    let (offered, expected) = (Sha256::digest(offered), Sha256::digest(expected));
+    offered.ct_eq(&expected).into()
+}
+
 fn write_private(path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create_new(true);

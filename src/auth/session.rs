@@ -19,8 +19,22 @@ use crate::{
 /// The session key under which the logged-in user's id is kept.
 const USER_KEY: &str = "user_id";
 
-/// Name of the session cookie.
+/// Name of the session cookie over plain http.
 pub const COOKIE_NAME: &str = "giftlist_session";
+
+/// Name of the session cookie over https: the `__Host-` prefix makes the
+/// browser refuse it unless it is Secure, for this host only, on path `/`,
+/// so a sibling subdomain cannot plant or overwrite it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-giftlist_session";
+
+/// The session cookie's name for a site served over https (`secure`) or not.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// The session store over the app's database.
 #[derive(Clone, Debug)]

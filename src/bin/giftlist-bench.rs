@@ -56,6 +56,16 @@ struct Args {
     /// Seconds to wait for the last events after the last item.
     #[arg(long, default_value_t = 10)]
     drain_secs: u64,
+    /// Storm mode: connections started per second (0: all at once). Paced,
+    /// so it measures a given arrival rate, not one burst.
+    #[arg(long, default_value_t = 0.0)]
+    connect_rate: f64,
+    /// Reconnect-storm mode instead of the item run: open N sockets at
+    /// `--connect-rate`, drop them all at once, reopen them all at the same
+    /// rate, and print the welcome latency of both waves and the server's
+    /// memory per socket after the storm.
+    #[arg(long)]
+    storm: bool,
 }
 
 /// What one socket saw.
@@ -169,11 +179,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("no list")?
         .to_owned();
     let topic = format!("gift-list:{list}");
+    let ws_url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
+    if args.storm {
+        return storm(&args, &ws_url, &topic, pid).await;
+    }
 
     let rss_before = pid.and_then(rss_kib);
     println!("opening {} sockets ...", args.sockets);
     let opening = Instant::now();
-    let ws_url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
     let gate = Arc::new(Semaphore::new(args.open_concurrency));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let received = Arc::new(AtomicUsize::new(0));
@@ -441,6 +454,145 @@ impl Follow {
         }
         seen
     }
+}
+
+/// One wave of the storm: `count` sockets started at `rate` per second
+/// (0: all at once), each held open, subscribed, until `stop`. Returns the
+/// milliseconds from starting each connection to its `welcome` (sorted),
+/// the sockets that failed, and the tasks holding the sockets.
+async fn wave(
+    count: usize,
+    rate: f64,
+    url: &str,
+    topic: &str,
+    stop: &tokio::sync::watch::Receiver<bool>,
+) -> (Vec<f64>, usize, Vec<tokio::task::JoinHandle<()>>) {
+    let subscribe =
+        Arc::new(json!({ "type": "subscribe", "topics": [topic], "id": "s" }).to_string());
+    let mut pace = (rate > 0.0).then(|| {
+        let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        ticker
+    });
+    let mut readies = Vec::with_capacity(count);
+    let mut holders = Vec::with_capacity(count);
+    for _ in 0..count {
+        if let Some(pace) = &mut pace {
+            pace.tick().await;
+        }
+        let (url, subscribe, mut stop) = (url.to_owned(), subscribe.clone(), stop.clone());
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<Option<f64>>();
+        readies.push(ready_rx);
+        holders.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+                let _ = ready_tx.send(None);
+                return;
+            };
+            let mut ready_tx = Some(ready_tx);
+            loop {
+                let message = tokio::select! {
+                    message = ws.next() => message,
+                    _ = stop.changed() => break,
+                };
+                let Some(Ok(Message::Text(text))) = message else {
+                    break;
+                };
+                if text.contains(r#""type":"welcome""#) {
+                    let welcomed = started.elapsed().as_secs_f64() * 1000.0;
+                    if let Some(ready) = ready_tx.take() {
+                        let _ = ready.send(Some(welcomed));
+                    }
+                    if ws.send(Message::text(subscribe.as_str())).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            if let Some(ready) = ready_tx.take() {
+                let _ = ready.send(None);
+            }
+            // Dropped without a close handshake, as a restart or a lost
+            // network drops them.
+        }));
+    }
+    let mut welcomed = Vec::with_capacity(count);
+    let mut failed = 0;
+    for ready in readies {
+        match ready.await {
+            Ok(Some(ms)) => welcomed.push(ms),
+            _ => failed += 1,
+        }
+    }
+    welcomed.sort_by(f64::total_cmp);
+    (welcomed, failed, holders)
+}
+
+/// `--storm`: the reconnect storm after a restart, measured.
+async fn storm(
+    args: &Args,
+    url: &str,
+    topic: &str,
+    pid: Option<u32>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let quantile = |values: &[f64], q: f64| -> f64 {
+        if values.is_empty() {
+            return f64::NAN;
+        }
+        values[((values.len() as f64 - 1.0) * q).round() as usize]
+    };
+    let rss_before = pid.and_then(rss_kib);
+    let rate = args.connect_rate;
+    println!(
+        "giftlist-bench --storm: {} sockets at {} connections/s",
+        args.sockets,
+        if rate > 0.0 {
+            rate.to_string()
+        } else {
+            "unpaced".into()
+        }
+    );
+    let mut rows = Vec::new();
+    let (first_stop_tx, first_stop) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let (welcomed, failed, holders) = wave(args.sockets, rate, url, topic, &first_stop).await;
+    rows.push(("first wave", welcomed, failed, started.elapsed()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_first = pid.and_then(rss_kib);
+    // The storm: every socket dropped at once, then all back.
+    let _ = first_stop_tx.send(true);
+    for holder in holders {
+        let _ = holder.await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (second_stop_tx, second_stop) = tokio::sync::watch::channel(false);
+    let started = Instant::now();
+    let (welcomed, failed, holders) = wave(args.sockets, rate, url, topic, &second_stop).await;
+    rows.push(("after the storm", welcomed, failed, started.elapsed()));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_storm = pid.and_then(rss_kib);
+    for (name, welcomed, failed, took) in &rows {
+        println!(
+            "  {name:<16} welcome p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms   ({} welcomed, {failed} failed, {:.1} s)",
+            quantile(welcomed, 0.5),
+            quantile(welcomed, 0.99),
+            welcomed.last().copied().unwrap_or(f64::NAN),
+            welcomed.len(),
+            took.as_secs_f64()
+        );
+    }
+    match (rss_before, rss_first, rss_storm) {
+        (Some(before), Some(first), Some(storm)) => println!(
+            "  server RSS       {before} KiB before, {first} KiB after the first wave, {storm} KiB after the storm: {:.2} KiB per socket after the first wave, {:.2} KiB after the storm",
+            first.saturating_sub(before) as f64 / args.sockets.max(1) as f64,
+            storm.saturating_sub(before) as f64 / args.sockets.max(1) as f64
+        ),
+        _ => println!("  server RSS       unknown (pass --pid for a server started elsewhere)"),
+    }
+    let _ = second_stop_tx.send(true);
+    for holder in holders {
+        let _ = holder.await;
+    }
+    Ok(())
 }
 
 fn millis_since_epoch(at: SystemTime) -> f64 {

@@ -7,11 +7,17 @@
 //! commit and in commit order, which for one stream is `seq` order. Each
 //! instance listens and fans out to its own sockets; any hole (a dropped
 //! listener connection) is filled from the outbox.
+//!
+//! The listener's connection is ours to mend: after any error the task
+//! drops it, connects and listens afresh (with a growing pause), and only
+//! then refills every stream the hub holds from the outbox, or sends it
+//! `resync` when too much was missed. Notifications sent while it was away
+//! are lost by PostgreSQL's design; the refill is what makes that lossless.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use serde::{Deserialize, Serialize};
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgConnectOptions, PgListener};
 use tracing::{info, warn};
 
 use super::hub::{audience_of, Hub, Published, StreamKey};
@@ -30,6 +36,13 @@ const CHANNEL: &str = "giftlist_live";
 /// A notification's payload must stay under PostgreSQL's 8000 bytes; a
 /// bigger event is announced by reference and read from the outbox.
 const MAX_NOTIFY_BYTES: usize = 7000;
+
+/// The listener's connection shows under this name in `pg_stat_activity`.
+pub const LISTENER_APPLICATION_NAME: &str = "giftlist-listener";
+
+/// Pauses between attempts to get the listener back: doubling, capped.
+const RECONNECT_FIRST: Duration = Duration::from_millis(100);
+const RECONNECT_MAX: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +67,8 @@ pub struct Bus {
     order: tokio::sync::Mutex<()>,
     /// PostgreSQL: the listening task, stopped with the bus.
     listener: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// PostgreSQL: whether the listener is connected and listening now.
+    listening: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Bus {
@@ -75,19 +90,28 @@ impl Bus {
             postgres,
             order: tokio::sync::Mutex::new(()),
             listener: std::sync::OnceLock::new(),
+            listening: std::sync::atomic::AtomicBool::new(false),
         });
         if postgres {
-            let mut listener = PgListener::connect(url)
+            let options: PgConnectOptions = url
+                .parse::<PgConnectOptions>()
+                .map_err(|err| StartError::Database(format!("listening for changes: {err}")))?
+                .application_name(LISTENER_APPLICATION_NAME);
+            let listener = connect_listener(&options)
                 .await
                 .map_err(|err| StartError::Database(format!("listening for changes: {err}")))?;
-            listener
-                .listen(CHANNEL)
-                .await
-                .map_err(|err| StartError::Database(format!("listening for changes: {err}")))?;
-            let task = tokio::spawn(listen(Arc::downgrade(&bus), listener));
+            bus.listening
+                .store(true, std::sync::atomic::Ordering::Release);
+            let task = tokio::spawn(listen(Arc::downgrade(&bus), options, listener));
             let _ = bus.listener.set(task.abort_handle());
         }
         Ok(bus)
+    }
+
+    /// Whether events from other instances reach this one now: always on
+    /// SQLite, on PostgreSQL while the listener is connected.
+    pub fn is_listening(&self) -> bool {
+        !self.postgres || self.listening.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -164,7 +188,8 @@ impl Bus {
     }
 
     /// Hands `event` to the hub, first filling any hole before it from the
-    /// outbox.
+    /// outbox. A hole that cannot be filled makes the stream's subscribers
+    /// `resync` at this event: they reload, and nothing is silently skipped.
     async fn deliver(&self, event: &StoredEvent) {
         let key: StreamKey = (event.topic.clone(), audience_of(&event.audience));
         for _ in 0..3 {
@@ -172,15 +197,10 @@ impl Bus {
                 return;
             };
             let missing = event.seq - after - 1;
-            match outbox::since(
-                self.store.pool(),
-                &key.0,
-                key.1,
-                after,
-                missing.min(MAX_REPLAY),
-            )
-            .await
-            {
+            if missing > MAX_REPLAY {
+                break;
+            }
+            match outbox::since(self.store.pool(), &key.0, key.1, after, missing).await {
                 Ok(found) if found.len() as i64 == missing => {
                     for earlier in &found {
                         self.hub.publish(earlier);
@@ -193,9 +213,8 @@ impl Bus {
                 }
             }
         }
-        // Subscribers will see the hole and reload; better than silence.
-        self.hub.reset(&key);
-        self.hub.publish(event);
+        warn!(topic = %key.0, seq = event.seq, "a hole in a stream could not be filled; sending resync");
+        self.hub.resync_stream(&key, event.seq);
     }
 
     async fn on_note(&self, payload: &str) {
@@ -228,18 +247,38 @@ impl Bus {
         }
     }
 
-    /// After the listener lost its connection: every stream with
-    /// subscribers catches up from the outbox.
+    /// After the listener was away: every stream the hub holds catches up
+    /// from the outbox, or is sent `resync` when it missed too much (or
+    /// its position was never known).
     async fn refill(&self) {
         for (key, last) in self.hub.positions() {
-            let Some(last) = last else { continue };
+            let outbox_last = match outbox::last_seq(self.store.pool(), &key.0, key.1).await {
+                Ok(seq) => seq,
+                Err(err) => {
+                    warn!(cause = %err, topic = %key.0, "cannot catch up a stream; sending resync");
+                    if let Some(last) = last {
+                        self.hub.resync_stream(&key, last);
+                    }
+                    continue;
+                }
+            };
+            let Some(last) = last.filter(|&last| outbox_last - last <= MAX_REPLAY) else {
+                self.hub.resync_stream(&key, outbox_last);
+                continue;
+            };
+            if outbox_last <= last {
+                continue;
+            }
             match outbox::since(self.store.pool(), &key.0, key.1, last, MAX_REPLAY).await {
                 Ok(events) => {
                     for event in &events {
                         self.deliver(event).await;
                     }
                 }
-                Err(err) => warn!(cause = %err, topic = %key.0, "cannot catch up a stream"),
+                Err(err) => {
+                    warn!(cause = %err, topic = %key.0, "cannot catch up a stream; sending resync");
+                    self.hub.resync_stream(&key, outbox_last);
+                }
             }
         }
     }
@@ -267,20 +306,58 @@ async fn notify(conn: &mut sqlx::AnyConnection, payload: &str) -> sqlx::Result<(
         .map(drop)
 }
 
-async fn listen(bus: std::sync::Weak<Bus>, mut listener: PgListener) {
+/// A listener connection that is listening on [`CHANNEL`].
+async fn connect_listener(options: &PgConnectOptions) -> sqlx::Result<PgListener> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_lazy_with(options.clone());
+    let mut listener = PgListener::connect_with(&pool).await?;
+    // sqlx would otherwise reconnect inside `try_recv` by itself, and a
+    // reconnect that happens there is one this task never hears of.
+    listener.eager_reconnect(false);
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// The listening task: notifications to the hub, and after any trouble a
+/// fresh connection and a refill.
+async fn listen(bus: std::sync::Weak<Bus>, options: PgConnectOptions, mut listener: PgListener) {
     loop {
         let received = listener.try_recv().await;
-        let Some(bus) = bus.upgrade() else { return };
+        let Some(strong) = bus.upgrade() else { return };
         match received {
-            Ok(Some(note)) => bus.on_note(note.payload()).await,
-            Ok(None) => {
-                info!("change listener reconnected; catching up from the outbox");
-                bus.refill().await;
+            Ok(Some(note)) => {
+                strong.on_note(note.payload()).await;
+                continue;
             }
-            Err(err) => {
-                warn!(cause = %err, "change listener failed; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
+            Ok(None) => warn!("change listener lost its connection; reconnecting"),
+            Err(err) => warn!(cause = %err, "change listener failed; reconnecting"),
         }
+        strong
+            .listening
+            .store(false, std::sync::atomic::Ordering::Release);
+        drop(strong);
+        drop(listener);
+        let mut pause = RECONNECT_FIRST;
+        listener = loop {
+            match connect_listener(&options).await {
+                Ok(listener) => break listener,
+                Err(err) => {
+                    warn!(cause = %err, pause_ms = pause.as_millis() as u64, "change listener cannot reconnect yet");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(RECONNECT_MAX);
+                    if bus.strong_count() == 0 {
+                        return;
+                    }
+                }
+            }
+        };
+        let Some(strong) = bus.upgrade() else { return };
+        strong
+            .listening
+            .store(true, std::sync::atomic::Ordering::Release);
+        info!("change listener is back; catching up from the outbox");
+        strong.refill().await;
     }
 }

@@ -165,6 +165,18 @@ impl Mailbox {
         self.closed.load(Ordering::Acquire)
     }
 
+    /// Bytes of frames waiting to be written.
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// The most a replay may queue at once: half the mailbox, so a replay
+    /// never overflows it (which would close the connection, and the
+    /// reconnect with the same `since` would overflow it again).
+    pub fn replay_budget(&self) -> usize {
+        self.limit / 2
+    }
+
     /// The next thing to send, waiting for it. For the one writer of this
     /// connection.
     pub async fn recv(&self) -> Out {
@@ -193,8 +205,6 @@ struct Conn {
     /// The hashed session id, for a connection authenticated by cookie.
     session: Option<String>,
     mailbox: Arc<Mailbox>,
-    /// Counts toward the per-user socket limit (SSE streams do not).
-    socket: bool,
     streams: HashSet<StreamKey>,
 }
 
@@ -225,7 +235,8 @@ struct Stream {
 struct Inner {
     streams: HashMap<StreamKey, Stream>,
     conns: HashMap<ConnId, Conn>,
-    sockets_per_user: HashMap<UserId, usize>,
+    /// Live connections (sockets and SSE streams) per user, for the limit.
+    conns_per_user: HashMap<UserId, usize>,
     next_id: ConnId,
 }
 
@@ -283,24 +294,21 @@ impl Hub {
         &self.metrics
     }
 
-    /// Registers a connection. A socket beyond `max_sockets` of its user's
-    /// is refused.
+    /// Registers a connection (a socket or an SSE stream). One beyond
+    /// `max_per_user` of its user's live connections is refused.
     pub fn register(
         &self,
         user: &UserId,
         session: Option<String>,
         mailbox: Arc<Mailbox>,
-        socket: bool,
-        max_sockets: usize,
+        max_per_user: usize,
     ) -> Result<ConnId, TooManySockets> {
         let mut inner = self.inner.lock();
-        if socket {
-            let count = inner.sockets_per_user.entry(user.clone()).or_default();
-            if *count >= max_sockets {
-                return Err(TooManySockets);
-            }
-            *count += 1;
+        let count = inner.conns_per_user.entry(user.clone()).or_default();
+        if *count >= max_per_user {
+            return Err(TooManySockets);
         }
+        *count += 1;
         inner.next_id += 1;
         let id = inner.next_id;
         inner.conns.insert(
@@ -309,7 +317,6 @@ impl Hub {
                 user: user.clone(),
                 session,
                 mailbox,
-                socket,
                 streams: HashSet::new(),
             },
         );
@@ -322,12 +329,10 @@ impl Hub {
         let Some(conn) = inner.conns.remove(&id) else {
             return;
         };
-        if conn.socket {
-            if let Entry::Occupied(mut count) = inner.sockets_per_user.entry(conn.user) {
-                *count.get_mut() -= 1;
-                if *count.get() == 0 {
-                    count.remove();
-                }
+        if let Entry::Occupied(mut count) = inner.conns_per_user.entry(conn.user) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
             }
         }
         let held = conn.streams.len() as i64;
@@ -366,11 +371,32 @@ impl Hub {
             .is_some_and(|conn| conn.streams.contains(key))
     }
 
+    /// The last `seq` a stream has seen, when the hub holds the stream and
+    /// knows it. A subscriber to a stream the hub does not know yet reads
+    /// it from the outbox and passes it to [`Hub::subscribe`].
+    pub fn position(&self, key: &StreamKey) -> Option<i64> {
+        self.inner
+            .lock()
+            .streams
+            .get(key)
+            .and_then(|stream| stream.last)
+    }
+
     /// Attaches connection `id` to a stream. Without `since` it is live at
     /// once; with it, the events after `since` are replayed from memory
-    /// when the window holds them all, else the caller must read the
-    /// outbox and call [`Hub::finish_catch_up`].
-    pub fn subscribe(&self, id: ConnId, key: &StreamKey, since: Option<i64>) -> Attached {
+    /// when the window holds them all (and they fit the replay budget),
+    /// else the caller must read the outbox and call
+    /// [`Hub::finish_catch_up`]. `outbox_last` is the stream's last `seq`
+    /// as the outbox had it, for a stream whose position the hub does not
+    /// know yet: with it, a listener that drops later knows where to
+    /// refill from even if no event has arrived meanwhile.
+    pub fn subscribe(
+        &self,
+        id: ConnId,
+        key: &StreamKey,
+        since: Option<i64>,
+        outbox_last: Option<i64>,
+    ) -> Attached {
         let mut inner = self.inner.lock();
         let Some(conn) = inner.conns.get_mut(&id) else {
             return Attached::AlreadyHeld;
@@ -381,6 +407,9 @@ impl Hub {
         let mailbox = conn.mailbox.clone();
         self.metrics.subscriptions.fetch_add(1, Ordering::Relaxed);
         let stream = inner.streams.entry(key.clone()).or_default();
+        if stream.last.is_none() {
+            stream.last = outbox_last;
+        }
         let state = match (since, stream.last) {
             (None, _) => SubState::Live,
             (Some(since), Some(last)) if since == last => SubState::Live,
@@ -391,15 +420,21 @@ impl Hub {
                         .front()
                         .is_some_and(|first| first.seq <= since + 1) =>
             {
-                let mut replayed = 0;
-                for event in stream.window.iter().filter(|event| event.seq > since) {
-                    mailbox.push(Out::Event(event.clone()));
-                    replayed += 1;
+                let missed = stream.window.iter().filter(|event| event.seq > since);
+                let bytes: usize = missed.clone().map(|event| event.text.len()).sum();
+                if bytes > mailbox.replay_budget() {
+                    self.queue_resync(&mailbox, &key.0, last, None);
+                } else {
+                    let mut replayed = 0;
+                    for event in missed {
+                        mailbox.push(Out::Event(event.clone()));
+                        replayed += 1;
+                    }
+                    Metrics::inc(&self.metrics.replays);
+                    self.metrics
+                        .events_delivered
+                        .fetch_add(replayed, Ordering::Relaxed);
                 }
-                Metrics::inc(&self.metrics.replays);
-                self.metrics
-                    .events_delivered
-                    .fetch_add(replayed, Ordering::Relaxed);
                 SubState::Live
             }
             _ => SubState::CatchingUp(Vec::new()),
@@ -412,9 +447,23 @@ impl Hub {
         attached
     }
 
+    /// Queues a `resync` for one subscriber.
+    fn queue_resync(&self, mailbox: &Mailbox, topic: &str, seq: i64, id: Option<String>) {
+        Metrics::inc(&self.metrics.resyncs);
+        let frame = ServerFrame::Resync {
+            topic: topic.to_owned(),
+            seq,
+            id,
+        };
+        mailbox.push(Out::Resync(
+            serde_json::to_string(&frame).unwrap_or_default().into(),
+        ));
+    }
+
     /// Joins what the outbox said with the live events kept aside since
     /// [`Hub::subscribe`], queues them in `seq` order after `since` (or a
-    /// `resync` when they cannot all be had), and makes the subscriber live.
+    /// `resync` when they cannot all be had, or would not fit the replay
+    /// budget), and makes the subscriber live.
     pub fn finish_catch_up(
         &self,
         id: ConnId,
@@ -437,16 +486,20 @@ impl Hub {
             SubState::Live => return,
         };
         let mailbox = sub.mailbox.clone();
-        let mut next = since + 1;
+        let budget = mailbox.replay_budget();
         let mut queued = Vec::new();
-        let mut complete = kept.is_some() && replay.events.is_some();
-        if let (Some(kept), Some(events)) = (kept, replay.events) {
+        // A `since` at the very end of the number line can have no next.
+        let mut complete = kept.is_some() && replay.events.is_some() && since < i64::MAX;
+        if let (true, Some(kept), Some(events)) = (complete, kept, replay.events) {
+            let mut next = since + 1;
+            let mut bytes = 0;
             let from_outbox = events.iter().filter_map(SharedEvent::from_stored);
             for event in from_outbox.chain(kept) {
                 if event.seq < next {
                     continue;
                 }
-                if event.seq > next {
+                bytes += event.text.len();
+                if event.seq > next || bytes > budget {
                     complete = false;
                     break;
                 }
@@ -466,15 +519,7 @@ impl Hub {
             }
         } else {
             let seq = replay.last.max(stream_last.unwrap_or(0));
-            Metrics::inc(&self.metrics.resyncs);
-            let frame = ServerFrame::Resync {
-                topic: key.0.clone(),
-                seq,
-                id: request_id,
-            };
-            mailbox.push(Out::Resync(
-                serde_json::to_string(&frame).unwrap_or_default().into(),
-            ));
+            self.queue_resync(&mailbox, &key.0, seq, request_id);
         }
     }
 
@@ -533,16 +578,28 @@ impl Hub {
         Published::Done
     }
 
-    /// Forgets that a stream's events arrived up to some `seq`: the next
-    /// one starts it afresh. For when a hole cannot be filled.
-    pub fn reset(&self, key: &StreamKey) {
-        if let Some(stream) = self.inner.lock().streams.get_mut(key) {
-            stream.last = None;
-            stream.window.clear();
+    /// Tells every subscriber of a stream to reload (`resync` at `seq`) and
+    /// carries on from there: for when events before `seq` cannot be had
+    /// (a hole in the outbox, a listener that lost too much). Never a
+    /// silent gap.
+    pub fn resync_stream(&self, key: &StreamKey, seq: i64) {
+        let mut inner = self.inner.lock();
+        let Some(stream) = inner.streams.get_mut(key) else {
+            return;
+        };
+        stream.last = Some(seq);
+        stream.window.clear();
+        for sub in stream.subs.values_mut() {
+            match sub.state {
+                SubState::Live => self.queue_resync(&sub.mailbox, &key.0, seq, None),
+                // Its catch-up will find the hole and answer resync itself.
+                _ => sub.state = SubState::Overflowed,
+            }
         }
     }
 
-    /// The streams with subscribers and the last `seq` each has seen.
+    /// The streams with subscribers and the last `seq` each has seen (when
+    /// known).
     pub fn positions(&self) -> Vec<(StreamKey, Option<i64>)> {
         self.inner
             .lock()

@@ -46,4 +46,6 @@ pub struct LiveLimits {
     pub frame_burst: u32,
     /// Keep-alive comment interval on `/events`.
     pub sse_keepalive: std::time::Duration,
+    /// An SSE stream whose records wait unwritten this long is ended.
+    pub sse_stall: std::time::Duration,
 }

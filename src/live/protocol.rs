@@ -169,6 +169,7 @@ pub mod codes {
     pub const TOO_LARGE: &str = "too_large";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const INTERNAL: &str = "internal";
+    pub const UNAVAILABLE: &str = "unavailable";
 }
 
 /// WebSocket close codes (PROTOCOL.md section 3).

@@ -9,7 +9,7 @@
 //! heartbeat, the token's expiry and the rate limit, and answers; a writer
 //! task drains the connection's [`Mailbox`], which the hub fills.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
@@ -36,6 +36,7 @@ use super::{
     protocol::{close, codes, ClientFrame, ServerFrame, Topic},
     LiveLimits,
 };
+use crate::store::outbox::Audience;
 use crate::{
     auth::{
         origin::origin_allowed,
@@ -56,6 +57,67 @@ const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
+/// Sockets that have been upgraded but not yet authenticated hold a slot
+/// here for at most [`AUTH_WINDOW`]. Their number is bounded overall and
+/// per client address, so opening thousands of silent sockets costs an
+/// attacker more than it costs the server.
+#[derive(Debug)]
+pub struct PendingAuth {
+    max: usize,
+    per_ip: usize,
+    counts: parking_lot::Mutex<(usize, HashMap<IpAddr, usize>)>,
+}
+
+/// A socket's place among those waiting for `auth`; freed when dropped.
+#[derive(Debug)]
+pub struct PendingSlot {
+    owner: Arc<PendingAuth>,
+    ip: IpAddr,
+}
+
+impl PendingAuth {
+    pub fn new(max: usize, per_ip: usize) -> PendingAuth {
+        PendingAuth {
+            max,
+            per_ip,
+            counts: parking_lot::Mutex::new((0, HashMap::new())),
+        }
+    }
+
+    /// A slot for a socket from `ip`, unless the limits are reached.
+    pub fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PendingSlot> {
+        let mut counts = self.counts.lock();
+        let (total, by_ip) = &mut *counts;
+        let mine = by_ip.entry(ip).or_default();
+        if *total >= self.max || *mine >= self.per_ip {
+            if *mine == 0 {
+                by_ip.remove(&ip);
+            }
+            return None;
+        }
+        *total += 1;
+        *mine += 1;
+        Some(PendingSlot {
+            owner: self.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        let mut counts = self.owner.counts.lock();
+        let (total, by_ip) = &mut *counts;
+        *total -= 1;
+        if let Some(mine) = by_ip.get_mut(&self.ip) {
+            *mine -= 1;
+            if *mine == 0 {
+                by_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// What the upgrade request proved.
 #[derive(Debug)]
 enum Credential {
@@ -68,8 +130,9 @@ enum Credential {
     Token { user: UserId, expires_at: i64 },
     /// A `?token=` that is bad or expired: closed with 4401.
     Refused,
-    /// Nothing yet: the first frame must be `auth`.
-    Pending,
+    /// Nothing yet: the first frame must be `auth`; the slot counts it
+    /// among the sockets waiting for one.
+    Pending(Option<PendingSlot>),
 }
 
 /// The upgrade handler.
@@ -84,7 +147,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
             return AppError::forbidden("this origin may not open the live socket").into_response();
         }
     }
-    let mut credential = Credential::Pending;
+    let mut credential = Credential::Pending(None);
     // A cookie counts only together with an allowed Origin.
     if origin.is_some() {
         if let Some(session) = request.extensions().get::<Session>() {
@@ -96,7 +159,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
             }
         }
     }
-    if matches!(credential, Credential::Pending) {
+    if matches!(credential, Credential::Pending(_)) {
         if let Some(token) = super::query_token(request.uri().query()) {
             credential = match state.service.tokens.verify(&token) {
                 Some(verified) => Credential::Token {
@@ -106,6 +169,20 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
                 None => Credential::Refused,
             };
         }
+    }
+    if matches!(credential, Credential::Pending(_)) {
+        let (parts, body) = request.into_parts();
+        let ip = state.runtime.proxies.client_of(&parts);
+        let Some(slot) = state.runtime.pending_auth.enter(ip) else {
+            return AppError::rate_limited(
+                "too many sockets are waiting to authenticate; authenticate the open ones first",
+                1,
+            )
+            .into_response();
+        };
+        credential = Credential::Pending(Some(slot));
+        // Back together: the upgrade needs the request's extensions.
+        request = Request::from_parts(parts, body);
     }
     let on_upgrade = hyper::upgrade::on(&mut request);
     // Only what the socket needs, not the whole state: this task lives as
@@ -187,21 +264,19 @@ async fn serve(
         Credential::Refused => {
             return close_now(socket, close::UNAUTHORIZED, "invalid or expired token").await;
         }
-        Credential::Pending => match first_frame_auth(&mut socket, service).await {
-            Ok((user, expires_at)) => (user, None, Some(expires_at)),
-            Err((code, reason)) => return close_now(socket, code, reason).await,
-        },
+        Credential::Pending(slot) => {
+            let authenticated = first_frame_auth(&mut socket, service).await;
+            drop(slot);
+            match authenticated {
+                Ok((user, expires_at)) => (user, None, Some(expires_at)),
+                Err((code, reason)) => return close_now(socket, code, reason).await,
+            }
+        }
     };
     let hub = service.bus.hub().clone();
     let metrics = hub.metrics().clone();
     let mailbox = Mailbox::new(limits.queue_bytes, metrics.clone());
-    let Ok(id) = hub.register(
-        &user,
-        session,
-        mailbox.clone(),
-        true,
-        limits.max_sockets_per_user,
-    ) else {
+    let Ok(id) = hub.register(&user, session, mailbox.clone(), limits.max_sockets_per_user) else {
         return close_now(socket, close::TOO_SLOW, "too many sockets for this user").await;
     };
     let connection_id = new_id("c_");
@@ -335,7 +410,11 @@ async fn write(
         let out = mailbox.recv().await;
         let message = match out {
             Out::Close(code, reason) => {
-                let _ = sink.send(close_frame(code, reason)).await;
+                // After the peer's close, tungstenite refuses a frame of our
+                // own but holds its echo of the peer's: flushing sends it.
+                if sink.send(close_frame(code, reason)).await.is_err() {
+                    let _ = sink.flush().await;
+                }
                 return;
             }
             // Once a close is decided, nothing else goes out.
@@ -472,7 +551,14 @@ impl Connection<'_> {
                             self.mailbox.close(close::UNSUPPORTED_DATA, "binary frames are not accepted");
                             return Some(stream);
                         }
-                        Message::Close(_) => return Some(stream),
+                        // tungstenite has queued the echo of the peer's
+                        // close (same code); the writer flushes it, and the
+                        // connection ends at once: nothing more to read.
+                        Message::Close(frame) => {
+                            let code = frame.map_or(close::NORMAL, |frame| u16::from(frame.code));
+                            self.mailbox.close(code, "");
+                            return None;
+                        }
                         Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
                     }
                 }
@@ -530,11 +616,25 @@ impl Connection<'_> {
         since: std::collections::BTreeMap<String, u64>,
         id: Option<String>,
     ) {
-        let mut granted: Vec<(String, StreamKey, Option<i64>)> = Vec::new();
+        // Counted before anything is looked up: one frame must not buy
+        // thousands of queries.
+        let mut names: Vec<String> = Vec::with_capacity(topics.len());
         for name in topics {
-            if granted.iter().any(|(seen, ..)| *seen == name) {
-                continue;
+            if !names.contains(&name) {
+                names.push(name);
             }
+        }
+        if names.len() > self.limits.max_topics {
+            self.error(
+                codes::TOO_LARGE,
+                format!("at most {} topics per socket", self.limits.max_topics),
+                None,
+                &id,
+            );
+            return;
+        }
+        let mut granted: Vec<(String, StreamKey, Option<i64>)> = Vec::new();
+        for name in names {
             let topic = match Topic::parse(&name) {
                 Ok(topic) => topic,
                 Err(why) => {
@@ -542,21 +642,14 @@ impl Connection<'_> {
                     continue;
                 }
             };
-            let audience = match self.service.topic_audience(&self.user, &topic).await {
-                Ok(audience) => audience,
-                Err(err) => {
-                    self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
-                    continue;
-                }
-            };
-            let key = (name.clone(), audience);
             let new = granted
                 .iter()
                 .filter(|(_, key, _)| !self.hub.holds(self.id, key))
                 .count();
-            if !self.hub.holds(self.id, &key)
-                && self.hub.held(self.id) + new >= self.limits.max_topics
-            {
+            let held_already = [Audience::All, Audience::Members, Audience::Recipient]
+                .into_iter()
+                .any(|audience| self.hub.holds(self.id, &(name.clone(), audience)));
+            if !held_already && self.hub.held(self.id) + new >= self.limits.max_topics {
                 self.error(
                     codes::TOO_LARGE,
                     format!("at most {} topics per socket", self.limits.max_topics),
@@ -565,6 +658,14 @@ impl Connection<'_> {
                 );
                 continue;
             }
+            let audience = match self.service.topic_audience(&self.user, &topic).await {
+                Ok(audience) => audience,
+                Err(err) => {
+                    self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
+                    continue;
+                }
+            };
+            let key = (name.clone(), audience);
             let since = since
                 .get(&name)
                 .map(|&seq| i64::try_from(seq).unwrap_or(i64::MAX));
@@ -576,7 +677,11 @@ impl Connection<'_> {
             id: id.clone(),
         });
         for (name, key, since) in granted {
-            if self.hub.subscribe(self.id, &key, since) != Attached::CatchingUp {
+            let outbox_last = match self.hub.position(&key) {
+                Some(_) => None,
+                None => self.service.stream_last(&key.0, key.1).await,
+            };
+            if self.hub.subscribe(self.id, &key, since, outbox_last) != Attached::CatchingUp {
                 continue;
             }
             let since = since.unwrap_or(0);
@@ -587,7 +692,6 @@ impl Connection<'_> {
     }
 
     fn unsubscribe(&mut self, topics: Vec<String>, id: Option<String>) {
-        use crate::store::outbox::Audience;
         let mut done = Vec::new();
         for name in topics {
             if let Err(why) = Topic::parse(&name) {

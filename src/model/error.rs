@@ -17,6 +17,9 @@ pub enum ErrorCode {
     TooLarge,
     RateLimited,
     Internal,
+    /// The server cannot serve this now (overloaded, or its database is
+    /// away); try again after a while.
+    Unavailable,
 }
 
 impl ErrorCode {
@@ -31,6 +34,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => 413,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
+            ErrorCode::Unavailable => 503,
         }
     }
 
@@ -44,6 +48,7 @@ impl ErrorCode {
             ErrorCode::TooLarge => "too_large",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unavailable => "unavailable",
         }
     }
 }
@@ -58,6 +63,25 @@ pub struct AppError {
     /// On a version conflict: the item as it is now, as the caller may see it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current: Option<Box<Item>>,
+    /// Seconds to wait before trying again (429 and 503); sent as the
+    /// `Retry-After` header, not in the body.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+    /// Set in the browser when the request failed before the app could
+    /// answer: no connection, or an answer that is not the app's own (a
+    /// proxy's error page). The page then says what failed and to retry.
+    #[serde(skip)]
+    pub failure: Option<Failure>,
+}
+
+/// How a request failed when no answer of the app's own came back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The server could not be reached, or the connection dropped.
+    Unreachable,
+    /// Something answered with this HTTP status and a body that is not the
+    /// app's error (a reverse proxy's 502 page, say).
+    Status(u16),
 }
 
 impl AppError {
@@ -66,6 +90,38 @@ impl AppError {
             code,
             message: message.into(),
             current: None,
+            retry_after: None,
+            failure: None,
+        }
+    }
+
+    /// Refused for going too fast; try again in `seconds`.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
+    }
+
+    /// The server is too busy or its database is away; try again in `seconds`.
+    pub fn unavailable(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::Unavailable, message)
+        }
+    }
+
+    /// A request that got no answer of the app's own (see [`Failure`]).
+    pub fn failed(failure: Failure) -> Self {
+        let message = match failure {
+            Failure::Unreachable => {
+                "the server could not be reached. Check your connection and try again.".to_string()
+            }
+            Failure::Status(status) => format!("the server answered {status}. Try again."),
+        };
+        Self {
+            failure: Some(failure),
+            ..Self::new(ErrorCode::Internal, message)
         }
     }
 
@@ -93,9 +149,8 @@ impl AppError {
     /// A stale write: the caller's version is not the current one.
     pub fn stale(current: Item) -> Self {
         Self {
-            code: ErrorCode::Conflict,
-            message: "someone else changed this item first; here is the current version".into(),
             current: Some(Box::new(current)),
+            ..Self::conflict("someone else changed this item first; here is the current version")
         }
     }
 
@@ -114,7 +169,7 @@ mod server_fn_error {
         error::{FromServerFnError, ServerFnErrorErr},
     };
 
-    use super::{AppError, ErrorCode};
+    use super::AppError;
 
     /// Lets server functions return `AppError` itself, so the pages get the
     /// same codes and messages as API clients.
@@ -126,10 +181,9 @@ mod server_fn_error {
                 ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
                     AppError::bad_request(message)
                 }
-                ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => AppError::new(
-                    ErrorCode::Internal,
-                    "the server could not be reached; check your connection and try again",
-                ),
+                ServerFnErrorErr::Request(_) | ServerFnErrorErr::Response(_) => {
+                    AppError::failed(super::Failure::Unreachable)
+                }
                 _ => AppError::internal(),
             }
         }

@@ -1,5 +1,7 @@
 //! Accounts: registering, checking passwords, tokens, and "who am I".
 
+use std::net::IpAddr;
+
 use super::{new_id, now_iso, Service};
 use crate::{
     model::{
@@ -14,9 +16,11 @@ use crate::{
 const BAD_LOGIN: &str = "the email or password is not right";
 
 impl Service {
-    /// Creates an account. The password is checked for length before any
-    /// hashing, so an oversized one costs nothing.
-    pub async fn register(&self, input: Register) -> Result<User, AppError> {
+    /// Creates an account. The client's address is counted against its
+    /// limit, and the password checked for length, before any hashing, so a
+    /// flood or an oversized password costs nothing.
+    pub async fn register(&self, input: Register, from: IpAddr) -> Result<User, AppError> {
+        self.limits.check_ip(from)?;
         validate::email(&input.email)?;
         validate::person_name(&input.name)?;
         validate::password(&input.password)?;
@@ -37,8 +41,14 @@ impl Service {
     }
 
     /// The user whose email and password these are. Unknown email and wrong
-    /// password are answered alike, after the same amount of work.
-    pub async fn authenticate(&self, credentials: Credentials) -> Result<User, AppError> {
+    /// password are answered alike, after the same amount of work. Attempts
+    /// are limited per client address and per account (see `auth::limits`).
+    pub async fn authenticate(
+        &self,
+        credentials: Credentials,
+        from: IpAddr,
+    ) -> Result<User, AppError> {
+        self.limits.check_ip(from)?;
         if credentials.password.len() > validate::PASSWORD_MAX_BYTES {
             return Err(AppError::bad_request(format!(
                 "password is too long: at most {} bytes",
@@ -46,6 +56,7 @@ impl Service {
             )));
         }
         let key = validate::email_key(&credentials.email);
+        self.limits.check_account(&key)?;
         let found = accounts::user_by_email_key(self.store.pool(), &key).await?;
         let hash = found.as_ref().map(|user| user.password_hash.clone());
         if self.passwords.verify(credentials.password, hash).await? {

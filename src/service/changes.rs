@@ -102,6 +102,17 @@ impl Service {
         }
     }
 
+    /// A stream's last `seq` in the outbox, for a hub that starts holding
+    /// it; `None` (logged) when the database cannot say.
+    pub async fn stream_last(&self, topic: &str, audience: Audience) -> Option<i64> {
+        outbox::last_seq(self.store.pool(), topic, audience)
+            .await
+            .inspect_err(
+                |err| tracing::warn!(cause = %err, %topic, "cannot read a stream's position"),
+            )
+            .ok()
+    }
+
     /// What the outbox holds of a stream after `since`: its events, or
     /// `None` when `since` is ahead of the stream or too far behind.
     pub async fn stream_replay(&self, topic: &str, audience: Audience, since: i64) -> Replay {

@@ -46,6 +46,10 @@ impl Service {
             claim: None,
         };
         let mut tx = self.begin_write().await?;
+        // The list may have been removed since it was looked up.
+        if !lists::lock_list(&mut tx, list_id).await? {
+            return Err(AppError::not_found("list"));
+        }
         lists::insert_item(&mut *tx, &item, &now_iso()).await?;
         events::item(&mut tx, actor, &record.list, events::ADDED, &item).await?;
         self.commit(tx).await?;
@@ -88,12 +92,16 @@ impl Service {
         Ok(surprise::item_for(&actor.user_id, &list, updated))
     }
 
+    /// Removes an item. Of several removals at once, one removes it and
+    /// records its event; the others find it gone (404).
     pub async fn delete_item(&self, actor: &Actor, id: &ItemId) -> Result<(), AppError> {
         let (_, list) = self.visible_item(actor, id).await?;
         let mut tx = self.begin_write().await?;
-        let Some(item) = lists::item(&mut *tx, id).await? else {
-            return Err(AppError::not_found("item"));
-        };
+        let gone = || AppError::not_found("item");
+        if !lists::lock_item(&mut tx, id).await? {
+            return Err(gone());
+        }
+        let item = lists::item(&mut *tx, id).await?.ok_or_else(gone)?;
         lists::delete_item(&mut tx, id).await?;
         events::item(&mut tx, actor, &list, events::DELETED, &item).await?;
         events::claimer_notice(&mut tx, actor, &list, events::DELETED, &item).await?;
@@ -117,6 +125,11 @@ impl Service {
             ));
         }
         let mut tx = self.begin_write().await?;
+        // Locked, so what is read next is what this change acts on: two
+        // requests at once are decided one after the other.
+        if !lists::lock_item(&mut tx, id).await? {
+            return Err(AppError::not_found("item"));
+        }
         let current = lists::item(&mut *tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
@@ -127,8 +140,7 @@ impl Service {
                     && lists::update_claim(&mut *tx, id, &actor.user_id, input.status).await?
             }
             Some(_) => return Err(taken()),
-            // On PostgreSQL two claimers can both get here; the primary key
-            // lets one insert and makes the other's insert do nothing.
+            // The primary key decides too, should anything get past the lock.
             None => {
                 if !lists::insert_claim(&mut *tx, id, &actor.user_id, input.status, &now_iso())
                     .await?
@@ -159,11 +171,15 @@ impl Service {
             ));
         }
         let mut tx = self.begin_write().await?;
+        if !lists::lock_item(&mut tx, id).await? {
+            return Err(AppError::not_found("item"));
+        }
         let item = lists::item(&mut *tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
+        let unclaimed = || AppError::conflict("nobody has claimed this item");
         match &item.claim {
-            None => return Err(AppError::conflict("nobody has claimed this item")),
+            None => return Err(unclaimed()),
             Some(claim) if claim.by != actor.user_id => {
                 return Err(AppError::forbidden(
                     "only the person who claimed this item can release it",
@@ -171,7 +187,9 @@ impl Service {
             }
             Some(_) => {}
         }
-        lists::delete_claim(&mut *tx, id, &actor.user_id).await?;
+        if !lists::delete_claim(&mut *tx, id, &actor.user_id).await? {
+            return Err(unclaimed());
+        }
         let released = Item {
             claim: None,
             ..item

@@ -125,16 +125,27 @@ impl Service {
     }
 
     /// Removes the list and its items. Whoever held a claim on one of them
-    /// is told (unless it was the one removing).
+    /// is told (unless it was the one removing). Of several removals at
+    /// once, one removes it; the others find it gone (404).
     pub async fn delete_list(&self, actor: &Actor, id: &ListId) -> Result<(), AppError> {
         let (record, role) = self.visible_list(&actor.user_id, id).await?;
         Self::may_manage(actor, &record, role)?;
         let mut tx = self.begin_write().await?;
-        let Some(current) = lists::list(&mut *tx, id).await? else {
-            return Err(AppError::not_found("list"));
-        };
-        let items = lists::items_of_list(&mut *tx, id).await?;
+        let gone = || AppError::not_found("list");
+        if !lists::lock_list(&mut tx, id).await? {
+            return Err(gone());
+        }
+        let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?;
+        let mut items = lists::items_of_list(&mut *tx, id).await?;
         lists::delete_list(&mut tx, id).await?;
+        // Notices lock each claimer's stream counter: always in the same
+        // order (by claimer), so two removals cannot wait on each other.
+        items.sort_by(|a, b| {
+            let by = |item: &crate::model::Item| item.claim.as_ref().map(|c| c.by.clone());
+            by(a)
+                .cmp(&by(b))
+                .then_with(|| a.id.as_str().cmp(b.id.as_str()))
+        });
         for item in &items {
             events::claimer_notice(&mut tx, actor, &current.list, events::DELETED, item).await?;
         }

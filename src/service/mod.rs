@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod changes;
 mod events;
 pub mod families;
+mod housekeeping;
 pub mod items;
 pub mod lists;
 pub mod surprise;
@@ -18,7 +19,7 @@ use chrono::{SecondsFormat, Utc};
 use rand::RngCore;
 
 use crate::{
-    auth::{jwt::Tokens, password::Passwords},
+    auth::{jwt::Tokens, limits::AuthLimits, password::Passwords},
     live::bus::Bus,
     model::{error::AppError, UserId},
     store::{outbox::StoredEvent, Store, WriteTx},
@@ -30,6 +31,8 @@ pub struct Service {
     pub store: Store,
     pub passwords: Passwords,
     pub tokens: std::sync::Arc<Tokens>,
+    /// Log-in and register attempts per client address and per account.
+    pub limits: std::sync::Arc<AuthLimits>,
     /// Announces committed events to every instance's hub.
     pub bus: std::sync::Arc<Bus>,
 }
@@ -88,7 +91,12 @@ impl From<sqlx::Error> for AppError {
 
 /// Now, as stored and shown: ISO 8601 in UTC with milliseconds.
 pub(crate) fn now_iso() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    iso(Utc::now())
+}
+
+/// A time as stored: ISO 8601 in UTC with milliseconds, which sorts as text.
+pub(crate) fn iso(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Now, in unix seconds, for expiry comparisons.

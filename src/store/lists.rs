@@ -118,6 +118,33 @@ pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Takes the list's row lock for the rest of the transaction (on
+/// PostgreSQL; SQLite's write transaction already excludes every other
+/// writer), so changes to one list are decided one at a time: an item is
+/// never added to a list being removed, and a list is removed once.
+/// `false` when the list does not exist (any more).
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn lock_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<bool> {
+    let locked = sqlx::query("update lists set version = version where id = $1")
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
+/// Takes the item's row lock for the rest of the transaction (see
+/// [`lock_list`]): claims, releases and removal of one item are decided one
+/// at a time, each on what the one before left. `false` when the item does
+/// not exist (any more).
+#[instrument(skip_all, fields(item_id = %id))]
+pub async fn lock_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<bool> {
+    let locked = sqlx::query("update items set version = version where id = $1")
+        .bind(id.as_str())
+        .execute(conn)
+        .await?;
+    Ok(locked.rows_affected() == 1)
+}
+
 /// Removes a list with its items and their claims.
 #[instrument(skip_all, fields(list_id = %id))]
 pub async fn delete_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<()> {

@@ -148,3 +148,23 @@ where
     .fetch_all(db)
     .await
 }
+
+/// Deletes events recorded before `before` (ISO 8601, as stored), except
+/// the last `keep` of each stream, which replay and `/changes` can still
+/// reach. The streams' counters stay, so numbering goes on without reuse.
+/// Returns how many events went.
+#[instrument(skip_all)]
+pub async fn prune<'e, E>(db: E, before: &str, keep: i64) -> sqlx::Result<u64>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    let deleted = sqlx::query(
+        "delete from events where created_at < $1 and seq <= \
+         (select s.last_seq from streams s where s.topic = events.topic and s.audience = events.audience) - $2",
+    )
+    .bind(before)
+    .bind(keep)
+    .execute(db)
+    .await?;
+    Ok(deleted.rows_affected())
+}

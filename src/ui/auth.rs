@@ -13,22 +13,22 @@ use super::form::{error_text, Message};
 use crate::model::{error::AppError, User};
 
 /// The logged-in user, if any.
-#[server(prefix = "/api/fn", endpoint = "current_user")]
+#[server(prefix = "/api/fn", endpoint = "current_user", client = crate::ui::fetch::PageClient)]
 pub async fn current_user() -> Result<Option<User>, AppError> {
     super::server::current_user().await
 }
 
-#[server(prefix = "/api/fn", endpoint = "register")]
+#[server(prefix = "/api/fn", endpoint = "register", client = crate::ui::fetch::PageClient)]
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
     super::server::register(email, name, password).await
 }
 
-#[server(prefix = "/api/fn", endpoint = "login")]
+#[server(prefix = "/api/fn", endpoint = "login", client = crate::ui::fetch::PageClient)]
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     super::server::login(email, password).await
 }
 
-#[server(prefix = "/api/fn", endpoint = "logout")]
+#[server(prefix = "/api/fn", endpoint = "logout", client = crate::ui::fetch::PageClient)]
 pub async fn logout() -> Result<(), AppError> {
     super::server::logout().await
 }

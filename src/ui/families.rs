@@ -30,7 +30,7 @@ pub struct FamilyPageData {
     pub seq: i64,
 }
 
-#[server(prefix = "/api/fn", endpoint = "my_families")]
+#[server(prefix = "/api/fn", endpoint = "my_families", client = crate::ui::fetch::PageClient)]
 pub async fn my_families() -> Result<Vec<Family>, AppError> {
     let state = super::server::state()?;
     Ok(state
@@ -40,7 +40,7 @@ pub async fn my_families() -> Result<Vec<Family>, AppError> {
         .families)
 }
 
-#[server(prefix = "/api/fn", endpoint = "create_family")]
+#[server(prefix = "/api/fn", endpoint = "create_family", client = crate::ui::fetch::PageClient)]
 pub async fn create_family(name: String) -> Result<(), AppError> {
     let result = super::server::act(|service, actor| async move {
         service
@@ -55,7 +55,7 @@ pub async fn create_family(name: String) -> Result<(), AppError> {
     super::server::answer(result, &to).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "get_family")]
+#[server(prefix = "/api/fn", endpoint = "get_family", client = crate::ui::fetch::PageClient)]
 pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
     let service = super::server::state()?.service;
     let me = super::server::user_id().await?;
@@ -114,7 +114,7 @@ impl LiveFamily {
     }
 }
 
-#[server(prefix = "/api/fn", endpoint = "create_invite")]
+#[server(prefix = "/api/fn", endpoint = "create_invite", client = crate::ui::fetch::PageClient)]
 pub async fn create_invite(family_id: FamilyId) -> Result<(), AppError> {
     let family_page = format!("/families/{family_id}");
     let result = super::server::act(|service, actor| async move {
@@ -128,12 +128,12 @@ pub async fn create_invite(family_id: FamilyId) -> Result<(), AppError> {
     super::server::answer(result, &to).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "invite_family")]
+#[server(prefix = "/api/fn", endpoint = "invite_family", client = crate::ui::fetch::PageClient)]
 pub async fn invite_family(code: String) -> Result<Family, AppError> {
     super::server::state()?.service.invite_family(&code).await
 }
 
-#[server(prefix = "/api/fn", endpoint = "accept_invite")]
+#[server(prefix = "/api/fn", endpoint = "accept_invite", client = crate::ui::fetch::PageClient)]
 pub async fn accept_invite(code: String) -> Result<(), AppError> {
     let result =
         super::server::act(
@@ -147,7 +147,7 @@ pub async fn accept_invite(code: String) -> Result<(), AppError> {
     super::server::answer(result, &to).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "create_list")]
+#[server(prefix = "/api/fn", endpoint = "create_list", client = crate::ui::fetch::PageClient)]
 pub async fn create_list(
     family_id: FamilyId,
     title: String,

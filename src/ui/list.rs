@@ -32,7 +32,7 @@ pub struct ListPageData {
     pub me: UserId,
 }
 
-#[server(prefix = "/api/fn", endpoint = "get_list")]
+#[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
 pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
     let service = super::server::state()?.service;
     let me = super::server::user_id().await?;
@@ -91,7 +91,7 @@ fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-#[server(prefix = "/api/fn", endpoint = "add_item")]
+#[server(prefix = "/api/fn", endpoint = "add_item", client = crate::ui::fetch::PageClient)]
 pub async fn add_item(
     list_id: ListId,
     title: String,
@@ -117,7 +117,7 @@ pub async fn add_item(
     super::server::answer(result, &back).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "edit_item")]
+#[server(prefix = "/api/fn", endpoint = "edit_item", client = crate::ui::fetch::PageClient)]
 pub async fn edit_item(
     list_id: ListId,
     item_id: ItemId,
@@ -146,7 +146,7 @@ pub async fn edit_item(
     super::server::answer(result, &back).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "remove_item")]
+#[server(prefix = "/api/fn", endpoint = "remove_item", client = crate::ui::fetch::PageClient)]
 pub async fn remove_item(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
     let result =
         super::server::act(
@@ -156,7 +156,7 @@ pub async fn remove_item(list_id: ListId, item_id: ItemId) -> Result<(), AppErro
     super::server::answer(result, &format!("/lists/{list_id}")).await
 }
 
-#[server(prefix = "/api/fn", endpoint = "claim")]
+#[server(prefix = "/api/fn", endpoint = "claim", client = crate::ui::fetch::PageClient)]
 pub async fn claim(list_id: ListId, item_id: ItemId, status: ClaimStatus) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let result = super::server::act(|service, actor| async move {
@@ -167,7 +167,7 @@ pub async fn claim(list_id: ListId, item_id: ItemId, status: ClaimStatus) -> Res
     super::server::answer(result, &back).await.map(|_| ())
 }
 
-#[server(prefix = "/api/fn", endpoint = "release")]
+#[server(prefix = "/api/fn", endpoint = "release", client = crate::ui::fetch::PageClient)]
 pub async fn release(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
     let result =
         super::server::act(
@@ -199,20 +199,123 @@ impl Actions {
     }
 
     /// The last refusal of any of them, or one brought back in `?error=`.
-    fn message(&self) -> Signal<Option<String>> {
+    /// A refusal by the app says why in its own words; a request that got
+    /// no answer of the app's own (no connection, a proxy's error page) is
+    /// told as what failed, on which gift, and what to do.
+    fn message(&self, rows: StoredValue<Option<RwSignal<Vec<Row>>>>) -> Signal<Option<String>> {
         let a = *self;
-        error_text(move || {
-            [
-                a.add.value().get(),
-                a.edit.value().get(),
-                a.remove.value().get(),
-                a.claim.value().get(),
-                a.release.value().get(),
-            ]
-            .into_iter()
-            .flatten()
-            .find(Result::is_err)
-        })
+        let last = LastInputs::track(a);
+        let title_of = move |item: &ItemId| {
+            rows.get_value()
+                .and_then(|rows| {
+                    rows.with_untracked(|rows| {
+                        rows.iter()
+                            .find(|row| &row.id == item)
+                            .map(|row| row.item.with_untracked(|i| i.title.clone()))
+                    })
+                })
+                .unwrap_or_else(|| "this gift".to_string())
+        };
+        let failed = move || -> Option<(AppError, String, String)> {
+            let failed = |value: Option<Result<(), AppError>>| value.and_then(Result::err);
+            if let Some(err) = failed(a.add.value().get()) {
+                let title = last.add.with_value(|i| i.as_ref().map(|i| i.title.clone()));
+                return Some((err, "add".into(), title.unwrap_or_default()));
+            }
+            if let Some(err) = failed(a.edit.value().get()) {
+                let id = last
+                    .edit
+                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
+                return Some((
+                    err,
+                    "save".into(),
+                    id.map(|id| title_of(&id)).unwrap_or_default(),
+                ));
+            }
+            if let Some(err) = failed(a.remove.value().get()) {
+                let id = last
+                    .remove
+                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
+                return Some((
+                    err,
+                    "remove".into(),
+                    id.map(|id| title_of(&id)).unwrap_or_default(),
+                ));
+            }
+            if let Some(err) = failed(a.claim.value().get()) {
+                let input = last.claim.with_value(|i| i.clone());
+                let verb = match input.as_ref().map(|i| i.status) {
+                    Some(ClaimStatus::Purchased) => "mark as bought",
+                    _ => "reserve",
+                };
+                let title = input.map(|i| title_of(&i.item_id)).unwrap_or_default();
+                return Some((err, verb.into(), title));
+            }
+            if let Some(err) = failed(a.release.value().get()) {
+                let id = last
+                    .release
+                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
+                return Some((
+                    err,
+                    "release".into(),
+                    id.map(|id| title_of(&id)).unwrap_or_default(),
+                ));
+            }
+            None
+        };
+        let outcome = Signal::derive(move || {
+            failed().map(|(err, verb, title)| match err.failure {
+                Some(_) => Err(AppError {
+                    message: failure_sentence(&verb, &title, &err.message),
+                    ..err
+                }),
+                None => Err(err),
+            })
+        });
+        error_text(move || outcome.get())
+    }
+}
+
+/// "Could not add “Teapot”: the server answered 502. Try again."
+fn failure_sentence(verb: &str, title: &str, reason: &str) -> String {
+    if title.is_empty() {
+        format!("Could not {verb} the gift: {reason}")
+    } else {
+        format!("Could not {verb} “{title}”: {reason}")
+    }
+}
+
+/// The input each action was last dispatched with: an action forgets its
+/// input once it is answered, but a failure's message names the gift.
+#[derive(Clone, Copy)]
+struct LastInputs {
+    add: StoredValue<Option<AddItem>>,
+    edit: StoredValue<Option<EditItem>>,
+    remove: StoredValue<Option<RemoveItem>>,
+    claim: StoredValue<Option<Claim>>,
+    release: StoredValue<Option<Release>>,
+}
+
+impl LastInputs {
+    fn track(a: Actions) -> LastInputs {
+        fn keep<T: Clone + Send + Sync + 'static>(
+            input: impl Fn() -> Option<T> + 'static,
+        ) -> StoredValue<Option<T>> {
+            let last = StoredValue::new(None);
+            Effect::new(move |_| {
+                if let Some(input) = input() {
+                    last.set_value(Some(input));
+                }
+            });
+            last
+        }
+        LastInputs {
+            add: keep(move || a.add.input().get()),
+            edit: keep(move || a.edit.input().get()),
+            remove: keep(move || a.remove.input().get()),
+            claim: keep(move || a.claim.input().get()),
+            release: keep(move || a.release.input().get()),
+        }
     }
 }
 
@@ -228,7 +331,9 @@ pub fn ListPage() -> impl IntoView {
         release: ServerAction::new(),
     };
     let data = Resource::new(move || (id(), actions.version()), |(id, _)| get_list(id));
-    let message = actions.message();
+    // The rows on show, for naming a gift in a failure message.
+    let rows = StoredValue::new(None);
+    let message = actions.message(rows);
     view! {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -237,7 +342,7 @@ pub fn ListPage() -> impl IntoView {
                         <Title text="List · Giftlist" />
                         <p role="alert">{err.message}</p>
                     }.into_any(),
-                    Ok(page) => list_view(page, actions, data).into_any(),
+                    Ok(page) => list_view(page, actions, data, rows).into_any(),
                 }
             })}
         </Transition>
@@ -342,6 +447,7 @@ fn list_view(
     page: ListPageData,
     actions: Actions,
     data: Resource<Result<ListPageData, AppError>>,
+    shown_rows: StoredValue<Option<RwSignal<Vec<Row>>>>,
 ) -> impl IntoView {
     let ListPageData {
         detail,
@@ -349,6 +455,7 @@ fn list_view(
         me,
     } = page;
     let live = LiveList::new(&detail);
+    shown_rows.set_value(Some(live.rows));
     let list = detail.list;
     follow(
         crate::live::protocol::list_topic(&list.id),

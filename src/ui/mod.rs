@@ -2,10 +2,11 @@
 
 pub mod auth;
 pub mod families;
+pub mod fetch;
 pub mod form;
 pub mod home;
 pub mod layout;
 pub mod list;
 pub mod not_found;
 #[cfg(feature = "ssr")]
-mod server;
+pub mod server;

@@ -2,7 +2,13 @@
 //! session, call the service, and answer plain form posts (no wasm yet)
 //! with a redirect that carries the outcome.
 
-use axum::http::{header, HeaderMap};
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
 use tower_sessions::Session;
 
 use crate::{
@@ -45,8 +51,11 @@ pub(super) async fn answer<T>(result: Result<T, AppError>, success: &str) -> Res
         Err(err) => {
             // The error's own status, not the server-function default 500.
             if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-                if let Ok(status) = axum::http::StatusCode::from_u16(err.code.status()) {
+                if let Ok(status) = StatusCode::from_u16(err.code.status()) {
                     response.set_status(status);
+                }
+                if let Some(seconds) = err.retry_after {
+                    response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
                 }
             }
             let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
@@ -106,15 +115,28 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     Ok(Some(state()?.service.me(&id).await?.user))
 }
 
+/// The client's address (see `auth::client_ip`).
+async fn client_ip(state: &AppState) -> std::net::IpAddr {
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    parts.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |parts| {
+        state.runtime.proxies.client_of(&parts)
+    })
+}
+
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
     let result = async {
-        let user = state()?
+        let state = state()?;
+        let ip = client_ip(&state).await;
+        let user = state
             .service
-            .register(Register {
-                email,
-                name,
-                password,
-            })
+            .register(
+                Register {
+                    email,
+                    name,
+                    password,
+                },
+                ip,
+            )
             .await?;
         log_in(&session().await?, &user.id)
             .await
@@ -126,9 +148,11 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
 
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let result = async {
-        let user = state()?
+        let state = state()?;
+        let ip = client_ip(&state).await;
+        let user = state
             .service
-            .authenticate(Credentials { email, password })
+            .authenticate(Credentials { email, password }, ip)
             .await?;
         log_in(&session().await?, &user.id)
             .await
@@ -147,4 +171,40 @@ pub async fn logout() -> Result<(), AppError> {
     }
     .await;
     answer(result, "/").await
+}
+
+/// Middleware for the pages' server functions (`/api/fn/*`), so they hold
+/// to the JSON API's rules: a body over 64 KiB is refused with 413 in the
+/// API's envelope before Leptos reads it, and an error answers with its
+/// code's status. Leptos answers every server-function error 500, even a
+/// missing or malformed argument, which is the caller's mistake (400);
+/// errors from inside a function already set their status (see [`answer`]),
+/// but argument errors happen before the function runs.
+pub async fn server_fn_envelope(request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/api/fn/") {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => return crate::api::error::too_large().into_response(),
+    };
+    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
+    let is_error = response
+        .headers()
+        .contains_key(leptos::server_fn::error::SERVER_FN_ERROR_HEADER);
+    if !is_error || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // An error body is one small JSON object.
+    let bytes = axum::body::to_bytes(body, crate::api::MAX_BODY_BYTES)
+        .await
+        .unwrap_or_default();
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.code.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
