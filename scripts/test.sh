@@ -18,6 +18,8 @@ say "checking formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --features ssr,bench -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+# No two modules of src/ may import each other (ARCHITECTURE.md).
+python3 scripts/import-cycles.py
 
 say "building the app (debug)"
 cargo leptos build

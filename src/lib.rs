@@ -16,6 +16,7 @@
 //! - `store`: the database: connection, migrations, write transactions,
 //!   the SQL, the event outbox.
 //! - `auth`: passwords, tokens, sessions, the caller, the cross-site check.
+//! - `state`: what handlers reach (`AppState`, `Runtime`, `TraceId`); a leaf.
 //! - `server`: the axum router, request logging, start and graceful stop.
 //!
 //! Server-only modules are gated here, where they are declared, so the wasm
@@ -40,6 +41,8 @@ pub mod metrics;
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 #[cfg(feature = "ssr")]

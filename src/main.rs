@@ -32,7 +32,7 @@ fn validate_event(file: Option<&str>) -> ExitCode {
         eprintln!("giftlist: cannot read {}: {err}", file.unwrap_or("stdin"));
         return ExitCode::FAILURE;
     }
-    let violations = giftlist::live::protocol::validate_events_text(&text);
+    let violations = giftlist::live::validate::validate_events_text(&text);
     for line in &violations {
         println!("{line}");
     }

@@ -9,7 +9,7 @@ use std::{future::Future, path::Path, sync::Arc, time::Instant};
 
 use axum::{
     body::Body,
-    extract::{ConnectInfo, FromRef, MatchedPath, Request, State},
+    extract::{ConnectInfo, MatchedPath, Request, State},
     http::{header, HeaderMap, StatusCode},
     middleware::{self, Next},
     response::{IntoResponse, Response},
@@ -23,12 +23,13 @@ use hyper_util::{
 };
 use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
-use rand::RngCore;
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
 use tracing::{info, info_span, warn, Instrument};
 
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+
+pub use crate::state::{AppState, Runtime, TraceId};
 
 use crate::{
     api,
@@ -44,44 +45,12 @@ use crate::{
     },
     config::{Backend, Settings},
     error::StartError,
-    live::{self, bus::Bus, hub::Hub, socket::PendingAuth, LiveLimits},
+    live::{self, bus::Bus, hub::Hub, pending::PendingAuth},
     metrics::Metrics,
     model::error::AppError,
     service::Service,
     store::Store,
 };
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Clone, Debug, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub store: Store,
-    pub service: Service,
-    pub runtime: Arc<Runtime>,
-}
-
-/// Settings resolved at start and fixed for the life of the process.
-#[derive(Debug)]
-pub struct Runtime {
-    /// Origins allowed to make cookie-authenticated writes and socket upgrades.
-    pub allowed_origins: Vec<String>,
-    /// Whether cookies get the `Secure` attribute.
-    pub secure_cookies: bool,
-    /// The live channel's limits and intervals.
-    pub live: LiveLimits,
-    /// The session cookie's name: `__Host-` prefixed when served over https.
-    pub cookie_name: &'static str,
-    /// What `/metrics` requires as its bearer token; `None`: it is not served.
-    pub metrics_token: Option<String>,
-    /// Proxies whose `X-Forwarded-For` names the client.
-    pub proxies: TrustedProxies,
-    /// Sockets waiting for their `auth` frame, bounded overall and per address.
-    pub pending_auth: Arc<PendingAuth>,
-    /// How long a client may take to send a request's headers.
-    pub header_timeout: std::time::Duration,
-    /// How long announced events are kept (see `store::outbox::prune`).
-    pub outbox_retention: std::time::Duration,
-}
 
 /// Checks the settings, readies the data folder and the secret, and opens
 /// and migrates the database.
@@ -404,51 +373,6 @@ async fn healthz(State(store): State<Store>) -> Response {
     }
 }
 
-/// The W3C trace id of a request: from a valid `traceparent`, else new.
-/// Handlers read it from the request extensions; it is stored on the
-/// events the request records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TraceId(pub String);
-
-impl TraceId {
-    /// Adopts the trace id of a valid `traceparent` header
-    /// (`00-<32 hex>-<16 hex>-<2 hex>`, ids not all zero), else makes one.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
-        headers
-            .get("traceparent")
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_traceparent)
-            .map(|id| TraceId(id.to_owned()))
-            .unwrap_or_else(TraceId::random)
-    }
-
-    pub fn random() -> Self {
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        TraceId(hex::encode(bytes))
-    }
-}
-
-fn parse_traceparent(value: &str) -> Option<&str> {
-    let mut parts = value.trim().split('-');
-    let (version, trace_id, parent_id, flags) =
-        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-    let is_hex = |s: &str, len: usize| {
-        s.len() == len
-            && s.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    };
-    let valid = is_hex(version, 2)
-        && version != "ff"
-        && (version != "00" || parts.next().is_none())
-        && is_hex(trace_id, 32)
-        && trace_id.bytes().any(|b| b != b'0')
-        && is_hex(parent_id, 16)
-        && parent_id.bytes().any(|b| b != b'0')
-        && is_hex(flags, 2);
-    valid.then_some(trace_id)
-}
-
 /// Logs one line per request: method, matched route, status and latency,
 /// inside a span carrying the trace id. Query strings are never logged:
 /// they may hold tokens.
@@ -483,38 +407,4 @@ async fn log_request(State(state): State<AppState>, mut request: Request, next: 
     }
     .instrument(span)
     .await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn traceparent_is_adopted_only_when_valid() {
-        let id = "4bf92f3577b34da6a3ce929d0e0e4736";
-        assert_eq!(
-            parse_traceparent(&format!("00-{id}-00f067aa0ba902b7-01")),
-            Some(id)
-        );
-        for bad in [
-            format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
-            format!("00-{id}-0000000000000000-01"),
-            format!("00-{}-00f067aa0ba902b7-01", id.to_uppercase()),
-            format!("ff-{id}-00f067aa0ba902b7-01"),
-            format!("00-{id}-00f067aa0ba902b7-01-extra"),
-            format!("00-{id}-00f067aa0ba902b7"),
-            "garbage".to_string(),
-        ] {
-            assert_eq!(parse_traceparent(&bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn random_trace_ids_are_32_lower_hex() {
-        let TraceId(id) = TraceId::random();
-        assert_eq!(id.len(), 32);
-        assert!(id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
-    }
 }

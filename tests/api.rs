@@ -869,14 +869,7 @@ async fn twenty_parallel_patches_one_winner(db: Db) {
 async fn twenty_parallel_claims_one_holder(db: Db) {
     let f = family(db).await;
     let item = f.add_item(&f.recipient, "Telescope").await;
-    let code = f
-        .admin
-        .post(&format!("/families/{}/invites", f.family_id), json!(null))
-        .await
-        .expect(201)["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = f.invite_code().await;
     let mut claimers = Vec::new();
     for n in 0..20 {
         let browser = f.server.browser();

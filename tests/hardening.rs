@@ -338,26 +338,7 @@ async fn replay_beyond_the_budget_is_a_resync(db: Db) {
 async fn outbox_keeps_what_replay_can_reach(db: Db) {
     let f = family_with(db, |_| {}).await;
     let topic = list_topic(&f);
-    let store = &f.server.state.store;
-    let mut tx = store.begin_write().await.unwrap();
-    for _ in 0..600 {
-        outbox::append(
-            &mut tx,
-            outbox::NewEvent {
-                topic: &topic,
-                audience: Audience::Members,
-                event: "UPDATED",
-                entity_id: "l_x",
-                payload: "{}",
-                user_id: None,
-                tenant_id: None,
-                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
-            },
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    common::append_events(&f.server, &topic, Audience::Members, 600).await;
     // Within the retention nothing goes.
     f.server
         .state
@@ -432,14 +413,7 @@ async fn racing_changes_record_one_event_each(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
-    let code = f
-        .admin
-        .post(&format!("/families/{}/invites", f.family_id), json!(null))
-        .await
-        .expect(201)["code"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let code = f.invite_code().await;
     other
         .post(&format!("/invites/{code}/accept"), json!(null))
         .await

@@ -626,26 +626,13 @@ async fn since_out_of_reach_gets_resync(db: Db) {
 
     // Older than the server keeps (more than 500 events behind): written
     // straight into the outbox, which is what replay reads.
-    let store = &f.server.state.store;
-    let mut tx = store.begin_write().await.unwrap();
-    for _ in 0..600 {
-        giftlist::store::outbox::append(
-            &mut tx,
-            giftlist::store::outbox::NewEvent {
-                topic: &topic,
-                audience: giftlist::store::outbox::Audience::Members,
-                event: "UPDATED",
-                entity_id: "l_x",
-                payload: "{}",
-                user_id: None,
-                tenant_id: None,
-                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
-            },
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    common::append_events(
+        &f.server,
+        &topic,
+        giftlist::store::outbox::Audience::Members,
+        600,
+    )
+    .await;
     let mut late = subscribed(
         &f.server,
         &f.member_id,

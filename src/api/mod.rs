@@ -19,8 +19,7 @@ use tower_sessions::Session;
 use self::error::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     auth::{
-        client_ip::ClientIp,
-        extract::CurrentUser,
+        extract::{ClientIp, CurrentUser},
         session::{log_in, log_out},
     },
     model::{
@@ -30,8 +29,8 @@ use crate::{
         },
         FamilyId, ItemId, ListId,
     },
-    server::AppState,
     service::{Actor, Service},
+    state::AppState,
 };
 
 /// Request bodies larger than this are refused with 413.

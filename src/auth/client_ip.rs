@@ -77,23 +77,6 @@ impl TrustedProxies {
     }
 }
 
-/// The client's address as an extractor, for the JSON API's handlers.
-#[derive(Clone, Copy, Debug)]
-pub struct ClientIp(pub IpAddr);
-
-impl<S> axum::extract::FromRequestParts<S> for ClientIp
-where
-    crate::server::AppState: axum::extract::FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = <crate::server::AppState as axum::extract::FromRef<S>>::from_ref(state);
-        Ok(ClientIp(state.runtime.proxies.client_of(parts)))
-    }
-}
-
 /// IPv4-mapped IPv6 addresses as the IPv4 address they are.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {

@@ -10,8 +10,8 @@ use tower_sessions::Session;
 use super::session::session_user;
 use crate::{
     model::{error::AppError, UserId},
-    server::{AppState, TraceId},
     service::Actor,
+    state::{AppState, TraceId},
 };
 
 /// How the caller proved who they are.
@@ -95,5 +95,22 @@ where
             user_id: user.id,
             trace_id: trace_id.0,
         })
+    }
+}
+
+/// The client's address as an extractor, for the JSON API's handlers.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+impl<S> FromRequestParts<S> for ClientIp
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(ClientIp(state.runtime.proxies.client_of(parts)))
     }
 }

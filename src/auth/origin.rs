@@ -20,7 +20,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{model::error::AppError, server::AppState};
+use crate::{model::error::AppError, state::AppState};
 
 /// Whether the request's `Origin` or `Sec-Fetch-Site` shows it came from
 /// one of `allowed` origins.

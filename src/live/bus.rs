@@ -20,12 +20,11 @@ use serde::{Deserialize, Serialize};
 use sqlx::postgres::{PgConnectOptions, PgListener};
 use tracing::{info, warn};
 
-use super::hub::{audience_of, Hub, Published, StreamKey};
+use super::hub::{Hub, Published, StreamKey};
 use crate::{
     error::StartError,
-    service::changes::MAX_REPLAY,
     store::{
-        outbox::{self, StoredEvent},
+        outbox::{self, Audience, StoredEvent},
         Store, WriteTx,
     },
 };
@@ -50,7 +49,7 @@ enum Note {
     Event(StoredEvent),
     Ref {
         topic: String,
-        audience: String,
+        audience: Audience,
         seq: i64,
     },
     /// A logout: close the connections opened with this (hashed) session.
@@ -191,13 +190,13 @@ impl Bus {
     /// outbox. A hole that cannot be filled makes the stream's subscribers
     /// `resync` at this event: they reload, and nothing is silently skipped.
     async fn deliver(&self, event: &StoredEvent) {
-        let key: StreamKey = (event.topic.clone(), audience_of(&event.audience));
+        let key: StreamKey = (event.topic.clone(), event.audience);
         for _ in 0..3 {
             let Published::Gap { after } = self.hub.publish(event) else {
                 return;
             };
             let missing = event.seq - after - 1;
-            if missing > MAX_REPLAY {
+            if missing > outbox::MAX_REPLAY {
                 break;
             }
             match outbox::since(self.store.pool(), &key.0, key.1, after, missing).await {
@@ -225,14 +224,7 @@ impl Bus {
                 audience,
                 seq,
             }) => {
-                let found = outbox::since(
-                    self.store.pool(),
-                    &topic,
-                    audience_of(&audience),
-                    seq - 1,
-                    1,
-                )
-                .await;
+                let found = outbox::since(self.store.pool(), &topic, audience, seq - 1, 1).await;
                 match found {
                     Ok(events) => {
                         for event in &events {
@@ -262,14 +254,14 @@ impl Bus {
                     continue;
                 }
             };
-            let Some(last) = last.filter(|&last| outbox_last - last <= MAX_REPLAY) else {
+            let Some(last) = last.filter(|&last| outbox_last - last <= outbox::MAX_REPLAY) else {
                 self.hub.resync_stream(&key, outbox_last);
                 continue;
             };
             if outbox_last <= last {
                 continue;
             }
-            match outbox::since(self.store.pool(), &key.0, key.1, last, MAX_REPLAY).await {
+            match outbox::since(self.store.pool(), &key.0, key.1, last, outbox::MAX_REPLAY).await {
                 Ok(events) => {
                     for event in &events {
                         self.deliver(event).await;
@@ -291,7 +283,7 @@ fn announcement(event: &StoredEvent) -> String {
     }
     serde_json::to_string(&Note::Ref {
         topic: event.topic.clone(),
-        audience: event.audience.clone(),
+        audience: event.audience,
         seq: event.seq,
     })
     .unwrap_or_default()

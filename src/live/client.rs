@@ -13,7 +13,7 @@
 
 use leptos::prelude::*;
 
-use super::protocol::EventFrame;
+use super::protocol::{EventFrame, EventName};
 
 /// What the connection is doing, for the header badge.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -118,6 +118,40 @@ pub fn follow(topic: String, since: i64, poll: Option<String>, on: impl Fn(Incom
     }
 }
 
+/// A page's data that a topic keeps current, one event at a time.
+pub trait LiveData: Copy + 'static {
+    /// The `seq` of the topic the data is at.
+    fn seq(&self) -> StoredValue<i64>;
+    /// Applies the next event (in `seq` order); false when it cannot be
+    /// read, and the page must reload.
+    fn apply_next(&self, event: &EventFrame) -> bool;
+}
+
+/// [`follow`] for a [`LiveData`]: events are applied in `seq` order, one
+/// already seen is skipped, and a gap, an unreadable event or a `resync`
+/// calls `reload`.
+pub fn follow_live(
+    live: impl LiveData,
+    topic: String,
+    poll: Option<String>,
+    reload: impl Fn() + 'static,
+) {
+    let since = live.seq().get_value();
+    follow(topic, since, poll, move |incoming| {
+        let applied = match incoming {
+            Incoming::Resync => false,
+            Incoming::Event(event) => match order(live.seq(), &event) {
+                Order::Seen => true,
+                Order::Gap => false,
+                Order::Next => live.apply_next(&event),
+            },
+        };
+        if !applied {
+            reload();
+        }
+    });
+}
+
 /// Notices for the logged-in user from `/events` (their `user:{me}` topic):
 /// an item they claimed was changed or removed by someone else. Opens the
 /// stream while `logged_in`, closes it otherwise; each notice is pushed
@@ -128,11 +162,25 @@ pub fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<String>>) {
     browser::claimer_notices(logged_in, notices);
 }
 
+/// The longest wait between reconnect attempts.
+const MAX_BACKOFF_SECS: f64 = 30.0;
+
+/// The wait before reconnect attempt `failures` (1 for the first): about
+/// 1 s, doubling, at most [`MAX_BACKOFF_SECS`], times a jitter between 0.8
+/// and 1.2 taken from `random` (in [0, 1)) so that the tabs of a restarted
+/// server do not all come back in the same instant.
+pub fn backoff(failures: u32, random: f64) -> std::time::Duration {
+    let doublings = failures.saturating_sub(1).min(16) as i32;
+    let base = MAX_BACKOFF_SECS.min(2f64.powi(doublings));
+    let jitter = 0.8 + 0.4 * random.clamp(0.0, 1.0);
+    std::time::Duration::from_secs_f64(base * jitter)
+}
+
 /// The sentence a claimer's notice shows.
 pub fn notice_text(event: &EventFrame) -> String {
     let title = event.data.payload["title"].as_str().unwrap_or("A gift");
-    match event.event.as_str() {
-        "DELETED" => format!("“{title}”, which you claimed, was removed."),
+    match event.name() {
+        Some(EventName::Deleted) => format!("“{title}”, which you claimed, was removed."),
         _ => format!("“{title}”, which you claimed, was changed."),
     }
 }
@@ -142,19 +190,18 @@ mod browser {
     use std::{cell::RefCell, collections::HashMap, rc::Rc, time::Duration};
 
     use leptos::prelude::*;
-    use serde_json::{json, Value};
+    use serde_json::Value;
     use wasm_bindgen::{prelude::Closure, JsCast};
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
     use super::{Incoming, Status};
-    use crate::live::protocol::{EventFrame, ServerFrame};
+    use crate::live::protocol::{Changes, ClientFrame, EventFrame, EventName, ServerFrame};
 
     type Handler = Rc<dyn Fn(Incoming)>;
 
     /// Failed attempts before polling starts.
     const ATTEMPTS_BEFORE_POLLING: u32 = 5;
     const POLL_EVERY: Duration = Duration::from_secs(10);
-    const MAX_BACKOFF_SECS: f64 = 30.0;
     /// How long an unused socket stays open (a page change re-follows at once).
     const IDLE_CLOSE: Duration = Duration::from_secs(5);
 
@@ -210,7 +257,7 @@ mod browser {
                 return;
             };
             let mut callbacks = Vec::new();
-            for name in ["UPDATED", "DELETED"] {
+            for name in [EventName::Updated.as_str(), EventName::Deleted.as_str()] {
                 let callback =
                     Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
                         let Some(text) = event.data().as_string() else {
@@ -290,8 +337,12 @@ mod browser {
             if s.topics.is_empty() {
                 s.idle_close = set_timeout_with_handle(close_if_unused, IDLE_CLOSE).ok();
             }
-            s.welcomed
-                .then(|| json!({ "type": "unsubscribe", "topics": [emptied] }).to_string())
+            s.welcomed.then(|| {
+                frame_text(&ClientFrame::Unsubscribe {
+                    topics: vec![emptied],
+                    id: None,
+                })
+            })
         });
         if let Some(frame) = frame {
             send_text(&frame);
@@ -317,12 +368,21 @@ mod browser {
 
     fn subscribe_frame<'a>(topics: impl IntoIterator<Item = (&'a str, i64)>) -> String {
         let mut names = Vec::new();
-        let mut since = serde_json::Map::new();
+        let mut since = std::collections::BTreeMap::new();
         for (topic, seq) in topics {
             names.push(topic.to_owned());
-            since.insert(topic.to_owned(), json!(seq));
+            since.insert(topic.to_owned(), u64::try_from(seq).unwrap_or(0));
         }
-        json!({ "type": "subscribe", "topics": names, "since": since }).to_string()
+        frame_text(&ClientFrame::Subscribe {
+            topics: names,
+            since,
+            id: None,
+        })
+    }
+
+    /// A client frame as the text sent on the socket.
+    fn frame_text(frame: &ClientFrame) -> String {
+        serde_json::to_string(frame).unwrap_or_default()
     }
 
     fn send_text(text: &str) {
@@ -505,9 +565,7 @@ mod browser {
                 return None;
             }
             s.failures += 1;
-            let base = MAX_BACKOFF_SECS.min(2f64.powi(s.failures as i32 - 1));
-            let jitter = 0.8 + 0.4 * js_sys::Math::random();
-            let wait = Duration::from_secs_f64(base * jitter);
+            let wait = super::backoff(s.failures, js_sys::Math::random());
             s.retry = set_timeout_with_handle(
                 || {
                     with(|s| s.retry = None);
@@ -563,18 +621,21 @@ mod browser {
                 let Some(answer) = fetch_json(&format!("{url}?since={since}")).await else {
                     return;
                 };
-                if answer["resync"] == true {
-                    let seq = answer["seq"].as_i64().unwrap_or(since);
-                    with(|s| {
-                        if let Some(entry) = s.topics.get_mut(&topic) {
-                            entry.since = seq;
-                        }
-                    });
-                    deliver(&topic, Incoming::Resync);
+                let Ok(answer) = serde_json::from_value::<Changes>(answer) else {
                     return;
-                }
-                let events: Vec<EventFrame> =
-                    serde_json::from_value(answer["events"].clone()).unwrap_or_default();
+                };
+                let events = match answer {
+                    Changes::Resync { seq, .. } => {
+                        with(|s| {
+                            if let Some(entry) = s.topics.get_mut(&topic) {
+                                entry.since = seq;
+                            }
+                        });
+                        deliver(&topic, Incoming::Resync);
+                        return;
+                    }
+                    Changes::Events { events, .. } => events,
+                };
                 for event in events {
                     deliver(&topic, Incoming::Event(Box::new(event)));
                 }
@@ -637,5 +698,30 @@ mod browser {
             s.callbacks.push(offline);
             s.callbacks.push(online);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_jitter_around_it() {
+        let secs = |failures, random| backoff(failures, random).as_secs_f64();
+        // The middle of the jitter: 1, 2, 4, ... 16, then 30 for ever.
+        let middle: Vec<f64> = (1..=8).map(|n| secs(n, 0.5)).collect();
+        assert_eq!(middle, [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]);
+        assert_eq!(secs(u32::MAX, 0.5), 30.0);
+        // The jitter spans 0.8 to 1.2 of the base, whatever `random` says.
+        assert_eq!(backoff(1, 0.0), Duration::from_millis(800));
+        assert_eq!(backoff(1, 1.0), Duration::from_millis(1200));
+        assert_eq!(backoff(6, 0.0), Duration::from_secs(24));
+        assert_eq!(backoff(6, 7.0), Duration::from_secs(36));
+        // Two tabs with different draws wait different times.
+        assert_ne!(backoff(3, 0.1), backoff(3, 0.9));
+        // A first failure (or a count of 0) waits about a second.
+        assert_eq!(secs(0, 0.5), 1.0);
     }
 }

@@ -15,22 +15,17 @@
 
 use std::{
     collections::{hash_map::Entry, HashMap, HashSet, VecDeque},
-    sync::{
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        Arc,
-    },
+    sync::{atomic::Ordering, Arc},
 };
 
 use parking_lot::Mutex;
-use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::Utf8Bytes;
 
+use super::mailbox::{Mailbox, Out, SharedEvent};
 use super::protocol::ServerFrame;
 use crate::{
     metrics::Metrics,
     model::UserId,
-    service::changes::event_frame,
-    store::outbox::{Audience, StoredEvent},
+    store::outbox::{Audience, Replay, StoredEvent},
 };
 
 /// A topic as one audience sees it.
@@ -42,159 +37,6 @@ pub const WINDOW: usize = 256;
 /// Live events kept aside for one subscriber while it catches up from the
 /// outbox; beyond this it gets `resync`.
 const CATCH_UP_BUFFER: usize = 4096;
-
-/// An event frame, serialized once for its stream.
-#[derive(Debug)]
-pub struct SharedEvent {
-    pub seq: i64,
-    /// The event name (`ADDED`, ...), for SSE's `event:` line.
-    pub event: String,
-    /// The frame as JSON text.
-    pub text: Utf8Bytes,
-}
-
-impl SharedEvent {
-    /// Serializes an outbox row as its event frame; `None` (logged) when
-    /// the stored payload is not JSON, which only a bug could cause.
-    pub fn from_stored(stored: &StoredEvent) -> Option<Arc<SharedEvent>> {
-        let frame = event_frame(stored.clone()).ok()?;
-        let text = serde_json::to_string(&frame).ok()?;
-        Some(Arc::new(SharedEvent {
-            seq: stored.seq,
-            event: stored.event.clone(),
-            text: text.into(),
-        }))
-    }
-}
-
-/// What a connection's writer sends next.
-#[derive(Clone, Debug)]
-pub enum Out {
-    /// A control frame: `welcome`, `subscribed`, `error`, `pong`, ...
-    Frame(Utf8Bytes),
-    /// A `resync` frame (SSE labels it).
-    Resync(Utf8Bytes),
-    Event(Arc<SharedEvent>),
-    /// Close with this code and reason; nothing is sent after it.
-    Close(u16, &'static str),
-}
-
-impl Out {
-    /// A control frame from its type.
-    pub fn frame(frame: &ServerFrame) -> Out {
-        Out::Frame(serde_json::to_string(frame).unwrap_or_default().into())
-    }
-
-    fn len(&self) -> usize {
-        match self {
-            Out::Frame(text) | Out::Resync(text) => text.len(),
-            Out::Event(event) => event.text.len(),
-            Out::Close(..) => 0,
-        }
-    }
-}
-
-/// One connection's outbound queue, bounded in bytes. A push that would
-/// overflow it closes the connection with 4429 instead: a slow reader
-/// never holds up the others, and never grows without bound. A plain
-/// deque: an idle socket's queue holds no allocation beyond its last burst.
-#[derive(Debug)]
-pub struct Mailbox {
-    queue: Mutex<VecDeque<Out>>,
-    ready: Notify,
-    queued: AtomicUsize,
-    limit: usize,
-    closed: AtomicBool,
-    /// Signalled when the mailbox closes, so a writer stuck on a dead peer
-    /// can be given up on.
-    pub closing: Notify,
-    metrics: Arc<Metrics>,
-}
-
-/// Capacity an emptied queue keeps.
-const IDLE_QUEUE_CAPACITY: usize = 8;
-
-impl Mailbox {
-    /// A mailbox holding at most `limit` bytes of frames.
-    pub fn new(limit: usize, metrics: Arc<Metrics>) -> Arc<Mailbox> {
-        Arc::new(Mailbox {
-            queue: Mutex::new(VecDeque::new()),
-            ready: Notify::new(),
-            queued: AtomicUsize::new(0),
-            limit,
-            closed: AtomicBool::new(false),
-            closing: Notify::new(),
-            metrics,
-        })
-    }
-
-    /// Queues `out`; false when the mailbox is closed or just overflowed.
-    pub fn push(&self, out: Out) -> bool {
-        if self.closed.load(Ordering::Acquire) {
-            return false;
-        }
-        let len = out.len();
-        let before = self.queued.fetch_add(len, Ordering::AcqRel);
-        if before + len > self.limit {
-            self.queued.fetch_sub(len, Ordering::AcqRel);
-            if self.close(
-                super::protocol::close::TOO_SLOW,
-                "too slow: the queue is full",
-            ) {
-                Metrics::inc(&self.metrics.queue_overflows);
-            }
-            return false;
-        }
-        self.queue.lock().push_back(out);
-        self.ready.notify_one();
-        true
-    }
-
-    /// Queues a close; true if this call closed it. Later pushes are dropped.
-    pub fn close(&self, code: u16, reason: &'static str) -> bool {
-        if self.closed.swap(true, Ordering::AcqRel) {
-            return false;
-        }
-        self.queue.lock().push_back(Out::Close(code, reason));
-        self.ready.notify_one();
-        self.closing.notify_one();
-        true
-    }
-
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
-    /// Bytes of frames waiting to be written.
-    pub fn queued(&self) -> usize {
-        self.queued.load(Ordering::Acquire)
-    }
-
-    /// The most a replay may queue at once: half the mailbox, so a replay
-    /// never overflows it (which would close the connection, and the
-    /// reconnect with the same `since` would overflow it again).
-    pub fn replay_budget(&self) -> usize {
-        self.limit / 2
-    }
-
-    /// The next thing to send, waiting for it. For the one writer of this
-    /// connection.
-    pub async fn recv(&self) -> Out {
-        loop {
-            {
-                let mut queue = self.queue.lock();
-                if let Some(out) = queue.pop_front() {
-                    self.queued.fetch_sub(out.len(), Ordering::AcqRel);
-                    if queue.is_empty() && queue.capacity() > IDLE_QUEUE_CAPACITY {
-                        queue.shrink_to(IDLE_QUEUE_CAPACITY);
-                    }
-                    return out;
-                }
-            }
-            self.ready.notified().await;
-        }
-    }
-}
 
 /// A connection's id in the hub.
 pub type ConnId = u64;
@@ -220,6 +62,10 @@ enum SubState {
 struct Sub {
     mailbox: Arc<Mailbox>,
     state: SubState,
+    /// The last `seq` this subscriber was given: a catch-up may have read
+    /// from the outbox events that are fanned out only afterwards, and
+    /// those must not reach it twice.
+    given: i64,
 }
 
 #[derive(Debug, Default)]
@@ -229,6 +75,9 @@ struct Stream {
     /// The most recent events, contiguous, oldest first.
     window: VecDeque<Arc<SharedEvent>>,
     subs: HashMap<ConnId, Sub>,
+    /// How many of `subs` each user has: a user who already holds the
+    /// stream need not be authorized again (see [`Hub::audience_held`]).
+    holders: HashMap<UserId, u32>,
 }
 
 #[derive(Debug, Default)]
@@ -249,15 +98,6 @@ pub enum Attached {
     Live,
     /// Needs the outbox: call [`Hub::finish_catch_up`].
     CatchingUp,
-}
-
-/// What the outbox said, for [`Hub::finish_catch_up`].
-#[derive(Debug)]
-pub struct Replay {
-    /// The stream's last `seq` in the outbox.
-    pub last: i64,
-    /// The events after `since`, or `None` when they cannot be replayed.
-    pub events: Option<Vec<StoredEvent>>,
 }
 
 /// The connections of one process and the streams they hold.
@@ -329,7 +169,7 @@ impl Hub {
         let Some(conn) = inner.conns.remove(&id) else {
             return;
         };
-        if let Entry::Occupied(mut count) = inner.conns_per_user.entry(conn.user) {
+        if let Entry::Occupied(mut count) = inner.conns_per_user.entry(conn.user.clone()) {
             *count.get_mut() -= 1;
             if *count.get() == 0 {
                 count.remove();
@@ -337,20 +177,45 @@ impl Hub {
         }
         let held = conn.streams.len() as i64;
         for key in conn.streams {
-            Self::detach(&mut inner, id, &key);
+            Self::detach(&mut inner, id, &conn.user, &key);
         }
         self.metrics
             .subscriptions
             .fetch_sub(held, Ordering::Relaxed);
     }
 
-    fn detach(inner: &mut Inner, id: ConnId, key: &StreamKey) {
+    fn detach(inner: &mut Inner, id: ConnId, user: &UserId, key: &StreamKey) {
         if let Entry::Occupied(mut stream) = inner.streams.entry(key.clone()) {
-            stream.get_mut().subs.remove(&id);
+            let held = stream.get_mut();
+            held.subs.remove(&id);
+            if let Entry::Occupied(mut count) = held.holders.entry(user.clone()) {
+                *count.get_mut() -= 1;
+                if *count.get() == 0 {
+                    count.remove();
+                }
+            }
             if stream.get().subs.is_empty() {
                 stream.remove();
             }
         }
+    }
+
+    /// The audience with which `user` already holds `topic` on a live
+    /// connection of this process. Access to a topic is checked once per
+    /// user and topic rather than once per socket: after a restart every
+    /// tab of a family reconnects at once, and each would otherwise cost
+    /// the same database lookups. The answer is only as old as that other
+    /// subscription, which itself stays granted.
+    pub fn audience_held(&self, user: &UserId, topic: &str) -> Option<Audience> {
+        let inner = self.inner.lock();
+        [Audience::Members, Audience::Recipient, Audience::All]
+            .into_iter()
+            .find(|&audience| {
+                inner
+                    .streams
+                    .get(&(topic.to_owned(), audience))
+                    .is_some_and(|stream| stream.holders.contains_key(user))
+            })
     }
 
     /// How many streams connection `id` holds.
@@ -405,6 +270,7 @@ impl Hub {
             return Attached::AlreadyHeld;
         }
         let mailbox = conn.mailbox.clone();
+        let user = conn.user.clone();
         self.metrics.subscriptions.fetch_add(1, Ordering::Relaxed);
         let stream = inner.streams.entry(key.clone()).or_default();
         if stream.last.is_none() {
@@ -443,7 +309,15 @@ impl Hub {
             SubState::Live => Attached::Live,
             _ => Attached::CatchingUp,
         };
-        stream.subs.insert(id, Sub { mailbox, state });
+        stream.subs.insert(
+            id,
+            Sub {
+                mailbox,
+                state,
+                given: 0,
+            },
+        );
+        *stream.holders.entry(user).or_default() += 1;
         attached
     }
 
@@ -508,6 +382,7 @@ impl Hub {
             }
         }
         if complete {
+            sub.given = queued.last().map_or(since, |event| event.seq);
             if !queued.is_empty() {
                 Metrics::inc(&self.metrics.replays);
             }
@@ -519,6 +394,7 @@ impl Hub {
             }
         } else {
             let seq = replay.last.max(stream_last.unwrap_or(0));
+            sub.given = seq;
             self.queue_resync(&mailbox, &key.0, seq, request_id);
         }
     }
@@ -532,7 +408,8 @@ impl Hub {
         if !conn.streams.remove(key) {
             return false;
         }
-        Self::detach(&mut inner, id, key);
+        let user = conn.user.clone();
+        Self::detach(&mut inner, id, &user, key);
         self.metrics.subscriptions.fetch_sub(1, Ordering::Relaxed);
         true
     }
@@ -540,7 +417,7 @@ impl Hub {
     /// Fans a committed event out to its stream's subscribers. Events of a
     /// stream must arrive in `seq` order; a hole is reported, not skipped.
     pub fn publish(&self, stored: &StoredEvent) -> Published {
-        let key = (stored.topic.clone(), audience_of(&stored.audience));
+        let key = (stored.topic.clone(), stored.audience);
         let mut inner = self.inner.lock();
         let Some(stream) = inner.streams.get_mut(&key) else {
             return Published::Done;
@@ -561,7 +438,9 @@ impl Hub {
         let mut delivered = 0;
         for sub in stream.subs.values_mut() {
             match &mut sub.state {
+                SubState::Live if event.seq <= sub.given => {}
                 SubState::Live => {
+                    sub.given = event.seq;
                     if sub.mailbox.push(Out::Event(event.clone())) {
                         delivered += 1;
                     }
@@ -630,11 +509,164 @@ impl Hub {
     }
 }
 
-/// The audience named by an outbox row.
-pub fn audience_of(stored: &str) -> Audience {
-    match stored {
-        "members" => Audience::Members,
-        "recipient" => Audience::Recipient,
-        _ => Audience::All,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connect(hub: &Hub, user: &str) -> ConnId {
+        let mailbox = Mailbox::new(64 * 1024, hub.metrics().clone());
+        hub.register(&UserId(user.into()), None, mailbox, 16)
+            .expect("registered")
+    }
+
+    fn stored(topic: &str, seq: i64) -> StoredEvent {
+        StoredEvent {
+            topic: topic.to_owned(),
+            audience: Audience::Members,
+            seq,
+            event: "UPDATED".into(),
+            entity_id: "l_1".into(),
+            payload: "{}".into(),
+            user_id: None,
+            tenant_id: None,
+            created_at: "2026-12-02T10:00:00.000Z".into(),
+            trace_id: "4bf92f3577b34da6a3ce929d0e0e4736".into(),
+        }
+    }
+
+    /// What a mailbox holds, in order: event seqs, and `resync` as -seq.
+    async fn drain(mailbox: &Mailbox) -> Vec<i64> {
+        let mut got = Vec::new();
+        while mailbox.queued() > 0 {
+            match mailbox.recv().await {
+                Out::Event(event) => got.push(event.seq),
+                Out::Resync(text) => {
+                    let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    got.push(-frame["seq"].as_i64().unwrap());
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        got
+    }
+
+    /// A subscriber catching up from `since` = 2 while live events 6..=9
+    /// arrive: whatever part of them the outbox read also saw (it may
+    /// have run before, during or after them), the subscriber gets 3..=9
+    /// once each, in order.
+    #[tokio::test]
+    async fn catching_up_joins_the_outbox_and_live_events_at_every_boundary() {
+        let topic = "gift-list:l_1";
+        let key = (topic.to_owned(), Audience::Members);
+        for outbox_up_to in 5..=9 {
+            for live_before_read in 0..=4 {
+                let hub = Hub::new(Arc::new(Metrics::default()));
+                let mailbox = Mailbox::new(1 << 20, hub.metrics().clone());
+                let id = hub
+                    .register(&UserId("u_1".into()), None, mailbox.clone(), 16)
+                    .unwrap();
+                assert_eq!(
+                    hub.subscribe(id, &key, Some(2), Some(5)),
+                    Attached::CatchingUp
+                );
+                // Live events: some before the subscriber's outbox read
+                // answers, the rest after (then the subscriber is live).
+                for seq in 6..6 + live_before_read {
+                    assert_eq!(hub.publish(&stored(topic, seq)), Published::Done);
+                }
+                let replay = Replay {
+                    last: outbox_up_to,
+                    events: Some((3..=outbox_up_to).map(|seq| stored(topic, seq)).collect()),
+                };
+                hub.finish_catch_up(id, &key, 2, replay, None);
+                for seq in 6 + live_before_read..=9 {
+                    assert_eq!(hub.publish(&stored(topic, seq)), Published::Done);
+                }
+                assert_eq!(
+                    drain(&mailbox).await,
+                    (3..=9).collect::<Vec<_>>(),
+                    "outbox up to {outbox_up_to}, {live_before_read} live events before"
+                );
+            }
+        }
+    }
+
+    /// A hole between the outbox and the kept events, or a replay over the
+    /// budget, answers `resync` at the stream's end instead of a gap.
+    #[tokio::test]
+    async fn catching_up_with_a_hole_or_too_much_is_a_resync() {
+        let topic = "gift-list:l_1";
+        let key = (topic.to_owned(), Audience::Members);
+        let hub = Hub::new(Arc::new(Metrics::default()));
+        let mailbox = Mailbox::new(1 << 20, hub.metrics().clone());
+        let id = hub
+            .register(&UserId("u_1".into()), None, mailbox.clone(), 16)
+            .unwrap();
+        hub.subscribe(id, &key, Some(2), Some(5));
+        hub.publish(&stored(topic, 6));
+        hub.publish(&stored(topic, 7));
+        // The outbox read returned 3 and 5 but not 4.
+        let replay = Replay {
+            last: 5,
+            events: Some(vec![stored(topic, 3), stored(topic, 5)]),
+        };
+        hub.finish_catch_up(id, &key, 2, replay, None);
+        assert_eq!(drain(&mailbox).await, vec![-7]);
+
+        // A queue of 600 bytes has a 300-byte replay budget: a few events.
+        let small = Mailbox::new(600, hub.metrics().clone());
+        let id = hub
+            .register(&UserId("u_2".into()), None, small.clone(), 16)
+            .unwrap();
+        let other = ("gift-list:l_2".to_owned(), Audience::Members);
+        assert_eq!(
+            hub.subscribe(id, &other, Some(0), Some(20)),
+            Attached::CatchingUp
+        );
+        let replay = Replay {
+            last: 20,
+            events: Some((1..=20).map(|seq| stored("gift-list:l_2", seq)).collect()),
+        };
+        hub.finish_catch_up(id, &other, 0, replay, None);
+        assert_eq!(drain(&small).await, vec![-20]);
+    }
+
+    /// A topic's audience is remembered only while the same user holds the
+    /// topic on some connection, and never for another user.
+    #[test]
+    fn an_audience_is_reused_only_while_its_user_holds_the_topic() {
+        let hub = Hub::new(Arc::new(Metrics::default()));
+        let (ann, ann2, ben) = (
+            connect(&hub, "u_ann"),
+            connect(&hub, "u_ann"),
+            connect(&hub, "u_ben"),
+        );
+        let ann_id = UserId("u_ann".into());
+        let key = ("gift-list:l_1".to_owned(), Audience::Recipient);
+        assert_eq!(hub.audience_held(&ann_id, &key.0), None);
+        hub.subscribe(ann, &key, None, Some(0));
+        hub.subscribe(ann2, &key, None, Some(0));
+        assert_eq!(
+            hub.audience_held(&ann_id, &key.0),
+            Some(Audience::Recipient)
+        );
+        assert_eq!(hub.audience_held(&UserId("u_ben".into()), &key.0), None);
+        hub.subscribe(
+            ben,
+            &("gift-list:l_1".to_owned(), Audience::Members),
+            None,
+            Some(0),
+        );
+        assert_eq!(
+            hub.audience_held(&ann_id, &key.0),
+            Some(Audience::Recipient)
+        );
+        assert!(hub.unsubscribe(ann, &key));
+        assert_eq!(
+            hub.audience_held(&ann_id, &key.0),
+            Some(Audience::Recipient)
+        );
+        hub.unregister(ann2);
+        assert_eq!(hub.audience_held(&ann_id, &key.0), None);
     }
 }

@@ -10,9 +10,15 @@ pub mod bus;
 #[cfg(feature = "ssr")]
 pub mod hub;
 #[cfg(feature = "ssr")]
+pub mod mailbox;
+#[cfg(feature = "ssr")]
+pub mod pending;
+#[cfg(feature = "ssr")]
 pub mod socket;
 #[cfg(feature = "ssr")]
 pub mod sse;
+#[cfg(feature = "ssr")]
+pub mod validate;
 
 /// When a token expiring at `expires_at` (unix seconds) runs out, as a
 /// timer deadline; now if it already has.

@@ -9,14 +9,17 @@
 //! heartbeat, the token's expiry and the rate limit, and answers; a writer
 //! task drains the connection's [`Mailbox`], which the hub fills.
 
-use std::{collections::HashMap, net::IpAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     extract::{Request, State},
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{
+    stream::{SplitSink, SplitStream},
+    Sink, SinkExt, Stream, StreamExt,
+};
 use hyper_util::rt::TokioIo;
 use tokio::time::{sleep_until, timeout, Instant};
 use tokio_tungstenite::{
@@ -32,7 +35,8 @@ use tower_sessions::Session;
 use tracing::{debug, info_span, Instrument};
 
 use super::{
-    hub::{Attached, ConnId, Hub, Mailbox, Out, StreamKey},
+    hub::{Attached, ConnId, Hub, StreamKey},
+    mailbox::{Mailbox, Out},
     protocol::{close, codes, ClientFrame, ServerFrame, Topic},
     LiveLimits,
 };
@@ -44,8 +48,8 @@ use crate::{
     },
     metrics::Metrics,
     model::{error::AppError, UserId},
-    server::AppState,
     service::{new_id, Service},
+    state::AppState,
 };
 
 /// How long an unauthenticated socket may wait before its `auth` frame.
@@ -55,67 +59,25 @@ const AUTH_WINDOW: Duration = Duration::from_secs(5);
 /// peer's answer.
 const CLOSE_GRACE: Duration = Duration::from_secs(3);
 
-type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-
-/// Sockets that have been upgraded but not yet authenticated hold a slot
-/// here for at most [`AUTH_WINDOW`]. Their number is bounded overall and
-/// per client address, so opening thousands of silent sockets costs an
-/// attacker more than it costs the server.
-#[derive(Debug)]
-pub struct PendingAuth {
-    max: usize,
-    per_ip: usize,
-    counts: parking_lot::Mutex<(usize, HashMap<IpAddr, usize>)>,
+/// What the socket loop needs of a WebSocket: frames in, frames out.
+/// tungstenite's stream over the upgraded connection in production; an
+/// in-memory pair in the unit tests, which run under paused time.
+pub(crate) trait WsIo:
+    Stream<Item = Result<Message, tungstenite::Error>>
+    + Sink<Message, Error = tungstenite::Error>
+    + Unpin
+    + Send
+    + 'static
+{
 }
 
-/// A socket's place among those waiting for `auth`; freed when dropped.
-#[derive(Debug)]
-pub struct PendingSlot {
-    owner: Arc<PendingAuth>,
-    ip: IpAddr,
-}
-
-impl PendingAuth {
-    pub fn new(max: usize, per_ip: usize) -> PendingAuth {
-        PendingAuth {
-            max,
-            per_ip,
-            counts: parking_lot::Mutex::new((0, HashMap::new())),
-        }
-    }
-
-    /// A slot for a socket from `ip`, unless the limits are reached.
-    pub fn enter(self: &Arc<Self>, ip: IpAddr) -> Option<PendingSlot> {
-        let mut counts = self.counts.lock();
-        let (total, by_ip) = &mut *counts;
-        let mine = by_ip.entry(ip).or_default();
-        if *total >= self.max || *mine >= self.per_ip {
-            if *mine == 0 {
-                by_ip.remove(&ip);
-            }
-            return None;
-        }
-        *total += 1;
-        *mine += 1;
-        Some(PendingSlot {
-            owner: self.clone(),
-            ip,
-        })
-    }
-}
-
-impl Drop for PendingSlot {
-    fn drop(&mut self) {
-        let mut counts = self.owner.counts.lock();
-        let (total, by_ip) = &mut *counts;
-        *total -= 1;
-        if let Some(mine) = by_ip.get_mut(&self.ip) {
-            *mine -= 1;
-            if *mine == 0 {
-                by_ip.remove(&self.ip);
-            }
-        }
-    }
+impl<T> WsIo for T where
+    T: Stream<Item = Result<Message, tungstenite::Error>>
+        + Sink<Message, Error = tungstenite::Error>
+        + Unpin
+        + Send
+        + 'static
+{
 }
 
 /// What the upgrade request proved.
@@ -132,7 +94,7 @@ enum Credential {
     Refused,
     /// Nothing yet: the first frame must be `auth`; the slot counts it
     /// among the sockets waiting for one.
-    Pending(Option<PendingSlot>),
+    Pending(Option<super::pending::PendingSlot>),
 }
 
 /// The upgrade handler.
@@ -252,8 +214,8 @@ fn config(limits: &LiveLimits) -> WebSocketConfig {
 }
 
 /// A socket's life after the upgrade.
-async fn serve(
-    mut socket: Box<Socket>,
+async fn serve<S: WsIo>(
+    mut socket: Box<S>,
     service: &Service,
     limits: &LiveLimits,
     credential: Credential,
@@ -341,8 +303,8 @@ impl Drop for Registered {
 }
 
 /// Waits for the first frame, which must be `auth` with a valid token.
-async fn first_frame_auth(
-    socket: &mut Socket,
+async fn first_frame_auth<S: WsIo>(
+    socket: &mut S,
     service: &Service,
 ) -> Result<(UserId, i64), (u16, &'static str)> {
     let deadline = Instant::now() + AUTH_WINDOW;
@@ -392,7 +354,7 @@ fn close_frame(code: u16, reason: &str) -> Message {
 }
 
 /// Closes a socket that never became a connection.
-async fn close_now(mut socket: Box<Socket>, code: u16, reason: &'static str) {
+async fn close_now<S: WsIo>(mut socket: Box<S>, code: u16, reason: &'static str) {
     let _ = timeout(CLOSE_GRACE, socket.send(close_frame(code, reason))).await;
     let _ = timeout(CLOSE_GRACE, async {
         while let Some(Ok(_)) = socket.next().await {}
@@ -401,8 +363,8 @@ async fn close_now(mut socket: Box<Socket>, code: u16, reason: &'static str) {
 }
 
 /// Writes what the mailbox holds until it is closed or the peer is gone.
-async fn write(
-    mut sink: futures_util::stream::SplitSink<Socket, Message>,
+async fn write<S: WsIo>(
+    mut sink: SplitSink<S, Message>,
     mailbox: Arc<Mailbox>,
     metrics: Arc<Metrics>,
 ) {
@@ -431,10 +393,7 @@ async fn write(
 
 /// After the read loop: give the close frame a moment to go out and the
 /// peer a moment to answer, then drop the connection.
-async fn finish(
-    writer: tokio::task::JoinHandle<()>,
-    stream: Option<futures_util::stream::SplitStream<Socket>>,
-) {
+async fn finish<S: WsIo>(writer: tokio::task::JoinHandle<()>, stream: Option<SplitStream<S>>) {
     let abort = writer.abort_handle();
     if timeout(CLOSE_GRACE, writer).await.is_err() {
         abort.abort();
@@ -519,11 +478,11 @@ impl Connection<'_> {
 
     /// Reads until the connection closes; returns the stream when it may
     /// still carry the peer's answer to our close frame.
-    async fn read(
+    async fn read<S: WsIo>(
         &mut self,
-        mut stream: futures_util::stream::SplitStream<Socket>,
+        mut stream: SplitStream<S>,
         expires_at: Option<i64>,
-    ) -> Option<futures_util::stream::SplitStream<Socket>> {
+    ) -> Option<SplitStream<S>> {
         let silence = self.limits.heartbeat * 2;
         let mut deadline = Instant::now() + silence;
         let expiry = expires_at.map(super::token_deadline);
@@ -658,12 +617,16 @@ impl Connection<'_> {
                 );
                 continue;
             }
-            let audience = match self.service.topic_audience(&self.user, &topic).await {
-                Ok(audience) => audience,
-                Err(err) => {
-                    self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
-                    continue;
-                }
+            let held = self.hub.audience_held(&self.user, &name);
+            let audience = match held {
+                Some(audience) => audience,
+                None => match self.service.topic_audience(&self.user, &topic).await {
+                    Ok(audience) => audience,
+                    Err(err) => {
+                        self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
+                        continue;
+                    }
+                },
             };
             let key = (name.clone(), audience);
             let since = since
@@ -706,5 +669,223 @@ impl Connection<'_> {
             }
         }
         self.reply(&ServerFrame::Unsubscribed { topics: done, id });
+    }
+}
+
+/// The socket loop against an in-memory peer, under paused time: the
+/// heartbeat, the auth window, the rate limit and token expiry, each at
+/// its exact moment and without waiting for real.
+#[cfg(test)]
+mod tests {
+    use std::{
+        pin::Pin,
+        task::{Context, Poll},
+    };
+
+    use serde_json::{json, Value};
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::{config::Settings, state::AppState};
+
+    /// The server's end of an in-memory WebSocket.
+    struct Duplex {
+        incoming: mpsc::UnboundedReceiver<Result<Message, tungstenite::Error>>,
+        outgoing: mpsc::UnboundedSender<Message>,
+    }
+
+    impl Stream for Duplex {
+        type Item = Result<Message, tungstenite::Error>;
+
+        fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            self.incoming.poll_recv(cx)
+        }
+    }
+
+    impl Sink<Message> for Duplex {
+        type Error = tungstenite::Error;
+
+        fn poll_ready(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Self::Error> {
+            self.outgoing
+                .send(message)
+                .map_err(|_| tungstenite::Error::ConnectionClosed)
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// The client's end.
+    struct Peer {
+        send: mpsc::UnboundedSender<Result<Message, tungstenite::Error>>,
+        received: mpsc::UnboundedReceiver<Message>,
+    }
+
+    /// What the client got next.
+    #[derive(Debug, PartialEq)]
+    enum Got {
+        Frame(Value),
+        Close(u16),
+        Ended,
+    }
+
+    impl Peer {
+        fn send(&self, frame: Value) {
+            let _ = self.send.send(Ok(Message::text(frame.to_string())));
+        }
+
+        async fn next(&mut self) -> Got {
+            loop {
+                return match self.received.recv().await {
+                    None => Got::Ended,
+                    Some(Message::Text(text)) => Got::Frame(serde_json::from_str(&text).unwrap()),
+                    Some(Message::Close(frame)) => {
+                        Got::Close(frame.map_or(0, |frame| u16::from(frame.code)))
+                    }
+                    Some(_) => continue,
+                };
+            }
+        }
+
+        async fn expect(&mut self, kind: &str) -> Value {
+            match self.next().await {
+                Got::Frame(frame) if frame["type"] == kind => frame,
+                other => panic!("expected {kind}, got {other:?}"),
+            }
+        }
+    }
+
+    /// A prepared server (SQLite in a temporary folder), not listening.
+    async fn state(tune: impl FnOnce(&mut Settings)) -> (AppState, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::for_data_dir(dir.path());
+        settings.site_root = dir.path().join("site");
+        tune(&mut settings);
+        (crate::server::prepare(&settings).await.unwrap(), dir)
+    }
+
+    /// A socket with `credential`, served on its own task.
+    fn connect(state: &AppState, credential: Credential) -> Peer {
+        let (send, incoming) = mpsc::unbounded_channel();
+        let (outgoing, received) = mpsc::unbounded_channel();
+        let (service, runtime) = (state.service.clone(), state.runtime.clone());
+        tokio::spawn(async move {
+            let duplex = Box::new(Duplex { incoming, outgoing });
+            serve(duplex, &service, &runtime.live, credential).await;
+        });
+        Peer { send, received }
+    }
+
+    fn token(user: &str, lives: Duration) -> Credential {
+        Credential::Token {
+            user: UserId(user.into()),
+            expires_at: chrono::Utc::now().timestamp() + lives.as_secs() as i64,
+        }
+    }
+
+    #[tokio::test]
+    async fn silence_for_two_heartbeats_closes_and_pings_keep_it_open() {
+        let (state, _dir) = state(|s| s.heartbeat_ms = 10_000).await;
+        tokio::time::pause();
+        let mut quiet = connect(&state, token("u_quiet", Duration::from_secs(3600)));
+        let mut talker = connect(&state, token("u_talker", Duration::from_secs(3600)));
+        quiet.expect("welcome").await;
+        talker.expect("welcome").await;
+        let start = Instant::now();
+        for _ in 0..5 {
+            tokio::time::sleep(Duration::from_secs(15)).await;
+            talker.send(json!({ "type": "ping" }));
+            talker.expect("pong").await;
+        }
+        // The quiet one was closed at 20 s, the talker lives on at 75 s.
+        assert_eq!(quiet.next().await, Got::Close(close::HEARTBEAT_TIMEOUT));
+        assert!(start.elapsed() >= Duration::from_secs(75));
+        let mut timed = connect(&state, token("u_timed", Duration::from_secs(3600)));
+        timed.expect("welcome").await;
+        let start = Instant::now();
+        assert_eq!(timed.next().await, Got::Close(close::HEARTBEAT_TIMEOUT));
+        assert_eq!(start.elapsed().as_secs(), 20, "closed at two heartbeats");
+    }
+
+    #[tokio::test]
+    async fn a_socket_without_credentials_has_five_seconds_to_authenticate() {
+        let (state, _dir) = state(|_| {}).await;
+        tokio::time::pause();
+        let mut silent = connect(&state, Credential::Pending(None));
+        let start = Instant::now();
+        assert_eq!(silent.next().await, Got::Close(close::UNAUTHORIZED));
+        // (tokio's timers tick in whole milliseconds)
+        let waited = start.elapsed();
+        assert!(
+            (AUTH_WINDOW..AUTH_WINDOW + Duration::from_millis(5)).contains(&waited),
+            "closed after {waited:?}"
+        );
+
+        // Just inside the window, a valid token is accepted.
+        let mut late = connect(&state, Credential::Pending(None));
+        tokio::time::sleep(AUTH_WINDOW - Duration::from_millis(10)).await;
+        let token = state.service.tokens.issue(&UserId("u_late".into())).token;
+        late.send(json!({ "type": "auth", "token": token }));
+        assert_eq!(late.expect("welcome").await["user_id"], "u_late");
+    }
+
+    #[tokio::test]
+    async fn frames_beyond_the_rate_are_refused_then_the_socket_is_closed() {
+        let (state, _dir) = state(|s| {
+            s.ws_frames_per_minute = 60;
+            s.ws_frame_burst = 3;
+        })
+        .await;
+        tokio::time::pause();
+        let mut peer = connect(&state, token("u_fast", Duration::from_secs(3600)));
+        peer.expect("welcome").await;
+        for n in 0..3 {
+            peer.send(json!({ "type": "ping", "id": format!("p{n}") }));
+            peer.expect("pong").await;
+        }
+        peer.send(json!({ "type": "ping", "id": "over" }));
+        let refused = peer.expect("error").await;
+        assert_eq!(
+            (refused["code"].as_str(), refused["id"].as_str()),
+            (Some("rate_limited"), Some("over"))
+        );
+        // One frame a second comes back.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        peer.send(json!({ "type": "ping", "id": "later" }));
+        assert_eq!(peer.expect("pong").await["id"], "later");
+        // A client that keeps pushing past its burst is closed.
+        for _ in 0..10 {
+            peer.send(json!({ "type": "ping" }));
+        }
+        loop {
+            match peer.next().await {
+                Got::Frame(frame) => assert_eq!(frame["code"], "rate_limited", "{frame}"),
+                got => {
+                    assert_eq!(got, Got::Close(close::TOO_SLOW));
+                    break;
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_socket_ends_when_its_token_expires() {
+        let (state, _dir) = state(|s| s.heartbeat_ms = 3_600_000).await;
+        tokio::time::pause();
+        let mut peer = connect(&state, token("u_expiring", Duration::from_secs(90)));
+        peer.expect("welcome").await;
+        let start = Instant::now();
+        assert_eq!(peer.next().await, Got::Close(close::POLICY));
+        let lived = start.elapsed().as_secs();
+        assert!((89..=90).contains(&lived), "closed after {lived} s");
     }
 }

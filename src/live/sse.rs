@@ -29,7 +29,8 @@ use futures_util::Stream;
 use tower_sessions::Session;
 
 use super::{
-    hub::{Attached, Mailbox, Out},
+    hub::Attached,
+    mailbox::{Mailbox, Out},
     protocol::{close, user_topic},
     socket::Registered,
 };
@@ -40,7 +41,7 @@ use crate::{
     },
     metrics::Metrics,
     model::error::AppError,
-    server::AppState,
+    state::AppState,
     store::outbox::Audience,
 };
 

@@ -23,6 +23,19 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for tests and docs.
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Conflict,
+        ErrorCode::TooLarge,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+    ];
+
     /// The HTTP status that carries this code.
     pub fn status(self) -> u16 {
         match self {
@@ -38,7 +51,8 @@ impl ErrorCode {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    /// The code on the wire; `serde` writes the same (checked in a test).
+    pub const fn as_str(self) -> &'static str {
         match self {
             ErrorCode::BadRequest => "bad_request",
             ErrorCode::Unauthorized => "unauthorized",
@@ -186,6 +200,22 @@ mod server_fn_error {
                 }
                 _ => AppError::internal(),
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One spelling of each code: what `as_str` says is what `serde` writes
+    /// and reads.
+    #[test]
+    fn codes_are_spelled_once() {
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_value(code).unwrap();
+            assert_eq!(json, code.as_str(), "{code:?}");
+            assert_eq!(serde_json::from_value::<ErrorCode>(json).unwrap(), code);
         }
     }
 }

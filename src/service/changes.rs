@@ -1,52 +1,14 @@
 //! Catching up on a list's changes over HTTP (polling, and the replay the
 //! live channel shares): the caller's stream's events after a `seq`.
 
-use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::{surprise, Service};
 use crate::{
-    live::{
-        hub::Replay,
-        protocol::{list_topic, EventData, EventFrame, Topic},
-    },
+    live::protocol::{list_topic, Changes, Topic},
     model::{error::AppError, FamilyId, ListId, UserId},
-    store::outbox::{self, Audience, StoredEvent},
+    store::outbox::{self, Audience, Replay},
 };
-
-/// At most this many events are replayed at once; a client further behind
-/// reloads the list instead.
-pub const MAX_REPLAY: i64 = 500;
-
-/// The answer to `GET /api/v1/lists/{id}/changes?since=N`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Changes {
-    /// The events after `since`, in order, and the stream's last `seq`.
-    Events { events: Vec<EventFrame>, seq: i64 },
-    /// The events cannot be replayed: reload the list over HTTP.
-    Resync { resync: bool, seq: i64 },
-}
-
-/// An outbox row as the event frame subscribers receive.
-pub fn event_frame(event: StoredEvent) -> Result<EventFrame, AppError> {
-    let payload = serde_json::from_str(&event.payload).map_err(|err| {
-        tracing::error!(cause = %err, topic = %event.topic, seq = event.seq, "stored payload is not JSON");
-        AppError::internal()
-    })?;
-    Ok(EventFrame {
-        seq: event.seq,
-        topic: event.topic,
-        event: event.event,
-        data: EventData {
-            entity_id: event.entity_id,
-            payload,
-            user_id: event.user_id,
-            tenant_id: event.tenant_id,
-            timestamp: event.created_at,
-        },
-        trace_id: event.trace_id,
-    })
-}
 
 impl Service {
     /// The events of `user`'s stream of the list after `since`, or a
@@ -56,25 +18,29 @@ impl Service {
         user: &UserId,
         id: &ListId,
         since: i64,
-    ) -> Result<Changes, AppError> {
+    ) -> Result<Changes<Box<RawValue>>, AppError> {
         if since < 0 {
             return Err(AppError::bad_request("since must be 0 or more"));
         }
         let (record, _) = self.visible_list(user, id).await?;
         let audience = surprise::audience(user, &record.list);
         let topic = list_topic(id);
-        let last = outbox::last_seq(self.store.pool(), &topic, audience).await?;
-        if since > last || last - since > MAX_REPLAY {
+        let replay = outbox::replay(self.store.pool(), &topic, audience, since).await?;
+        let Some(events) = replay.events else {
             return Ok(Changes::Resync {
                 resync: true,
-                seq: last,
+                seq: replay.last,
             });
-        }
-        let events = outbox::since(self.store.pool(), &topic, audience, since, MAX_REPLAY)
-            .await?
-            .into_iter()
-            .map(event_frame)
-            .collect::<Result<Vec<_>, _>>()?;
+        };
+        // Each payload stays the stored JSON text: it is checked, not parsed.
+        let events = events
+            .iter()
+            .map(|event| {
+                let frame = event.frame().map_err(|_| AppError::internal())?;
+                Ok(frame.map_payload(ToOwned::to_owned))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let last = replay.last;
         let seq = events.last().map_or(last, |event| event.seq.max(last));
         Ok(Changes::Events { events, seq })
     }
@@ -116,18 +82,7 @@ impl Service {
     /// What the outbox holds of a stream after `since`: its events, or
     /// `None` when `since` is ahead of the stream or too far behind.
     pub async fn stream_replay(&self, topic: &str, audience: Audience, since: i64) -> Replay {
-        let read = async {
-            let last = outbox::last_seq(self.store.pool(), topic, audience).await?;
-            if since > last || last - since > MAX_REPLAY {
-                return Ok::<_, sqlx::Error>(Replay { last, events: None });
-            }
-            let events =
-                outbox::since(self.store.pool(), topic, audience, since, MAX_REPLAY).await?;
-            Ok(Replay {
-                last,
-                events: Some(events),
-            })
-        };
+        let read = outbox::replay(self.store.pool(), topic, audience, since);
         read.await.unwrap_or_else(|err| {
             tracing::warn!(cause = %err, %topic, "cannot read the outbox for a replay; sending resync");
             Replay { last: 0, events: None }

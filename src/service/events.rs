@@ -4,17 +4,17 @@
 
 use super::{surprise, Actor, Write};
 use crate::{
-    live::protocol::{family_topic, list_topic, user_topic},
+    live::protocol::{family_topic, list_topic, user_topic, EventName},
     model::{error::AppError, FamilyId, GiftList, Item, UserId},
     store::outbox::{self, Audience, NewEvent},
 };
 use serde::Serialize;
 
-pub(super) const ADDED: &str = "ADDED";
-pub(super) const UPDATED: &str = "UPDATED";
-pub(super) const DELETED: &str = "DELETED";
-pub(super) const STATUS_CHANGED: &str = "STATUS_CHANGED";
-pub(super) const MEMBER_JOINED: &str = "MEMBER_JOINED";
+pub(super) const ADDED: &str = EventName::Added.as_str();
+pub(super) const UPDATED: &str = EventName::Updated.as_str();
+pub(super) const DELETED: &str = EventName::Deleted.as_str();
+pub(super) const STATUS_CHANGED: &str = EventName::StatusChanged.as_str();
+pub(super) const MEMBER_JOINED: &str = EventName::MemberJoined.as_str();
 
 fn json(payload: &impl Serialize) -> Result<String, AppError> {
     serde_json::to_string(payload).map_err(|err| {

@@ -2,7 +2,7 @@
 //! expired sessions, announced events nobody can replay any more, and idle
 //! rate-limit buckets.
 
-use super::{changes::MAX_REPLAY, Service};
+use super::Service;
 use crate::store::{accounts, outbox};
 
 impl Service {
@@ -19,7 +19,7 @@ impl Service {
         let before = now
             .checked_sub_signed(retention)
             .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-        match outbox::prune(self.store.writes(), &super::iso(before), MAX_REPLAY).await {
+        match outbox::prune(self.store.writes(), &super::iso(before), outbox::MAX_REPLAY).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "pruned old events from the outbox"),
             Err(err) => tracing::warn!(cause = %err, "could not prune the outbox"),

@@ -8,11 +8,31 @@ use chrono::{SecondsFormat, Utc};
 use sqlx::{AnyConnection, Executor};
 use tracing::instrument;
 
+use serde_json::value::RawValue;
+
+use crate::live::protocol::{EventData, EventFrame};
+
+/// At most this many events of a stream are replayed at once (and at
+/// least this many are kept by [`prune`]); a client further behind is told
+/// to `resync` and reloads instead.
+pub const MAX_REPLAY: i64 = 500;
+
+/// What the outbox holds of a stream after some `seq`.
+#[derive(Debug)]
+pub struct Replay {
+    /// The stream's last `seq` in the outbox.
+    pub last: i64,
+    /// The events after `since`, or `None` when they cannot be replayed:
+    /// `since` is ahead of the stream or more than [`MAX_REPLAY`] behind.
+    pub events: Option<Vec<StoredEvent>>,
+}
+
 /// Who a stream of a topic is for. A list has two: what its members see,
 /// and the recipient's view without claims, each numbered on its own so a
 /// hidden claim leaves no gap in the recipient's numbers. Family and user
 /// topics have one stream for everyone who may subscribe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Audience {
     /// The only stream of a topic that everyone allowed sees alike.
     All,
@@ -22,8 +42,28 @@ pub enum Audience {
     Recipient,
 }
 
+/// An `audience` column value that names no audience: only a bug or a
+/// hand-edited database could store one, and it is refused rather than
+/// read as some other audience.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown audience {0:?}")]
+pub struct UnknownAudience(String);
+
+impl TryFrom<String> for Audience {
+    type Error = UnknownAudience;
+
+    fn try_from(stored: String) -> Result<Self, Self::Error> {
+        match stored.as_str() {
+            "all" => Ok(Audience::All),
+            "members" => Ok(Audience::Members),
+            "recipient" => Ok(Audience::Recipient),
+            _ => Err(UnknownAudience(stored)),
+        }
+    }
+}
+
 impl Audience {
-    /// The value stored in the `audience` column.
+    /// The value stored in the `audience` column; `serde` writes the same.
     pub fn as_str(self) -> &'static str {
         match self {
             Audience::All => "all",
@@ -52,7 +92,8 @@ pub struct NewEvent<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct StoredEvent {
     pub topic: String,
-    pub audience: String,
+    #[sqlx(try_from = "String")]
+    pub audience: Audience,
     pub seq: i64,
     pub event: String,
     pub entity_id: String,
@@ -82,7 +123,7 @@ pub async fn append(tx: &mut AnyConnection, event: NewEvent<'_>) -> sqlx::Result
 
     let stored = StoredEvent {
         topic: event.topic.to_owned(),
-        audience: event.audience.as_str().to_owned(),
+        audience: event.audience,
         seq,
         event: event.event.to_owned(),
         entity_id: event.entity_id.to_owned(),
@@ -98,7 +139,7 @@ pub async fn append(tx: &mut AnyConnection, event: NewEvent<'_>) -> sqlx::Result
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(&stored.topic)
-    .bind(&stored.audience)
+    .bind(stored.audience.as_str())
     .bind(stored.seq)
     .bind(&stored.event)
     .bind(&stored.entity_id)
@@ -167,4 +208,55 @@ where
     .execute(db)
     .await?;
     Ok(deleted.rows_affected())
+}
+
+/// A stream's events after `since`, or none when they cannot be replayed
+/// (the one resync rule, for the live channel and for polling alike).
+pub async fn replay<'e, E>(
+    db: E,
+    topic: &str,
+    audience: Audience,
+    since: i64,
+) -> sqlx::Result<Replay>
+where
+    E: Executor<'e, Database = sqlx::Any> + Copy,
+{
+    let last = last_seq(db, topic, audience).await?;
+    if since > last || last - since > MAX_REPLAY {
+        return Ok(Replay { last, events: None });
+    }
+    let events = self::since(db, topic, audience, since, MAX_REPLAY).await?;
+    Ok(Replay {
+        last,
+        events: Some(events),
+    })
+}
+
+/// A stored payload that is not JSON, which only a bug could cause.
+#[derive(Debug)]
+pub struct CorruptPayload;
+
+impl StoredEvent {
+    /// The event frame subscribers receive for this row, its payload the
+    /// stored JSON text as it is (checked to be JSON, not parsed into a
+    /// tree): serializing the frame writes it out once, verbatim.
+    pub fn frame(&self) -> Result<EventFrame<&RawValue>, CorruptPayload> {
+        let payload = serde_json::from_str::<&RawValue>(&self.payload).map_err(|err| {
+            tracing::error!(cause = %err, topic = %self.topic, seq = self.seq, "stored payload is not JSON");
+            CorruptPayload
+        })?;
+        Ok(EventFrame {
+            seq: self.seq,
+            topic: self.topic.clone(),
+            event: self.event.clone(),
+            data: EventData {
+                entity_id: self.entity_id.clone(),
+                payload,
+                user_id: self.user_id.clone(),
+                tenant_id: self.tenant_id.clone(),
+                timestamp: self.created_at.clone(),
+            },
+            trace_id: self.trace_id.clone(),
+        })
+    }
 }

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     live::{
-        client::{follow, order, Incoming, Order},
-        protocol::{family_topic, EventFrame},
+        client::{follow_live, LiveData},
+        protocol::{family_topic, EventFrame, EventName},
     },
     model::{error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListId, Member},
 };
@@ -73,16 +73,15 @@ struct LiveFamily {
     seq: StoredValue<i64>,
 }
 
-impl LiveFamily {
-    /// Applies one event; false on a gap: reload.
-    fn apply(&self, event: &EventFrame) -> bool {
-        match order(self.seq, event) {
-            Order::Seen => return true,
-            Order::Gap => return false,
-            Order::Next => {}
-        }
+impl LiveData for LiveFamily {
+    fn seq(&self) -> StoredValue<i64> {
+        self.seq
+    }
+
+    /// Applies the next event; false when it cannot be read: reload.
+    fn apply_next(&self, event: &EventFrame) -> bool {
         let payload = event.data.payload.clone();
-        if event.event == "MEMBER_JOINED" {
+        if event.name() == Some(EventName::MemberJoined) {
             let Ok(member) = serde_json::from_value::<Member>(payload) else {
                 return false;
             };
@@ -96,7 +95,7 @@ impl LiveFamily {
         if !event.data.entity_id.starts_with(ListId::PREFIX) {
             return true;
         }
-        if event.event == "DELETED" {
+        if event.name() == Some(EventName::Deleted) {
             let id = event.data.entity_id.as_str();
             self.lists
                 .update(|lists| lists.retain(|l| l.id.as_str() != id));
@@ -244,14 +243,7 @@ pub fn FamilyPage() -> impl IntoView {
                             members: RwSignal::new(members),
                             seq: StoredValue::new(seq),
                         };
-                        follow(family_topic(&family.id), seq, None, move |incoming| match incoming {
-                            Incoming::Resync => detail.refetch(),
-                            Incoming::Event(event) => {
-                                if !live.apply(&event) {
-                                    detail.refetch();
-                                }
-                            }
-                        });
+                        follow_live(live, family_topic(&family.id), None, move || detail.refetch());
                         let name_of = move |list: &GiftList| {
                             list.recipient_name.clone().or_else(|| {
                                 live.members.with(|members| {

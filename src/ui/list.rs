@@ -16,8 +16,8 @@ use std::sync::Arc;
 use super::form::{error_text, Message};
 use crate::{
     live::{
-        client::{follow, order, Incoming, Order},
-        protocol::EventFrame,
+        client::{follow_live, LiveData, LiveStatus, Status},
+        protocol::{EventFrame, EventName},
     },
     model::{
         error::AppError, ClaimStatus, GiftList, Item, ItemId, ListDetail, ListId, Member, UserId,
@@ -330,7 +330,19 @@ pub fn ListPage() -> impl IntoView {
         claim: ServerAction::new(),
         release: ServerAction::new(),
     };
-    let data = Resource::new(move || (id(), actions.version()), |(id, _)| get_list(id));
+    let data = Resource::new(id, get_list);
+    // While the page is live, a change's own event confirms it (and moves
+    // only its row); reloading the whole list as well would reset a form
+    // open on another row. Without the socket, the list is reloaded.
+    let status = use_context::<LiveStatus>();
+    Effect::new(move |seen: Option<usize>| {
+        let version = actions.version();
+        let live = status.is_some_and(|status| status.0.get_untracked() == Status::Live);
+        if seen.is_some_and(|seen| seen != version) && !live {
+            data.refetch();
+        }
+        version
+    });
     // The rows on show, for naming a gift in a failure message.
     let rows = StoredValue::new(None);
     let message = actions.message(rows);
@@ -367,6 +379,16 @@ struct LiveList {
     removed: RwSignal<bool>,
 }
 
+impl LiveData for LiveList {
+    fn seq(&self) -> StoredValue<i64> {
+        self.seq
+    }
+
+    fn apply_next(&self, event: &EventFrame) -> bool {
+        self.apply(event)
+    }
+}
+
 impl LiveList {
     fn new(detail: &ListDetail) -> LiveList {
         LiveList {
@@ -377,16 +399,11 @@ impl LiveList {
         }
     }
 
-    /// Applies one event; false when it cannot be (a gap): reload.
+    /// Applies the next event; false when it cannot be read: reload.
     fn apply(&self, event: &EventFrame) -> bool {
-        match order(self.seq, event) {
-            Order::Seen => return true,
-            Order::Gap => return false,
-            Order::Next => {}
-        }
         let payload = event.data.payload.clone();
         if event.data.entity_id.starts_with(ItemId::PREFIX) {
-            if event.event == "DELETED" {
+            if event.name() == Some(EventName::Deleted) {
                 let id = event.data.entity_id.as_str();
                 self.rows
                     .update(|rows| rows.retain(|row| row.id.as_str() != id));
@@ -404,8 +421,8 @@ impl LiveList {
             }
             return true;
         }
-        match event.event.as_str() {
-            "DELETED" => self.removed.set(true),
+        match event.name() {
+            Some(EventName::Deleted) => self.removed.set(true),
             _ => match serde_json::from_value::<GiftList>(payload) {
                 Ok(list) => self.list.set(list),
                 Err(_) => return false,
@@ -457,18 +474,11 @@ fn list_view(
     let live = LiveList::new(&detail);
     shown_rows.set_value(Some(live.rows));
     let list = detail.list;
-    follow(
+    follow_live(
+        live,
         crate::live::protocol::list_topic(&list.id),
-        detail.seq,
         Some(format!("/api/v1/lists/{}/changes", list.id)),
-        move |incoming| match incoming {
-            Incoming::Resync => data.refetch(),
-            Incoming::Event(event) => {
-                if !live.apply(&event) {
-                    data.refetch();
-                }
-            }
-        },
+        move || data.refetch(),
     );
     let is_recipient = list.recipient_user_id.as_ref() == Some(&me);
     let names = Names {

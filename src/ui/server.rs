@@ -18,8 +18,8 @@ use crate::{
         input::{Credentials, Register},
         User, UserId,
     },
-    server::{AppState, TraceId},
     service::{Actor, Service},
+    state::{AppState, TraceId},
 };
 
 pub(super) fn state() -> Result<AppState, AppError> {

@@ -463,3 +463,49 @@ impl Family {
             .clone()
     }
 }
+
+impl Family {
+    /// A new invite code of the family, made by its admin.
+    pub async fn invite_code(&self) -> String {
+        self.admin
+            .post(
+                &format!("/families/{}/invites", self.family_id),
+                serde_json::json!(null),
+            )
+            .await
+            .expect(201)["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+}
+
+/// Appends `count` bare `UPDATED` events to one stream straight into the
+/// outbox, in one transaction (for tests of replay limits and pruning).
+pub async fn append_events(
+    server: &TestServer,
+    topic: &str,
+    audience: giftlist::store::outbox::Audience,
+    count: usize,
+) {
+    use giftlist::store::outbox;
+    let mut tx = server.state.store.begin_write().await.unwrap();
+    for _ in 0..count {
+        outbox::append(
+            &mut tx,
+            outbox::NewEvent {
+                topic,
+                audience,
+                event: "UPDATED",
+                entity_id: "l_x",
+                payload: "{}",
+                user_id: None,
+                tenant_id: None,
+                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use giftlist::live::protocol::{validate_event, ServerFrame};
+use giftlist::live::{protocol::ServerFrame, validate::validate_event};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
 use tokio_tungstenite::{
