@@ -198,81 +198,103 @@ impl Actions {
             + self.release.version().get()
     }
 
-    /// The last refusal of any of them, or one brought back in `?error=`.
-    /// A refusal by the app says why in its own words; a request that got
-    /// no answer of the app's own (no connection, a proxy's error page) is
-    /// told as what failed, on which gift, and what to do.
+    /// The outcome of whichever of them was answered last (a success
+    /// clears the message), or a refusal brought back in `?error=`. A
+    /// refusal by the app says why in its own words; a request that got no
+    /// answer of the app's own (no connection, a proxy's error page) is told
+    /// as what failed, on which gift, and what to do.
     fn message(&self, rows: StoredValue<Option<RwSignal<Vec<Row>>>>) -> Signal<Option<String>> {
         let a = *self;
         let last = LastInputs::track(a);
-        let title_of = move |item: &ItemId| {
+        let title_of = move |item: Option<ItemId>| {
+            let Some(item) = item else {
+                return String::new();
+            };
             rows.get_value()
                 .and_then(|rows| {
                     rows.with_untracked(|rows| {
                         rows.iter()
-                            .find(|row| &row.id == item)
+                            .find(|row| row.id == item)
                             .map(|row| row.item.with_untracked(|i| i.title.clone()))
                     })
                 })
                 .unwrap_or_else(|| "this gift".to_string())
         };
-        let failed = move || -> Option<(AppError, String, String)> {
-            let failed = |value: Option<Result<(), AppError>>| value.and_then(Result::err);
-            if let Some(err) = failed(a.add.value().get()) {
+        let latest = RwSignal::new(None::<Result<(), AppError>>);
+        // Each action, once answered, becomes the latest outcome; a failure
+        // that is not the app's own answer is told in words.
+        fn watch(
+            answered: impl Fn() -> Option<Result<(), AppError>> + 'static,
+            latest: RwSignal<Option<Result<(), AppError>>>,
+            what: impl Fn() -> (&'static str, String) + 'static,
+        ) {
+            Effect::new(move |_| {
+                let Some(result) = answered() else {
+                    return;
+                };
+                latest.set(Some(result.map_err(|err| match err.failure {
+                    Some(_) => {
+                        let (verb, title) = what();
+                        AppError {
+                            message: failure_sentence(verb, &title, &err.message),
+                            ..err
+                        }
+                    }
+                    None => err,
+                })));
+            });
+        }
+        watch(
+            move || a.add.value().get(),
+            latest,
+            move || {
                 let title = last.add.with_value(|i| i.as_ref().map(|i| i.title.clone()));
-                return Some((err, "add".into(), title.unwrap_or_default()));
-            }
-            if let Some(err) = failed(a.edit.value().get()) {
+                ("add", title.unwrap_or_default())
+            },
+        );
+        watch(
+            move || a.edit.value().get(),
+            latest,
+            move || {
                 let id = last
                     .edit
                     .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                return Some((
-                    err,
-                    "save".into(),
-                    id.map(|id| title_of(&id)).unwrap_or_default(),
-                ));
-            }
-            if let Some(err) = failed(a.remove.value().get()) {
+                ("save", title_of(id))
+            },
+        );
+        watch(
+            move || a.remove.value().get(),
+            latest,
+            move || {
                 let id = last
                     .remove
                     .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                return Some((
-                    err,
-                    "remove".into(),
-                    id.map(|id| title_of(&id)).unwrap_or_default(),
-                ));
-            }
-            if let Some(err) = failed(a.claim.value().get()) {
+                ("remove", title_of(id))
+            },
+        );
+        watch(
+            move || a.claim.value().get(),
+            latest,
+            move || {
                 let input = last.claim.with_value(|i| i.clone());
                 let verb = match input.as_ref().map(|i| i.status) {
                     Some(ClaimStatus::Purchased) => "mark as bought",
                     _ => "reserve",
                 };
-                let title = input.map(|i| title_of(&i.item_id)).unwrap_or_default();
-                return Some((err, verb.into(), title));
-            }
-            if let Some(err) = failed(a.release.value().get()) {
+                (verb, title_of(input.map(|i| i.item_id)))
+            },
+        );
+        watch(
+            move || a.release.value().get(),
+            latest,
+            move || {
                 let id = last
                     .release
                     .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                return Some((
-                    err,
-                    "release".into(),
-                    id.map(|id| title_of(&id)).unwrap_or_default(),
-                ));
-            }
-            None
-        };
-        let outcome = Signal::derive(move || {
-            failed().map(|(err, verb, title)| match err.failure {
-                Some(_) => Err(AppError {
-                    message: failure_sentence(&verb, &title, &err.message),
-                    ..err
-                }),
-                None => Err(err),
-            })
-        });
-        error_text(move || outcome.get())
+                ("release", title_of(id))
+            },
+        );
+        error_text(move || latest.get())
     }
 }
 
