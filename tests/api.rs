@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{answer, family, Db, FreshDb, TestServer};
+use common::{answer, call, family, Db, FreshDb, TestServer};
 use futures::future::join_all;
 use giftlist::store::outbox::{self, Audience};
 use reqwest::Method;
@@ -168,48 +168,21 @@ async fn sessions_rotate_at_login_and_die_at_logout(db: Db) {
             .header("cookie", cookie.to_string())
             .header("origin", server.origin())
     };
-    let login = answer(
+    let login = call(
         with_cookie(&first, Method::POST, "/auth/login")
-            .json(&json!({ "email": "f@example.org", "password": "long enough" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "email": "f@example.org", "password": "long enough" })),
     )
     .await;
     let second = session_cookie(&login).expect("login sets a new session cookie");
     assert_ne!(first, second, "the session id changes at login");
-    let me = answer(
-        with_cookie(&second, Method::GET, "/me")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = call(with_cookie(&second, Method::GET, "/me")).await;
     assert_eq!(me.status, 200);
-    let old = answer(
-        with_cookie(&first, Method::GET, "/me")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let old = call(with_cookie(&first, Method::GET, "/me")).await;
     assert_eq!(old.status, 401, "the pre-login id is dead");
 
-    let logout = answer(
-        with_cookie(&second, Method::POST, "/auth/logout")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let logout = call(with_cookie(&second, Method::POST, "/auth/logout")).await;
     assert_eq!(logout.status, 204);
-    let after = answer(
-        with_cookie(&second, Method::GET, "/me")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let after = call(with_cookie(&second, Method::GET, "/me")).await;
     assert_eq!(
         after.status, 401,
         "the session is revoked on the server, not only forgotten by the browser"
@@ -225,38 +198,24 @@ async fn tokens_for_scripts(db: Db) {
     let token_url = server.url("/api/v1/auth/token");
 
     // By password, from a script (no Origin, no cookie).
-    let issued = answer(
+    let issued = call(
         script
             .post(&token_url)
-            .json(&json!({ "email": user["email"], "password": "correct horse battery" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "email": user["email"], "password": "correct horse battery" })),
     )
     .await
     .expect(200);
     let token = issued["token"].as_str().unwrap().to_string();
     assert!(issued["expires_at"].as_str().unwrap().ends_with('Z'));
-    let me = answer(
-        script
-            .get(server.url("/api/v1/me"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = call(script.get(server.url("/api/v1/me")).bearer_auth(&token)).await;
     assert_eq!(me.expect(200)["user"]["id"], user["id"]);
 
     // A token can write without Origin: it is no ambient credential.
-    answer(
+    call(
         script
             .post(server.url("/api/v1/families"))
             .bearer_auth(&token)
-            .json(&json!({ "name": "Scripted" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "name": "Scripted" })),
     )
     .await
     .expect(201);
@@ -272,36 +231,23 @@ async fn tokens_for_scripts(db: Db) {
     answer(script.post(&token_url).send().await.unwrap())
         .await
         .expect_error(401, "unauthorized");
-    answer(
+    call(
         script
             .post(&token_url)
-            .json(&json!({ "email": user["email"], "password": "wrong password" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "email": user["email"], "password": "wrong password" })),
     )
     .await
     .expect_error(401, "unauthorized");
     let tampered = format!("{}x", &token[..token.len() - 1]);
     for bad in [tampered.as_str(), "not-a-jwt"] {
-        answer(
-            script
-                .get(server.url("/api/v1/me"))
-                .bearer_auth(bad)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-        .expect_error(401, "unauthorized");
+        call(script.get(server.url("/api/v1/me")).bearer_auth(bad))
+            .await
+            .expect_error(401, "unauthorized");
     }
-    answer(
+    call(
         script
             .get(server.url("/api/v1/me"))
-            .header("authorization", "Basic abc")
-            .send()
-            .await
-            .unwrap(),
+            .header("authorization", "Basic abc"),
     )
     .await
     .expect_error(401, "unauthorized");
@@ -467,16 +413,11 @@ async fn who_may_rename_and_remove_lists(db: Db) {
 
     // The creator may manage their own list without being admin.
     let own = f
-        .member
-        .post(
-            &format!("/families/{}/lists", f.family_id),
+        .add_list(
+            &f.member,
             json!({ "title": "Tim", "recipient_name": "Tim" }),
         )
-        .await
-        .expect(201)["list"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
     f.member
         .patch(&format!("/lists/{own}"), json!({ "title": "Tim (7)" }))
         .await
@@ -971,16 +912,9 @@ async fn bad_input_gets_the_documented_error(db: Db) {
             .expect_error(400, "bad_request");
     }
     // Not JSON at all.
-    answer(
-        f.member
-            .request(Method::POST, &items)
-            .body("title=x")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect_error(400, "bad_request");
+    call(f.member.request(Method::POST, &items).body("title=x"))
+        .await
+        .expect_error(400, "bad_request");
 
     let too_long = [
         json!({ "title": "t".repeat(201) }),
@@ -1142,70 +1076,41 @@ async fn cross_site_writes_are_refused(db: Db) {
         .await
         .expect_error(403, "forbidden");
     for origin in ["https://evil.example", "http://127.0.0.1:1", "null"] {
-        answer(
-            jar_client
-                .post(&url)
-                .header("origin", origin)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
-        .expect_error(403, "forbidden");
+        call(jar_client.post(&url).header("origin", origin).json(&body))
+            .await
+            .expect_error(403, "forbidden");
     }
     // Same for PATCH and DELETE, and for logging in from another site.
-    answer(
-        jar_client
-            .delete(f.server.url(&format!("/api/v1/lists/{}", f.list_id)))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect_error(403, "forbidden");
-    answer(
+    call(jar_client.delete(f.server.url(&format!("/api/v1/lists/{}", f.list_id))))
+        .await
+        .expect_error(403, "forbidden");
+    call(
         reqwest::Client::new()
             .post(f.server.url("/api/v1/auth/login"))
             .header("origin", "https://evil.example")
-            .json(&json!({ "email": "x@example.org", "password": "whatever1" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "email": "x@example.org", "password": "whatever1" })),
     )
     .await
     .expect_error(403, "forbidden");
     // Reads are not writes.
-    answer(
-        jar_client
-            .get(f.server.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-    .expect(200);
+    call(jar_client.get(f.server.url("/api/v1/me")))
+        .await
+        .expect(200);
 
     // Allowed: the exact origin, or the browser's own word.
-    answer(
+    call(
         jar_client
             .post(&url)
             .header("origin", f.server.origin())
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
+            .json(&body),
     )
     .await
     .expect(201);
-    answer(
+    call(
         jar_client
             .post(&url)
             .header("sec-fetch-site", "same-origin")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
+            .json(&body),
     )
     .await
     .expect(201);

@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    answer, family_on,
+    answer, call, family_on,
     ws::{self, open, seq, Open, Received, Ws},
     Browser, Db, Family, FreshDb, TestServer,
 };
@@ -228,13 +228,10 @@ async fn guessing_passwords_is_rate_limited() {
     .await
     .expect_error(429, "rate_limited");
     // Registering counts too.
-    answer(
+    call(
         reqwest::Client::new()
             .post(server.url("/api/v1/auth/register"))
-            .json(&json!({ "email": "new@example.org", "name": "N", "password": "long enough" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "email": "new@example.org", "name": "N", "password": "long enough" })),
     )
     .await
     .expect_error(429, "rate_limited");
@@ -421,16 +418,11 @@ async fn racing_changes_record_one_event_each(db: Db) {
     let mut lists = Vec::new();
     for n in 0..20_u32 {
         let list = f
-            .admin
-            .post(
-                &format!("/families/{}/lists", f.family_id),
+            .add_list(
+                &f.admin,
                 json!({ "title": format!("List {n}"), "recipient_user_id": f.recipient_id }),
             )
-            .await
-            .expect(201)["list"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+            .await;
         let (first, second) = if n.is_multiple_of(2) {
             (&f.member, &other)
         } else {
@@ -468,16 +460,11 @@ async fn racing_changes_record_one_event_each(db: Db) {
     // Adds racing a list's deletion: each add is stored with its event or
     // refused 404, never a 500.
     let list = f
-        .admin
-        .post(
-            &format!("/families/{}/lists", f.family_id),
+        .add_list(
+            &f.admin,
             json!({ "title": "Doomed", "recipient_user_id": f.recipient_id }),
         )
-        .await
-        .expect(201)["list"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let items_path = format!("/lists/{list}/items");
     let adds = join_all((0..20).map(|n| {
         f.member
@@ -730,16 +717,11 @@ async fn postgres_listener_loss_leaves_no_silent_gap() {
     let f = family_on(TestServer::start_with(fresh, settings).await).await;
     let writer = TestServer::start_with(second_db, second_settings).await;
     let second_list = f
-        .admin
-        .post(
-            &format!("/families/{}/lists", f.family_id),
+        .add_list(
+            &f.admin,
             json!({ "title": "Second", "recipient_user_id": f.recipient_id }),
         )
-        .await
-        .expect(201)["list"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let topics = [list_topic(&f), format!("gift-list:{second_list}")];
     let mut sockets = Vec::new();
     for _ in 0..3 {

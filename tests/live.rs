@@ -688,14 +688,11 @@ async fn restart_keeps_seq_and_replays_across_it(db: Db) {
     .await;
     assert_eq!(seq(&back.expect("event").await), 3);
     // New changes continue the numbering.
-    let answer = common::answer(
+    let answer = common::call(
         reqwest::Client::new()
             .post(server.url(&format!("/api/v1/lists/{}/items", f.list_id)))
             .bearer_auth(token_for(&server, &f.member_id))
-            .json(&json!({ "title": "four" }))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({ "title": "four" })),
     )
     .await;
     answer.expect(201);
@@ -894,16 +891,11 @@ async fn limits_on_sockets_topics_and_frame_rate(db: Db) {
 
     // Three topics per socket here.
     let second_list = f
-        .admin
-        .post(
-            &format!("/families/{}/lists", f.family_id),
+        .add_list(
+            &f.admin,
             json!({ "title": "More", "recipient_name": "Gran" }),
         )
-        .await
-        .expect(201)["list"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+        .await;
     let ws = &mut sockets[0];
     let family_topic = format!("family:{}", f.family_id);
     let second = format!("gift-list:{second_list}");

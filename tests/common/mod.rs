@@ -256,6 +256,11 @@ impl Answer {
     }
 }
 
+/// Sends `request` and reads its [`Answer`].
+pub async fn call(request: reqwest::RequestBuilder) -> Answer {
+    answer(request.send().await.unwrap()).await
+}
+
 pub async fn answer(response: reqwest::Response) -> Answer {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
@@ -465,6 +470,16 @@ impl Family {
 }
 
 impl Family {
+    /// Makes a list in the family as `by`; returns its id.
+    pub async fn add_list(&self, by: &Browser, body: serde_json::Value) -> String {
+        by.post(&format!("/families/{}/lists", self.family_id), body)
+            .await
+            .expect(201)["list"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
     /// A new invite code of the family, made by its admin.
     pub async fn invite_code(&self) -> String {
         self.admin

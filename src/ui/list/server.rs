@@ -1,0 +1,181 @@
+//! The list page's server functions: loading the page, and the five
+//! actions on its gifts, each a thin call of one `service` operation.
+
+// A server function takes its form's fields as arguments, one each, and
+// `#[server]` does not pass an `allow` on to the code it generates.
+#![allow(clippy::too_many_arguments)]
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{error::AppError, ClaimStatus, ItemId, ListDetail, ListId, Member, UserId};
+
+/// Everything the list page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListPageData {
+    pub detail: ListDetail,
+    pub members: Vec<Member>,
+    pub me: UserId,
+}
+
+#[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
+pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
+    let service = crate::ui::server::state()?.service;
+    let me = crate::ui::server::user_id().await?;
+    let detail = service.list_detail(&me, &id).await?;
+    let members = service
+        .family_detail(&me, &detail.list.family_id)
+        .await?
+        .members;
+    Ok(ListPageData {
+        detail,
+        members,
+        me,
+    })
+}
+
+/// "12.50" (or "12,50") to 1250 cents; empty is no price.
+pub fn parse_price(text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim().replace(',', ".");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || AppError::bad_request("price must be an amount like 12.50");
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    if whole.is_empty()
+        || fraction.len() > 2
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| bad())?;
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(fraction))
+        .map(Some)
+        .ok_or_else(bad)
+}
+
+/// 1250 and "EUR" to "12.50 EUR".
+pub fn format_price(cents: i64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", cents / 100, cents % 100)
+}
+
+#[cfg(feature = "ssr")]
+fn priority_from(text: &str) -> Result<i64, AppError> {
+    text.trim()
+        .parse()
+        .map_err(|_| AppError::bad_request("priority must be a number from 1 to 5"))
+}
+
+#[cfg(feature = "ssr")]
+fn optional(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
+
+#[server(prefix = "/api/fn", endpoint = "add_item", client = crate::ui::fetch::PageClient)]
+pub async fn add_item(
+    list_id: ListId,
+    title: String,
+    url: String,
+    price: String,
+    currency: String,
+    notes: String,
+    priority: String,
+) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        let input = crate::model::input::NewItem {
+            title,
+            url: optional(url),
+            price_cents: parse_price(&price)?,
+            currency: optional(currency),
+            notes: optional(notes),
+            priority: Some(priority_from(&priority)?),
+        };
+        service.add_item(&actor, &list_id, input).await
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "edit_item", client = crate::ui::fetch::PageClient)]
+pub async fn edit_item(
+    list_id: ListId,
+    item_id: ItemId,
+    version: i64,
+    title: String,
+    url: String,
+    price: String,
+    currency: String,
+    notes: String,
+    priority: String,
+) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        let patch = crate::model::input::ItemPatch {
+            version,
+            title: Some(Some(title)),
+            url: Some(optional(url)),
+            price_cents: Some(parse_price(&price)?),
+            currency: Some(Some(currency)),
+            notes: Some(optional(notes)),
+            priority: Some(Some(priority_from(&priority)?)),
+        };
+        service.update_item(&actor, &item_id, patch).await
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "remove_item", client = crate::ui::fetch::PageClient)]
+pub async fn remove_item(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        service.delete_item(&actor, &item_id).await
+    })
+    .await;
+    crate::ui::server::answer(result, &format!("/lists/{list_id}")).await
+}
+
+#[server(prefix = "/api/fn", endpoint = "claim", client = crate::ui::fetch::PageClient)]
+pub async fn claim(list_id: ListId, item_id: ItemId, status: ClaimStatus) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        let input = crate::model::input::ClaimRequest { status };
+        service.claim_item(&actor, &item_id, input).await
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
+}
+
+#[server(prefix = "/api/fn", endpoint = "release", client = crate::ui::fetch::PageClient)]
+pub async fn release(list_id: ListId, item_id: ItemId) -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        service.release_item(&actor, &item_id).await
+    })
+    .await;
+    crate::ui::server::answer(result, &format!("/lists/{list_id}"))
+        .await
+        .map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_parse_and_format() {
+        assert_eq!(parse_price("12.5").unwrap(), Some(1250));
+        assert_eq!(parse_price("12,05").unwrap(), Some(1205));
+        assert_eq!(parse_price(" 7 ").unwrap(), Some(700));
+        assert_eq!(parse_price("").unwrap(), None);
+        for bad in ["1.234", "-1", "abc", ".5", "1e3"] {
+            assert!(parse_price(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_price(1205, "EUR"), "12.05 EUR");
+    }
+}
