@@ -10,8 +10,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    answer, call, family_on,
-    ws::{self, open, seq, Open, Received, Ws},
+    answer, call, family_on, list_topic, server_with, token_for, tokens,
+    ws::{self, open, open_as, seq, Open, Received, Ws},
     Browser, Db, Family, FreshDb, TestServer,
 };
 use futures::future::join_all;
@@ -36,38 +36,7 @@ on_both_backends!(
 
 /// A family on a server whose settings `tune` changes first.
 async fn family_with(db: Db, tune: impl FnOnce(&mut Settings)) -> Family {
-    let fresh = FreshDb::new(db).await;
-    let mut settings = fresh.settings();
-    tune(&mut settings);
-    family_on(TestServer::start_with(fresh, settings).await).await
-}
-
-fn token_for(server: &TestServer, user: &str) -> String {
-    server
-        .state
-        .service
-        .tokens
-        .issue(&UserId(user.to_owned()))
-        .token
-}
-
-fn list_topic(f: &Family) -> String {
-    format!("gift-list:{}", f.list_id)
-}
-
-/// A socket by token, after `welcome`.
-async fn socket(server: &TestServer, user: &str) -> Ws {
-    let mut ws = open(
-        server,
-        Open {
-            token: Some(token_for(server, user)),
-            ..Open::default()
-        },
-    )
-    .await
-    .expect("upgrade");
-    ws.expect("welcome").await;
-    ws
+    family_on(server_with(db, tune).await).await
 }
 
 /// A server-function call as the page makes it (form-encoded), from `by`.
@@ -92,7 +61,7 @@ async fn stream_events(f: &Family, topic: &str, audience: Audience) -> Vec<outbo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clean_close_is_echoed_at_once() {
     let f = family_with(Db::Sqlite, |_| {}).await;
-    let mut ws = socket(&f.server, &f.member_id).await;
+    let mut ws = open_as(&f.server, &f.member_id).await;
     ws.subscribe(&[&list_topic(&f)], json!({}), "s1").await;
     let sent = Instant::now();
     ws.send_raw(Message::Close(Some(CloseFrame {
@@ -267,7 +236,7 @@ async fn guessing_passwords_is_rate_limited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_many_topics_are_refused_before_any_lookup() {
     let f = family_with(Db::Sqlite, |s| s.ws_max_topics = 3).await;
-    let mut ws = socket(&f.server, &f.member_id).await;
+    let mut ws = open_as(&f.server, &f.member_id).await;
     let topics: Vec<String> = (0..4).map(|n| format!("gift-list:l_nope{n}")).collect();
     ws.send(json!({ "type": "subscribe", "topics": topics, "id": "big" }))
         .await;
@@ -305,7 +274,7 @@ async fn replay_beyond_the_budget_is_a_resync(db: Db) {
     // first socket holds it): both answer resync instead of overflowing.
     let mut sockets = Vec::new();
     for id in ["outbox", "memory"] {
-        let mut ws = socket(&f.server, &f.member_id).await;
+        let mut ws = open_as(&f.server, &f.member_id).await;
         ws.subscribe(&[&topic], json!({ topic.clone(): 0 }), id)
             .await;
         let mut replayed = 0;
@@ -499,7 +468,7 @@ async fn sse_streams_are_bounded() {
     .await;
     let events_url = f.server.url("/events");
     // A socket and a stream fill the member's two places.
-    let _ws = socket(&f.server, &f.member_id).await;
+    let _ws = open_as(&f.server, &f.member_id).await;
     let stream = f.member.http.get(&events_url).send().await.unwrap();
     assert_eq!(stream.status(), 200);
     let refused = answer(f.member.http.get(&events_url).send().await.unwrap()).await;
@@ -507,8 +476,7 @@ async fn sse_streams_are_bounded() {
     drop(stream);
 
     // A Bearer token living 1 s: the stream ends at its expiry.
-    let secret = giftlist::auth::secret::JwtSecret::load(None, f.server.db.dir.path()).unwrap();
-    let short = giftlist::auth::jwt::Tokens::new(&secret, Duration::from_secs(1))
+    let short = tokens(&f.server, Duration::from_secs(1))
         .issue(&UserId(f.recipient_id.clone()))
         .token;
     let mut response = reqwest::Client::new()
@@ -604,7 +572,7 @@ async fn since_at_the_top_of_the_range_is_a_resync() {
     let topic = list_topic(&f);
     f.add_item(&f.admin, "One").await;
     for since in [i64::MAX as u64, i64::MAX as u64 - 1, u64::MAX] {
-        let mut ws = socket(&f.server, &f.member_id).await;
+        let mut ws = open_as(&f.server, &f.member_id).await;
         ws.subscribe(&[&topic], json!({ topic.clone(): since }), "top")
             .await;
         assert_eq!(
@@ -725,7 +693,7 @@ async fn postgres_listener_loss_leaves_no_silent_gap() {
     let topics = [list_topic(&f), format!("gift-list:{second_list}")];
     let mut sockets = Vec::new();
     for _ in 0..3 {
-        let mut ws = socket(&f.server, &f.member_id).await;
+        let mut ws = open_as(&f.server, &f.member_id).await;
         ws.subscribe(&[&topics[0], &topics[1]], json!({}), "both")
             .await;
         sockets.push(ws);

@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    family, family_on,
+    family, family_on, list_topic, server_with, token_for, tokens,
     ws::{self, open, open_browser, seq, Open, Received, Ws},
     Db, Family, FreshDb, TestServer,
 };
@@ -43,14 +43,6 @@ on_both_backends!(
     metrics_count_connections_and_events,
 );
 
-/// A server whose settings `tune` changes first.
-async fn server_with(db: Db, tune: impl FnOnce(&mut giftlist::config::Settings)) -> TestServer {
-    let fresh = FreshDb::new(db).await;
-    let mut settings = fresh.settings();
-    tune(&mut settings);
-    TestServer::start_with(fresh, settings).await
-}
-
 /// One of the server's `/metrics` counters, read in the process.
 fn counter(
     server: &TestServer,
@@ -59,37 +51,9 @@ fn counter(
     pick(server.state.service.bus.hub().metrics()).load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Tokens signed with the server's secret, living `ttl`.
-fn tokens(server: &TestServer, ttl: Duration) -> Tokens {
-    let secret = JwtSecret::load(None, server.db.dir.path()).expect("the server's secret");
-    Tokens::new(&secret, ttl)
-}
-
-fn token_for(server: &TestServer, user: &str) -> String {
-    server
-        .state
-        .service
-        .tokens
-        .issue(&UserId(user.to_owned()))
-        .token
-}
-
-fn list_topic(family: &Family) -> String {
-    format!("gift-list:{}", family.list_id)
-}
-
 /// A socket by token, subscribed to `topics`, after `subscribed`.
 async fn subscribed(server: &TestServer, user: &str, topics: &[&str], since: Value) -> Ws {
-    let mut ws = open(
-        server,
-        Open {
-            token: Some(token_for(server, user)),
-            ..Open::default()
-        },
-    )
-    .await
-    .unwrap();
-    ws.expect("welcome").await;
+    let mut ws = ws::open_as(server, user).await;
     ws.subscribe(topics, since, "s1").await;
     ws
 }

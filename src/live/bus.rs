@@ -66,8 +66,6 @@ pub struct Bus {
     order: tokio::sync::Mutex<()>,
     /// PostgreSQL: the listening task, stopped with the bus.
     listener: std::sync::OnceLock<tokio::task::AbortHandle>,
-    /// PostgreSQL: whether the listener is connected and listening now.
-    listening: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Bus {
@@ -89,7 +87,6 @@ impl Bus {
             postgres,
             order: tokio::sync::Mutex::new(()),
             listener: std::sync::OnceLock::new(),
-            listening: std::sync::atomic::AtomicBool::new(false),
         });
         if postgres {
             let options: PgConnectOptions = url
@@ -99,18 +96,10 @@ impl Bus {
             let listener = connect_listener(&options)
                 .await
                 .map_err(|err| StartError::Database(format!("listening for changes: {err}")))?;
-            bus.listening
-                .store(true, std::sync::atomic::Ordering::Release);
             let task = tokio::spawn(listen(Arc::downgrade(&bus), options, listener));
             let _ = bus.listener.set(task.abort_handle());
         }
         Ok(bus)
-    }
-
-    /// Whether events from other instances reach this one now: always on
-    /// SQLite, on PostgreSQL while the listener is connected.
-    pub fn is_listening(&self) -> bool {
-        !self.postgres || self.listening.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -326,9 +315,6 @@ async fn listen(bus: std::sync::Weak<Bus>, options: PgConnectOptions, mut listen
             Ok(None) => warn!("change listener lost its connection; reconnecting"),
             Err(err) => warn!(cause = %err, "change listener failed; reconnecting"),
         }
-        strong
-            .listening
-            .store(false, std::sync::atomic::Ordering::Release);
         drop(strong);
         drop(listener);
         let mut pause = RECONNECT_FIRST;
@@ -346,9 +332,6 @@ async fn listen(bus: std::sync::Weak<Bus>, options: PgConnectOptions, mut listen
             }
         };
         let Some(strong) = bus.upgrade() else { return };
-        strong
-            .listening
-            .store(true, std::sync::atomic::Ordering::Release);
         info!("change listener is back; catching up from the outbox");
         strong.refill().await;
     }

@@ -207,13 +207,15 @@ impl Hub {
     /// the same database lookups. The answer is only as old as that other
     /// subscription, which itself stays granted.
     pub fn audience_held(&self, user: &UserId, topic: &str) -> Option<Audience> {
+        let mut key = (topic.to_owned(), Audience::All);
         let inner = self.inner.lock();
         [Audience::Members, Audience::Recipient, Audience::All]
             .into_iter()
             .find(|&audience| {
+                key.1 = audience;
                 inner
                     .streams
-                    .get(&(topic.to_owned(), audience))
+                    .get(&key)
                     .is_some_and(|stream| stream.holders.contains_key(user))
             })
     }
@@ -234,6 +236,15 @@ impl Hub {
             .conns
             .get(&id)
             .is_some_and(|conn| conn.streams.contains(key))
+    }
+
+    /// Whether connection `id` holds `topic`, for whichever audience.
+    pub fn holds_topic(&self, id: ConnId, topic: &str) -> bool {
+        self.inner
+            .lock()
+            .conns
+            .get(&id)
+            .is_some_and(|conn| conn.streams.iter().any(|(held, _)| held == topic))
     }
 
     /// The last `seq` a stream has seen, when the hub holds the stream and

@@ -577,20 +577,22 @@ impl Connection<'_> {
     ) {
         // Counted before anything is looked up: one frame must not buy
         // thousands of queries.
-        let mut names: Vec<String> = Vec::with_capacity(topics.len());
+        // (Stopping at one over the limit keeps the duplicate check short.)
+        let mut names: Vec<String> = Vec::new();
         for name in topics {
-            if !names.contains(&name) {
-                names.push(name);
+            if names.contains(&name) {
+                continue;
             }
-        }
-        if names.len() > self.limits.max_topics {
-            self.error(
-                codes::TOO_LARGE,
-                format!("at most {} topics per socket", self.limits.max_topics),
-                None,
-                &id,
-            );
-            return;
+            if names.len() == self.limits.max_topics {
+                self.error(
+                    codes::TOO_LARGE,
+                    format!("at most {} topics per socket", self.limits.max_topics),
+                    None,
+                    &id,
+                );
+                return;
+            }
+            names.push(name);
         }
         let mut granted: Vec<(String, StreamKey, Option<i64>)> = Vec::new();
         for name in names {
@@ -605,10 +607,9 @@ impl Connection<'_> {
                 .iter()
                 .filter(|(_, key, _)| !self.hub.holds(self.id, key))
                 .count();
-            let held_already = [Audience::All, Audience::Members, Audience::Recipient]
-                .into_iter()
-                .any(|audience| self.hub.holds(self.id, &(name.clone(), audience)));
-            if !held_already && self.hub.held(self.id) + new >= self.limits.max_topics {
+            if !self.hub.holds_topic(self.id, &name)
+                && self.hub.held(self.id) + new >= self.limits.max_topics
+            {
                 self.error(
                     codes::TOO_LARGE,
                     format!("at most {} topics per socket", self.limits.max_topics),

@@ -97,11 +97,9 @@ impl Service {
     pub async fn delete_item(&self, actor: &Actor, id: &ItemId) -> Result<(), AppError> {
         let (_, list) = self.visible_item(actor, id).await?;
         let mut tx = self.begin_write().await?;
-        let gone = || AppError::not_found("item");
-        if !lists::lock_item(&mut tx, id).await? {
-            return Err(gone());
-        }
-        let item = lists::item(&mut *tx, id).await?.ok_or_else(gone)?;
+        let item = lists::locked_item(&mut tx, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("item"))?;
         lists::delete_item(&mut tx, id).await?;
         events::item(&mut tx, actor, &list, events::DELETED, &item).await?;
         events::claimer_notice(&mut tx, actor, &list, events::DELETED, &item).await?;
@@ -125,12 +123,9 @@ impl Service {
             ));
         }
         let mut tx = self.begin_write().await?;
-        // Locked, so what is read next is what this change acts on: two
-        // requests at once are decided one after the other.
-        if !lists::lock_item(&mut tx, id).await? {
-            return Err(AppError::not_found("item"));
-        }
-        let current = lists::item(&mut *tx, id)
+        // Locked, so what is read is what this change acts on: two requests
+        // at once are decided one after the other.
+        let current = lists::locked_item(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         let taken = || AppError::conflict("someone else has already claimed this item");
@@ -171,10 +166,7 @@ impl Service {
             ));
         }
         let mut tx = self.begin_write().await?;
-        if !lists::lock_item(&mut tx, id).await? {
-            return Err(AppError::not_found("item"));
-        }
-        let item = lists::item(&mut *tx, id)
+        let item = lists::locked_item(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         let unclaimed = || AppError::conflict("nobody has claimed this item");

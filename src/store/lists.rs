@@ -132,17 +132,20 @@ pub async fn lock_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<bo
     Ok(locked.rows_affected() == 1)
 }
 
-/// Takes the item's row lock for the rest of the transaction (see
-/// [`lock_list`]): claims, releases and removal of one item are decided one
-/// at a time, each on what the one before left. `false` when the item does
-/// not exist (any more).
+/// The item, read under its row lock, held for the rest of the
+/// transaction (see [`lock_list`]): claims, releases and removal of one
+/// item are decided one at a time, each on what the one before left.
+/// `None` when the item does not exist (any more).
 #[instrument(skip_all, fields(item_id = %id))]
-pub async fn lock_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<bool> {
+pub async fn locked_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<Option<Item>> {
     let locked = sqlx::query("update items set version = version where id = $1")
         .bind(id.as_str())
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
-    Ok(locked.rows_affected() == 1)
+    if locked.rows_affected() == 0 {
+        return Ok(None);
+    }
+    item(conn, id).await
 }
 
 /// Removes a list with its items and their claims.

@@ -207,6 +207,36 @@ impl TestServer {
     }
 }
 
+/// A server whose settings `tune` changes first.
+pub async fn server_with(db: Db, tune: impl FnOnce(&mut Settings)) -> TestServer {
+    let fresh = FreshDb::new(db).await;
+    let mut settings = fresh.settings();
+    tune(&mut settings);
+    TestServer::start_with(fresh, settings).await
+}
+
+/// Tokens signed with the server's secret, living `ttl`.
+pub fn tokens(server: &TestServer, ttl: Duration) -> giftlist::auth::jwt::Tokens {
+    let secret = giftlist::auth::secret::JwtSecret::load(None, server.db.dir.path())
+        .expect("the server's secret");
+    giftlist::auth::jwt::Tokens::new(&secret, ttl)
+}
+
+/// A token for `user` from the server itself.
+pub fn token_for(server: &TestServer, user: &str) -> String {
+    server
+        .state
+        .service
+        .tokens
+        .issue(&giftlist::model::UserId(user.to_owned()))
+        .token
+}
+
+/// The topic of the family's list.
+pub fn list_topic(family: &Family) -> String {
+    format!("gift-list:{}", family.list_id)
+}
+
 /// A client that behaves like a browser on the app's pages: a cookie jar,
 /// and `Origin` on every request.
 pub struct Browser {

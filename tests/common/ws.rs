@@ -79,6 +79,22 @@ pub async fn open(server: &TestServer, how: Open) -> Result<Ws, tungstenite::Err
     })
 }
 
+/// Opens `/ws` with a `?token=` for `user`; returns the socket after its
+/// `welcome`.
+pub async fn open_as(server: &TestServer, user: &str) -> Ws {
+    let mut ws = open(
+        server,
+        Open {
+            token: Some(super::token_for(server, user)),
+            ..Open::default()
+        },
+    )
+    .await
+    .expect("upgrade");
+    ws.expect("welcome").await;
+    ws
+}
+
 /// Opens `/ws` as a logged-in browser: its cookie and the server's Origin.
 /// Returns the socket after its `welcome`.
 pub async fn open_browser(server: &TestServer, browser: &super::Browser) -> Ws {

@@ -41,97 +41,89 @@ impl Actions {
         rows: StoredValue<Option<RwSignal<Vec<Row>>>>,
     ) -> Signal<Option<String>> {
         let a = *self;
-        let last = LastInputs::track(a);
-        let title_of = move |item: Option<ItemId>| {
-            let Some(item) = item else {
-                return String::new();
-            };
+        let title_of = move |item: &ItemId| {
             rows.get_value()
                 .and_then(|rows| {
                     rows.with_untracked(|rows| {
                         rows.iter()
-                            .find(|row| row.id == item)
+                            .find(|row| &row.id == item)
                             .map(|row| row.item.with_untracked(|i| i.title.clone()))
                     })
                 })
                 .unwrap_or_else(|| "this gift".to_string())
         };
-        let latest = RwSignal::new(None::<Result<(), AppError>>);
-        // Each action, once answered, becomes the latest outcome; a failure
-        // that is not the app's own answer is told in words.
-        fn watch(
-            answered: impl Fn() -> Option<Result<(), AppError>> + 'static,
-            latest: RwSignal<Option<Result<(), AppError>>>,
-            what: impl Fn() -> (&'static str, String) + 'static,
-        ) {
-            Effect::new(move |_| {
-                let Some(result) = answered() else {
-                    return;
-                };
-                latest.set(Some(result.map_err(|err| match err.failure {
-                    Some(_) => {
-                        let (verb, title) = what();
-                        AppError {
-                            message: failure_sentence(verb, &title, &err.message),
-                            ..err
-                        }
-                    }
-                    None => err,
-                })));
-            });
-        }
+        let latest = RwSignal::new(None);
         watch(
+            move || a.add.input().get(),
             move || a.add.value().get(),
             latest,
-            move || {
-                let title = last.add.with_value(|i| i.as_ref().map(|i| i.title.clone()));
-                ("add", title.unwrap_or_default())
-            },
+            |input: &AddItem| ("add", input.title.clone()),
         );
         watch(
+            move || a.edit.input().get(),
             move || a.edit.value().get(),
             latest,
-            move || {
-                let id = last
-                    .edit
-                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                ("save", title_of(id))
-            },
+            move |input: &EditItem| ("save", title_of(&input.item_id)),
         );
         watch(
+            move || a.remove.input().get(),
             move || a.remove.value().get(),
             latest,
-            move || {
-                let id = last
-                    .remove
-                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                ("remove", title_of(id))
-            },
+            move |input: &RemoveItem| ("remove", title_of(&input.item_id)),
         );
         watch(
+            move || a.claim.input().get(),
             move || a.claim.value().get(),
             latest,
-            move || {
-                let input = last.claim.with_value(|i| i.clone());
-                let verb = match input.as_ref().map(|i| i.status) {
-                    Some(ClaimStatus::Purchased) => "mark as bought",
-                    _ => "reserve",
+            move |input: &Claim| {
+                let verb = match input.status {
+                    ClaimStatus::Purchased => "mark as bought",
+                    ClaimStatus::Reserved => "reserve",
                 };
-                (verb, title_of(input.map(|i| i.item_id)))
+                (verb, title_of(&input.item_id))
             },
         );
         watch(
+            move || a.release.input().get(),
             move || a.release.value().get(),
             latest,
-            move || {
-                let id = last
-                    .release
-                    .with_value(|i| i.as_ref().map(|i| i.item_id.clone()));
-                ("release", title_of(id))
-            },
+            move |input: &Release| ("release", title_of(&input.item_id)),
         );
         error_text(move || latest.get())
     }
+}
+
+/// Makes each answer of one action the page's `latest` outcome. A failure
+/// that is not the app's own answer is told in words: what was tried on
+/// which gift (`describe`, from the input the action was last dispatched
+/// with, kept here because an action forgets its input once answered).
+fn watch<T: Clone + Send + Sync + 'static>(
+    input: impl Fn() -> Option<T> + 'static,
+    answered: impl Fn() -> Option<Result<(), AppError>> + 'static,
+    latest: RwSignal<Option<Result<(), AppError>>>,
+    describe: impl Fn(&T) -> (&'static str, String) + 'static,
+) {
+    let last = StoredValue::new(None::<T>);
+    Effect::new(move |_| {
+        if let Some(input) = input() {
+            last.set_value(Some(input));
+        }
+    });
+    Effect::new(move |_| {
+        let Some(result) = answered() else {
+            return;
+        };
+        latest.set(Some(result.map_err(|err| {
+            let tried = last.with_value(|input| input.as_ref().map(&describe));
+            match (err.failure, tried) {
+                (Some(_), Some((verb, title))) => AppError {
+                    message: failure_sentence(verb, &title, &err.message),
+                    ..err
+                },
+                _ => err,
+            }
+        })));
+    });
 }
 
 /// "Could not add “Teapot”: the server answered 502. Try again."
@@ -140,39 +132,5 @@ fn failure_sentence(verb: &str, title: &str, reason: &str) -> String {
         format!("Could not {verb} the gift: {reason}")
     } else {
         format!("Could not {verb} “{title}”: {reason}")
-    }
-}
-
-/// The input each action was last dispatched with: an action forgets its
-/// input once it is answered, but a failure's message names the gift.
-#[derive(Clone, Copy)]
-struct LastInputs {
-    add: StoredValue<Option<AddItem>>,
-    edit: StoredValue<Option<EditItem>>,
-    remove: StoredValue<Option<RemoveItem>>,
-    claim: StoredValue<Option<Claim>>,
-    release: StoredValue<Option<Release>>,
-}
-
-impl LastInputs {
-    fn track(a: Actions) -> LastInputs {
-        fn keep<T: Clone + Send + Sync + 'static>(
-            input: impl Fn() -> Option<T> + 'static,
-        ) -> StoredValue<Option<T>> {
-            let last = StoredValue::new(None);
-            Effect::new(move |_| {
-                if let Some(input) = input() {
-                    last.set_value(Some(input));
-                }
-            });
-            last
-        }
-        LastInputs {
-            add: keep(move || a.add.input().get()),
-            edit: keep(move || a.edit.input().get()),
-            remove: keep(move || a.remove.input().get()),
-            claim: keep(move || a.claim.input().get()),
-            release: keep(move || a.release.input().get()),
-        }
     }
 }
