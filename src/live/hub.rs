@@ -273,7 +273,37 @@ impl Hub {
         since: Option<i64>,
         outbox_last: Option<i64>,
     ) -> Attached {
+        self.attach(&mut self.inner.lock(), id, key, since, outbox_last)
+    }
+
+    /// Queues `reply` (the `subscribed` frame) and attaches every stream of
+    /// `streams` (key, `since`, `outbox_last`, as for [`Hub::subscribe`]),
+    /// under one lock: an event that is published once the client can have
+    /// read the reply finds the streams attached, and comes after the reply.
+    pub fn subscribe_replying(
+        &self,
+        id: ConnId,
+        reply: Out,
+        streams: &[(StreamKey, Option<i64>, Option<i64>)],
+    ) -> Vec<Attached> {
         let mut inner = self.inner.lock();
+        if let Some(conn) = inner.conns.get(&id) {
+            conn.mailbox.push(reply);
+        }
+        streams
+            .iter()
+            .map(|(key, since, outbox_last)| self.attach(&mut inner, id, key, *since, *outbox_last))
+            .collect()
+    }
+
+    fn attach(
+        &self,
+        inner: &mut Inner,
+        id: ConnId,
+        key: &StreamKey,
+        since: Option<i64>,
+        outbox_last: Option<i64>,
+    ) -> Attached {
         let Some(conn) = inner.conns.get_mut(&id) else {
             return Attached::AlreadyHeld;
         };

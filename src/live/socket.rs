@@ -635,21 +635,28 @@ impl Connection<'_> {
                 .map(|&seq| i64::try_from(seq).unwrap_or(i64::MAX));
             granted.push((name, key, since));
         }
-        // One reply, even when it lists nothing: the client hears back.
-        self.reply(&ServerFrame::Subscribed {
-            topics: granted.iter().map(|(name, ..)| name.clone()).collect(),
-            id: id.clone(),
-        });
-        for (name, key, since) in granted {
+        let mut streams = Vec::with_capacity(granted.len());
+        for (_, key, since) in granted {
             let outbox_last = match self.hub.position(&key) {
                 Some(_) => None,
                 None => self.service.stream_last(&key.0, key.1).await,
             };
-            if self.hub.subscribe(self.id, &key, since, outbox_last) != Attached::CatchingUp {
+            streams.push((key, since, outbox_last));
+        }
+        // One reply, even when it lists nothing: the client hears back. The
+        // streams are attached with it, so that every event published once
+        // the client has read it reaches the client (after it).
+        let reply = Out::frame(&ServerFrame::Subscribed {
+            topics: streams.iter().map(|(key, ..)| key.0.clone()).collect(),
+            id: id.clone(),
+        });
+        let attached = self.hub.subscribe_replying(self.id, reply, &streams);
+        for ((key, since, _), attached) in streams.into_iter().zip(attached) {
+            if attached != Attached::CatchingUp {
                 continue;
             }
             let since = since.unwrap_or(0);
-            let replay = self.service.stream_replay(&name, key.1, since).await;
+            let replay = self.service.stream_replay(&key.0, key.1, since).await;
             self.hub
                 .finish_catch_up(self.id, &key, since, replay, id.clone());
         }
@@ -815,6 +822,25 @@ mod tests {
         let start = Instant::now();
         assert_eq!(timed.next().await, Got::Close(close::HEARTBEAT_TIMEOUT));
         assert_eq!(start.elapsed().as_secs(), 20, "closed at two heartbeats");
+    }
+
+    /// A client that has read `subscribed` may make a change at once: its
+    /// event must find the stream attached (it once could not, while the
+    /// socket was still reading the stream's position from the outbox, and
+    /// the event was then lost as "already seen").
+    #[tokio::test]
+    async fn streams_are_attached_before_subscribed_is_sent() {
+        let (state, _dir) = state(|_| {}).await;
+        let hub = state.service.bus.hub();
+        for n in 0..20 {
+            let user = format!("u_quick{n}");
+            let topic = crate::live::protocol::user_topic(&UserId(user.clone()));
+            let mut peer = connect(&state, token(&user, Duration::from_secs(3600)));
+            peer.expect("welcome").await;
+            peer.send(json!({ "type": "subscribe", "topics": [topic] }));
+            peer.expect("subscribed").await;
+            assert_eq!(hub.position(&(topic, Audience::All)), Some(0), "round {n}");
+        }
     }
 
     #[tokio::test]
