@@ -150,7 +150,10 @@ impl Ws {
     pub async fn frame(&mut self) -> Value {
         match self.next_within(WAIT).await {
             Some(Received::Frame(frame)) => frame,
-            other => panic!("expected a frame, got {other:?}"),
+            other => panic!(
+                "expected a frame, got {other:?}; received so far: {}",
+                serde_json::to_string(&self.log).unwrap_or_default()
+            ),
         }
     }
 

@@ -1,0 +1,14 @@
+//! The JSON API of PROTOCOL.md section 9, row by row, on SQLite and
+//! PostgreSQL, through a real server and HTTP clients. One file per area;
+//! the server, clients and request helpers are in `common`.
+#![cfg(feature = "ssr")]
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod edges;
+mod events;
+mod families;
+mod privacy;
+mod races;

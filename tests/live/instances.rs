@@ -1,0 +1,55 @@
+//! Several instances on one PostgreSQL database share events and logouts.
+
+use serde_json::json;
+
+use crate::common::ws::{open, seq, Open, Received};
+use crate::common::{family_on, list_topic, ws, Db, FreshDb, TestServer};
+use crate::subscribed;
+
+/// Two instances on one PostgreSQL database: a change made through one
+/// reaches sockets on the other, and so does a logout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_instances_share_events_and_logouts() {
+    let secret = "s".repeat(48);
+    let fresh = FreshDb::new(Db::Postgres).await;
+    let mut settings = fresh.settings();
+    settings.jwt_secret = Some(secret.clone());
+    let second_db = fresh.same_database();
+    let mut second_settings = second_db.settings();
+    second_settings.jwt_secret = Some(secret);
+    let f = family_on(TestServer::start_with(fresh, settings).await).await;
+    let other = TestServer::start_with(second_db, second_settings).await;
+
+    let topic = list_topic(&f);
+    let mut on_other = subscribed(&other, &f.member_id, &[&topic], json!({})).await;
+    let mut on_first = subscribed(&f.server, &f.member_id, &[&topic], json!({})).await;
+    for n in 0..5 {
+        f.add_item(&f.admin, &format!("item {n}")).await;
+    }
+    for ws in [&mut on_other, &mut on_first] {
+        assert_eq!(
+            ws.events(5).await.iter().map(seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+    }
+    // The member's browser session, used on the other instance's socket.
+    let mut cookie_socket = open(
+        &other,
+        Open {
+            cookie: f.member.cookie_header(),
+            origin: Some(other.origin()),
+            token: None,
+        },
+    )
+    .await
+    .unwrap();
+    // The other instance's origin differs; allow it there.
+    match cookie_socket.next_within(ws::WAIT).await {
+        Some(Received::Frame(frame)) => assert_eq!(frame["type"], "welcome"),
+        other => panic!("expected welcome, got {other:?}"),
+    }
+    f.member.post("/auth/logout", json!(null)).await.expect(204);
+    cookie_socket.expect_close(1008, false).await;
+    other.stop().await;
+    f.server.stop().await;
+}
