@@ -53,60 +53,81 @@ impl Actions {
                 .unwrap_or_else(|| "this gift".to_string())
         };
         let latest = RwSignal::new(None);
+        // Each action is described when dispatched, while its input is at
+        // hand (an action forgets its input once answered).
         watch(
-            move || a.add.input().get(),
-            move || a.add.value().get(),
+            Box::new(move || {
+                a.add
+                    .input()
+                    .with(|i| i.as_ref().map(|i| ("add", i.title.clone())))
+            }),
+            Box::new(move || a.add.value().get()),
             latest,
-            |input: &AddItem| ("add", input.title.clone()),
         );
         watch(
-            move || a.edit.input().get(),
-            move || a.edit.value().get(),
+            Box::new(move || {
+                a.edit
+                    .input()
+                    .with(|i| i.as_ref().map(|i| ("save", title_of(&i.item_id))))
+            }),
+            Box::new(move || a.edit.value().get()),
             latest,
-            move |input: &EditItem| ("save", title_of(&input.item_id)),
         );
         watch(
-            move || a.remove.input().get(),
-            move || a.remove.value().get(),
+            Box::new(move || {
+                a.remove
+                    .input()
+                    .with(|i| i.as_ref().map(|i| ("remove", title_of(&i.item_id))))
+            }),
+            Box::new(move || a.remove.value().get()),
             latest,
-            move |input: &RemoveItem| ("remove", title_of(&input.item_id)),
         );
         watch(
-            move || a.claim.input().get(),
-            move || a.claim.value().get(),
+            Box::new(move || {
+                a.claim.input().with(|i| {
+                    i.as_ref().map(|i| {
+                        let verb = match i.status {
+                            ClaimStatus::Purchased => "mark as bought",
+                            ClaimStatus::Reserved => "reserve",
+                        };
+                        (verb, title_of(&i.item_id))
+                    })
+                })
+            }),
+            Box::new(move || a.claim.value().get()),
             latest,
-            move |input: &Claim| {
-                let verb = match input.status {
-                    ClaimStatus::Purchased => "mark as bought",
-                    ClaimStatus::Reserved => "reserve",
-                };
-                (verb, title_of(&input.item_id))
-            },
         );
         watch(
-            move || a.release.input().get(),
-            move || a.release.value().get(),
+            Box::new(move || {
+                a.release
+                    .input()
+                    .with(|i| i.as_ref().map(|i| ("release", title_of(&i.item_id))))
+            }),
+            Box::new(move || a.release.value().get()),
             latest,
-            move |input: &Release| ("release", title_of(&input.item_id)),
         );
         error_text(move || latest.get())
     }
 }
 
+/// What was tried, on which gift: ("add", "Teapot").
+type Tried = (&'static str, String);
+
 /// Makes each answer of one action the page's `latest` outcome. A failure
 /// that is not the app's own answer is told in words: what was tried on
-/// which gift (`describe`, from the input the action was last dispatched
-/// with, kept here because an action forgets its input once answered).
-fn watch<T: Clone + Send + Sync + 'static>(
-    input: impl Fn() -> Option<T> + 'static,
-    answered: impl Fn() -> Option<Result<(), AppError>> + 'static,
+/// which gift (`tried`, read when the action is dispatched, kept here).
+///
+/// Not generic on purpose: each instance of a generic function with its
+/// own effects costs the browser's bundle a few KB, and there are five.
+fn watch(
+    tried: Box<dyn Fn() -> Option<Tried>>,
+    answered: Box<dyn Fn() -> Option<Result<(), AppError>>>,
     latest: RwSignal<Option<Result<(), AppError>>>,
-    describe: impl Fn(&T) -> (&'static str, String) + 'static,
 ) {
-    let last = StoredValue::new(None::<T>);
+    let last = StoredValue::new_local(None::<Tried>);
     Effect::new(move |_| {
-        if let Some(input) = input() {
-            last.set_value(Some(input));
+        if let Some(now) = tried() {
+            last.set_value(Some(now));
         }
     });
     Effect::new(move |_| {
@@ -114,8 +135,7 @@ fn watch<T: Clone + Send + Sync + 'static>(
             return;
         };
         latest.set(Some(result.map_err(|err| {
-            let tried = last.with_value(|input| input.as_ref().map(&describe));
-            match (err.failure, tried) {
+            match (err.failure, last.get_value()) {
                 (Some(_), Some((verb, title))) => AppError {
                     message: failure_sentence(verb, &title, &err.message),
                     ..err
