@@ -124,7 +124,7 @@ fn watch(
     answered: Box<dyn Fn() -> Option<Result<(), AppError>>>,
     latest: RwSignal<Option<Result<(), AppError>>>,
 ) {
-    let last = StoredValue::new_local(None::<Tried>);
+    let last = StoredValue::new(None::<Tried>);
     Effect::new(move |_| {
         if let Some(now) = tried() {
             last.set_value(Some(now));
