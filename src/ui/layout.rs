@@ -20,7 +20,7 @@ pub fn Header() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="site-header">
             <A href="/" attr:class="brand">
-                <span class="brand-mark" aria-hidden="true">"🎁"</span>
+                <img class="brand-mark" src="/logo.svg" alt="" width="28" height="28" />
                 <span class="brand-name">"Giftlist"</span>
             </A>
             <nav class="account" aria-label="Account">

@@ -46,6 +46,16 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 /// message in `?error=`, where the page shows it; with the wasm the action
 /// shows the error itself.
 pub(super) async fn answer<T>(result: Result<T, AppError>, success: &str) -> Result<T, AppError> {
+    answer_keeping(result, success, &[]).await
+}
+
+/// [`answer`], and a refused plain form post also carries `kept` (the
+/// fields as typed) back in the query, so that the form shows them again.
+pub(super) async fn answer_keeping<T>(
+    result: Result<T, AppError>,
+    success: &str,
+    kept: &[(&str, &str)],
+) -> Result<T, AppError> {
     match &result {
         Ok(_) => leptos_axum::redirect(success),
         Err(err) => {
@@ -69,9 +79,11 @@ pub(super) async fn answer<T>(result: Result<T, AppError>, success: &str) -> Res
                 .and_then(|v| url::Url::parse(v).ok())
                 .map(|url| url.path().to_owned());
             if let (true, Some(path)) = (plain_form, back) {
-                let message: String =
-                    url::form_urlencoded::byte_serialize(err.message.as_bytes()).collect();
-                leptos_axum::redirect(&format!("{path}?error={message}"));
+                let query = url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("error", &err.message)
+                    .extend_pairs(kept.iter().filter(|(_, value)| !value.is_empty()))
+                    .finish();
+                leptos_axum::redirect(&format!("{path}?{query}"));
             }
         }
     }

@@ -120,6 +120,8 @@ fn list_view(
     });
     let list_id = list.id.to_string();
     let row_list_id = list_id.clone();
+    let (add_form, new_title) = (NodeRef::new(), NodeRef::new());
+    clear_after_add(actions, add_form, new_title);
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
         <p><A href=format!("/families/{}", list.family_id)>"← Family"</A></p>
@@ -137,13 +139,74 @@ fn list_view(
             {pending_add(actions, live, me.clone())}
         </ul>
         <h2>"Add a gift"</h2>
-        <ActionForm action=actions.add attr:class="stacked-form" attr:data-testid="add-item">
+        <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
             <input type="hidden" name="list_id" value=list_id.clone() />
-            <ItemFields item=None />
+            <ItemFields item=None title_ref=new_title />
             <button type="submit">"Add"</button>
         </ActionForm>
     }
 }
+
+/// After each gift added, the add form is empty again (currency and
+/// priority back to their defaults) with the cursor in its title, ready
+/// for the next; a refused one keeps what was typed.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+fn clear_after_add(
+    actions: Actions,
+    form: NodeRef<leptos::html::Form>,
+    title: NodeRef<leptos::html::Input>,
+) {
+    Effect::new(move |seen: Option<usize>| {
+        let version = actions.add.version().get();
+        let added = actions
+            .add
+            .value()
+            .with_untracked(|v| matches!(v, Some(Ok(()))));
+        if seen.is_some_and(|seen| seen != version) && added {
+            #[cfg(feature = "hydrate")]
+            if let Some(form) = form.get_untracked() {
+                empty_add_form(&form);
+            }
+            if let Some(title) = title.get_untracked() {
+                let _ = title.focus();
+            }
+        }
+        version
+    });
+}
+
+/// Sets each field of the add form to its default: not `reset()` alone,
+/// which would bring back what a refused plain post had put in the page.
+#[cfg(feature = "hydrate")]
+fn empty_add_form(form: &web_sys::HtmlFormElement) {
+    use wasm_bindgen::JsCast;
+    let priority = DEFAULT_PRIORITY.to_string();
+    let defaults = [
+        ("title", ""),
+        ("url", ""),
+        ("price", ""),
+        ("currency", DEFAULT_CURRENCY),
+        ("notes", ""),
+        ("priority", priority.as_str()),
+    ];
+    let fields = form.elements();
+    for (name, value) in defaults {
+        let Some(field) = fields.named_item(name) else {
+            continue;
+        };
+        if let Some(input) = field.dyn_ref::<web_sys::HtmlInputElement>() {
+            input.set_value(value);
+        } else if let Some(text) = field.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            text.set_value(value);
+        } else if let Some(select) = field.dyn_ref::<web_sys::HtmlSelectElement>() {
+            select.set_value(value);
+        }
+    }
+}
+
+/// What a new gift's currency and priority are until someone says.
+const DEFAULT_CURRENCY: &str = "EUR";
+const DEFAULT_PRIORITY: i64 = 3;
 
 /// `item` as a pending edit would leave it (fields the page cannot read
 /// stay as they are; the server decides).
@@ -201,30 +264,53 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
     }
 }
 
-/// The editable fields of an item, filled from `item` when editing.
+/// The editable fields of an item, filled from `item` when editing. The
+/// add form (`item` is `None`) starts empty, or, when a plain form post
+/// was refused, with what was typed (brought back in the query).
 #[component]
-fn ItemFields(item: Option<Item>) -> impl IntoView {
+fn ItemFields(
+    item: Option<Item>,
+    #[prop(optional)] title_ref: Option<NodeRef<leptos::html::Input>>,
+) -> impl IntoView {
     let prefix = item
         .as_ref()
         .map_or_else(|| "new".to_string(), |i| i.id.to_string());
     let field = |name: &str| format!("{prefix}-{name}");
-    let price = item
-        .as_ref()
-        .and_then(|i| i.price_cents)
-        .map(|c| format!("{}.{:02}", c / 100, c % 100))
-        .unwrap_or_default();
-    let priority = item.as_ref().map_or(3, |i| i.priority);
+    let query = leptos_router::hooks::use_query_map();
+    let typed = |name: &str| query.with_untracked(|q| q.get("error").and_then(|_| q.get(name)));
+    let value = |from_item: Option<String>, name: &str| match &item {
+        Some(_) => from_item,
+        None => typed(name),
+    };
+    let title = value(item.as_ref().map(|i| i.title.clone()), "title");
+    let url = value(item.as_ref().and_then(|i| i.url.clone()), "url");
+    let price = value(
+        item.as_ref()
+            .and_then(|i| i.price_cents)
+            .map(|c| format!("{}.{:02}", c / 100, c % 100)),
+        "price",
+    );
+    let currency = value(item.as_ref().map(|i| i.currency.clone()), "currency")
+        .unwrap_or_else(|| DEFAULT_CURRENCY.to_string());
+    let notes = value(item.as_ref().and_then(|i| i.notes.clone()), "notes");
+    let priority = match &item {
+        Some(i) => i.priority,
+        None => typed("priority")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(DEFAULT_PRIORITY),
+    };
+    let title_ref = title_ref.unwrap_or_default();
     view! {
         <label for=field("title")>"Gift"</label>
-        <input id=field("title") name="title" required maxlength="200" value=item.as_ref().map(|i| i.title.clone()) />
+        <input id=field("title") name="title" required maxlength="200" value=title node_ref=title_ref />
         <label for=field("url")>"Link (optional)"</label>
-        <input id=field("url") name="url" type="url" maxlength="2000" value=item.as_ref().and_then(|i| i.url.clone()) />
+        <input id=field("url") name="url" type="url" maxlength="2000" value=url />
         <label for=field("price")>"Price (optional)"</label>
         <input id=field("price") name="price" inputmode="decimal" value=price />
         <label for=field("currency")>"Currency"</label>
-        <input id=field("currency") name="currency" maxlength="3" value=item.as_ref().map_or_else(|| "EUR".to_string(), |i| i.currency.clone()) />
+        <input id=field("currency") name="currency" maxlength="3" value=currency />
         <label for=field("notes")>"Notes (optional)"</label>
-        <textarea id=field("notes") name="notes" maxlength="2000">{item.as_ref().and_then(|i| i.notes.clone())}</textarea>
+        <textarea id=field("notes") name="notes" maxlength="2000">{notes}</textarea>
         <label for=field("priority")>"How much wanted (1 most, 5 least)"</label>
         <select id=field("priority") name="priority">
             {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{p.to_string()}</option> }).collect_view()}

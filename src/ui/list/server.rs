@@ -88,6 +88,15 @@ pub async fn add_item(
     priority: String,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
+    // Without the wasm, a refused gift comes back to the form as typed.
+    let typed = [
+        ("title", title.clone()),
+        ("url", url.clone()),
+        ("price", price.clone()),
+        ("currency", currency.clone()),
+        ("notes", notes.clone()),
+        ("priority", priority.clone()),
+    ];
     let result = crate::ui::server::act(|service, actor| async move {
         let input = crate::model::input::NewItem {
             title,
@@ -100,7 +109,10 @@ pub async fn add_item(
         service.add_item(&actor, &list_id, input).await
     })
     .await;
-    crate::ui::server::answer(result, &back).await.map(|_| ())
+    let kept: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    crate::ui::server::answer_keeping(result, &back, &kept)
+        .await
+        .map(|_| ())
 }
 
 #[server(prefix = "/api/fn", endpoint = "edit_item", client = crate::ui::fetch::PageClient)]

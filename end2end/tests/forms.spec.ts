@@ -1,0 +1,116 @@
+import { test, expect, waitForHydration, newMember } from "./fixtures";
+import type { Browser, Page } from "@playwright/test";
+
+/** Three gifts as a person types them, one after another. */
+const gifts = [
+  { title: "LEGO crane", url: "https://shop.example/lego-crane", price: "89.99", cents: 8999 },
+  { title: "Gloves", url: "", price: "19.50", cents: 1950 },
+  { title: "Dinosaur book", url: "", price: "", cents: null },
+];
+
+/** A family with a list for Tim (no account); the page is on the list. */
+async function listForTim(page: Page): Promise<string> {
+  await page.getByLabel("Family name").fill("The Norths");
+  await page.getByRole("button", { name: "Create family" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Norths");
+  await page.getByLabel("Title").fill("Tim's list");
+  await page.getByLabel("Or their name").fill("Tim");
+  await page.getByRole("button", { name: "Create list" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tim's list");
+  return page.url().split("/lists/")[1];
+}
+
+async function registerWithoutScript(browser: Browser): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/register");
+  await page.getByLabel("Your name").fill("Nora");
+  await page.getByLabel("Email").fill(`nora-${Date.now()}@example.org`);
+  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText("Nora");
+  return page;
+}
+
+/** Adds the three gifts typing only what each has; the form must be empty between them. */
+async function addThreeGifts(page: Page, withScript: boolean): Promise<void> {
+  const add = page.getByTestId("add-item");
+  for (const [index, gift] of gifts.entries()) {
+    await add.getByLabel("Gift").fill(gift.title);
+    if (gift.url) await add.getByLabel("Link (optional)").fill(gift.url);
+    if (gift.price) await add.getByLabel("Price (optional)").fill(gift.price);
+    await add.getByRole("button", { name: "Add" }).click();
+    await expect(page.getByTestId("item")).toHaveCount(index + 1);
+    await expect(page.locator('[data-testid="item"][data-pending="true"]')).toHaveCount(0);
+    await expect(add.getByLabel("Gift")).toHaveValue("");
+    await expect(add.getByLabel("Link (optional)")).toHaveValue("");
+    await expect(add.getByLabel("Price (optional)")).toHaveValue("");
+    await expect(add.getByLabel("Currency")).toHaveValue("EUR");
+    await expect(add.getByLabel("Notes (optional)")).toHaveValue("");
+    await expect(add.getByLabel("How much wanted (1 most, 5 least)")).toHaveValue("3");
+    if (withScript) await expect(add.getByLabel("Gift")).toBeFocused();
+  }
+}
+
+/** Each stored gift has exactly what was typed for it, read back through the API. */
+async function expectStored(page: Page, listId: string): Promise<void> {
+  const response = await page.request.get(`/api/v1/lists/${listId}`);
+  expect(response.status()).toBe(200);
+  const items: Array<Record<string, unknown>> = (await response.json()).items;
+  const stored = gifts.map((gift) => items.find((item) => item.title === gift.title));
+  for (const [index, gift] of gifts.entries()) {
+    expect(stored[index], gift.title).toMatchObject({
+      title: gift.title,
+      url: gift.url || null,
+      price_cents: gift.cents,
+      currency: "EUR",
+      notes: null,
+      priority: 3,
+    });
+  }
+}
+
+/** A refused gift stays in the form as typed, with the reason shown. */
+async function refusedGiftIsKept(page: Page): Promise<void> {
+  const add = page.getByTestId("add-item");
+  await add.getByLabel("Gift").fill("Kite");
+  await add.getByLabel("Link (optional)").fill("https://shop.example/kite");
+  await add.getByLabel("Price (optional)").fill("twelve");
+  await add.getByLabel("Notes (optional)").fill("the red one");
+  await add.getByLabel("How much wanted (1 most, 5 least)").selectOption("1");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("form-error")).toHaveText("price must be an amount like 12.50");
+  await expect(add.getByLabel("Gift")).toHaveValue("Kite");
+  await expect(add.getByLabel("Link (optional)")).toHaveValue("https://shop.example/kite");
+  await expect(add.getByLabel("Price (optional)")).toHaveValue("twelve");
+  await expect(add.getByLabel("Notes (optional)")).toHaveValue("the red one");
+  await expect(add.getByLabel("How much wanted (1 most, 5 least)")).toHaveValue("1");
+  await expect(page.getByTestId("item")).toHaveCount(3);
+}
+
+test("the add form is empty after each gift and keeps a refused one (with the wasm)", async ({ browser }) => {
+  const page = await newMember(browser, "Nora");
+  await waitForHydration(page);
+  const listId = await listForTim(page);
+  await waitForHydration(page);
+  await addThreeGifts(page, true);
+  await expectStored(page, listId);
+  await refusedGiftIsKept(page);
+  // Corrected, it goes in, and the form is empty again.
+  const add = page.getByTestId("add-item");
+  await add.getByLabel("Price (optional)").fill("12.00");
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("item")).toHaveCount(4);
+  await expect(add.getByLabel("Gift")).toHaveValue("");
+  await expect(add.getByLabel("How much wanted (1 most, 5 least)")).toHaveValue("3");
+  await page.context().close();
+});
+
+test("the add form is empty after each gift and keeps a refused one (no script at all)", async ({ browser }) => {
+  const page = await registerWithoutScript(browser);
+  const listId = await listForTim(page);
+  await addThreeGifts(page, false);
+  await expectStored(page, listId);
+  await refusedGiftIsKept(page);
+  await page.context().close();
+});
