@@ -114,3 +114,75 @@ test("the add form is empty after each gift and keeps a refused one (no script a
   await refusedGiftIsKept(page);
   await page.context().close();
 });
+
+/** Adds a gift with a price (or none) and a priority. */
+async function addGift(page: Page, title: string, price: string, priority: string): Promise<void> {
+  const add = page.getByTestId("add-item");
+  const before = await page.getByTestId("item").count();
+  await add.getByLabel("Gift").fill(title);
+  await add.getByLabel("Price (optional)").fill(price);
+  await add.getByLabel("How much wanted (1 most, 5 least)").selectOption(priority);
+  await add.getByRole("button", { name: "Add" }).click();
+  await expect(page.getByTestId("item")).toHaveCount(before + 1);
+  await expect(page.locator('[data-testid="item"][data-pending="true"]')).toHaveCount(0);
+}
+
+async function expectOrder(page: Page, titles: string[]): Promise<void> {
+  await expect(page.getByTestId("item").locator(".item-title")).toHaveText(titles);
+}
+
+/** Picks an order (and the filter) in the page's own form. */
+async function arrange(page: Page, sort: string, onlyAvailable: boolean): Promise<void> {
+  const form = page.getByTestId("arrange");
+  await form.getByLabel("Sort").selectOption({ label: sort });
+  await form.getByLabel("Only what is still available").setChecked(onlyAvailable);
+  await form.getByRole("button", { name: "Show" }).click();
+}
+
+/** Three gifts, a claim, then each order and the filter, kept in the URL across a reload and a post. */
+async function sortAndFilter(page: Page, withScript: boolean): Promise<void> {
+  await expect(page.getByTestId("no-gifts")).toHaveText("No gifts yet: add the first one below.");
+  await addGift(page, "Kite", "12.00", "3");
+  await addGift(page, "Bike", "", "1");
+  await addGift(page, "apple", "3.00", "3");
+  await expect(page.getByTestId("no-gifts")).toHaveCount(0);
+  await expect(page.getByTestId("item").first().locator(".priority")).toHaveText("Most wanted");
+  await expectOrder(page, ["Bike", "Kite", "apple"]);
+
+  await arrange(page, "Cheapest first", false);
+  await expect(page).toHaveURL(/sort=price/);
+  await expectOrder(page, ["apple", "Kite", "Bike"]);
+  await page.reload();
+  if (withScript) await waitForHydration(page);
+  await expectOrder(page, ["apple", "Kite", "Bike"]);
+
+  // A claim made in this order comes back to the same order.
+  await page.getByTestId("item").filter({ hasText: "Kite" }).getByRole("button", { name: "I'll get this" }).click();
+  await expect(page.getByTestId("item").filter({ hasText: "Kite" }).getByTestId("claim")).toHaveText("Reserved by you");
+  await expect(page).toHaveURL(/sort=price/);
+  await expectOrder(page, ["apple", "Kite", "Bike"]);
+
+  await arrange(page, "Cheapest first", true);
+  await expect(page).toHaveURL(/available=1/);
+  await expectOrder(page, ["apple", "Bike"]);
+  await arrange(page, "By name", true);
+  await expectOrder(page, ["apple", "Bike"]);
+  await arrange(page, "By name", false);
+  await expectOrder(page, ["apple", "Bike", "Kite"]);
+}
+
+test("gifts sort and filter from the URL (with the wasm)", async ({ browser }) => {
+  const page = await newMember(browser, "Nora");
+  await waitForHydration(page);
+  await listForTim(page);
+  await waitForHydration(page);
+  await sortAndFilter(page, true);
+  await page.context().close();
+});
+
+test("gifts sort and filter from the URL (no script at all)", async ({ browser }) => {
+  const page = await registerWithoutScript(browser);
+  await listForTim(page);
+  await sortAndFilter(page, false);
+  await page.context().close();
+});

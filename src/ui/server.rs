@@ -41,6 +41,10 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
     AppError::internal()
 }
 
+/// The query parameters that say how a page is arranged (the list page's
+/// sort and filter): kept when a form post sends the browser back.
+const VIEW_PARAMS: [&str; 2] = ["sort", "available"];
+
 /// Sends the browser to `success` on success. A refused plain form post
 /// (no wasm: it accepts HTML) goes back to the form's page with the
 /// message in `?error=`, where the page shows it; with the wasm the action
@@ -56,8 +60,33 @@ pub(super) async fn answer_keeping<T>(
     success: &str,
     kept: &[(&str, &str)],
 ) -> Result<T, AppError> {
+    let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| url::Url::parse(v).ok());
+    // How the page was arranged (its sort and filter) survives the post.
+    let view: Vec<(String, String)> = back
+        .iter()
+        .flat_map(|url| url.query_pairs().into_owned())
+        .filter(|(key, _)| VIEW_PARAMS.contains(&key.as_str()))
+        .collect();
+    let with_view = |path: &str, extra: &[(&str, &str)]| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(extra.iter().filter(|(_, value)| !value.is_empty()))
+            .extend_pairs(view.iter())
+            .finish();
+        if query.is_empty() {
+            path.to_owned()
+        } else {
+            format!("{path}?{query}")
+        }
+    };
     match &result {
-        Ok(_) => leptos_axum::redirect(success),
+        Ok(_) => match &back {
+            Some(url) if url.path() == success => leptos_axum::redirect(&with_view(success, &[])),
+            _ => leptos_axum::redirect(success),
+        },
         Err(err) => {
             // The error's own status, not the server-function default 500.
             if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
@@ -68,22 +97,14 @@ pub(super) async fn answer_keeping<T>(
                     response.insert_header(header::RETRY_AFTER, HeaderValue::from(seconds));
                 }
             }
-            let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
             let plain_form = headers
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.contains("text/html"));
-            let back = headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| url::Url::parse(v).ok())
-                .map(|url| url.path().to_owned());
-            if let (true, Some(path)) = (plain_form, back) {
-                let query = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("error", &err.message)
-                    .extend_pairs(kept.iter().filter(|(_, value)| !value.is_empty()))
-                    .finish();
-                leptos_axum::redirect(&format!("{path}?{query}"));
+            if let (true, Some(url)) = (plain_form, &back) {
+                let mut extra = vec![("error", err.message.as_str())];
+                extra.extend_from_slice(kept);
+                leptos_axum::redirect(&with_view(url.path(), &extra));
             }
         }
     }

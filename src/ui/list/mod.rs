@@ -6,16 +6,18 @@
 //! actions and their message), `live` (the live list) and, here, the views.
 
 mod actions;
+mod arrange;
 mod live;
 pub mod server;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::{components::A, hooks::use_params_map, params::ParamsMap};
 use std::sync::Arc;
 
 use self::{
     actions::Actions,
+    arrange::{priority_words, Sort},
     live::{LiveList, Row},
     server::{format_price, get_list, parse_price, EditItem, ListPageData},
 };
@@ -122,6 +124,7 @@ fn list_view(
     let row_list_id = list_id.clone();
     let (add_form, new_title) = (NodeRef::new(), NodeRef::new());
     clear_after_add(actions, add_form, new_title);
+    let query = leptos_router::hooks::use_query_map();
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
         <p><A href=format!("/families/{}", list.family_id)>"← Family"</A></p>
@@ -130,9 +133,13 @@ fn list_view(
         <Show when=move || live.removed.get()>
             <p role="alert" data-testid="list-removed">"This list has been removed."</p>
         </Show>
+        {arrange_form(is_recipient, query)}
+        <Show when=move || live.rows.with(Vec::is_empty) && actions.add.input().with(Option::is_none)>
+            <p class="empty" data-testid="no-gifts">"No gifts yet: add the first one below."</p>
+        </Show>
         <ul class="items" data-testid="items">
             <For
-                each=move || live.rows.get()
+                each=move || arranged(live, is_recipient, query)
                 key=|row| row.id.clone()
                 children=move |row| item_row(row.item, row_list_id.clone(), is_recipient, names.clone(), actions)
             />
@@ -144,6 +151,49 @@ fn list_view(
             <ItemFields item=None title_ref=new_title />
             <button type="submit">"Add"</button>
         </ActionForm>
+    }
+}
+
+/// The rows in the order the URL asks for, and only the available ones
+/// when it says so (a filter for members: the recipient has no claims to
+/// filter by, and is never shown which gifts are taken).
+fn arranged(live: LiveList, is_recipient: bool, query: Memo<ParamsMap>) -> Vec<Row> {
+    let (sort, only_available) = query.with(|q| {
+        (
+            Sort::from_query(q.get_str("sort")),
+            !is_recipient && q.get_str("available") == Some("1"),
+        )
+    });
+    let mut rows = live.rows.get();
+    if only_available {
+        rows.retain(|row| row.item.with(|item| item.claim.is_none()));
+    }
+    rows.sort_by(|a, b| a.item.with(|a| b.item.with(|b| sort.compare(a, b))));
+    rows
+}
+
+/// The sort picker and, for members, the "only available" filter: a GET
+/// form, so the choice is in the URL (the router follows it without a
+/// reload when the wasm runs).
+fn arrange_form(is_recipient: bool, query: Memo<ParamsMap>) -> impl IntoView {
+    let chosen = move || Sort::from_query(query.read().get_str("sort"));
+    let available = move || query.read().get_str("available") == Some("1");
+    view! {
+        <leptos_router::components::Form method="GET" action="" attr:class="arrange" attr:data-testid="arrange">
+            <label for="sort">"Sort"</label>
+            <select id="sort" name="sort">
+                {Sort::ALL.into_iter().map(|sort| view! {
+                    <option value=sort.param() selected=move || chosen() == sort>{sort.label()}</option>
+                }).collect_view()}
+            </select>
+            {(!is_recipient).then(|| view! {
+                <label class="check">
+                    <input type="checkbox" name="available" value="1" checked=available />
+                    "Only what is still available"
+                </label>
+            })}
+            <button type="submit">"Show"</button>
+        </leptos_router::components::Form>
     }
 }
 
@@ -313,7 +363,7 @@ fn ItemFields(
         <textarea id=field("notes") name="notes" maxlength="2000">{notes}</textarea>
         <label for=field("priority")>"How much wanted (1 most, 5 least)"</label>
         <select id=field("priority") name="priority">
-            {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{p.to_string()}</option> }).collect_view()}
+            {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{format!("{p} · {}", priority_words(p))}</option> }).collect_view()}
         </select>
     }
 }
@@ -447,7 +497,7 @@ fn item_row(
             aria-busy=move || pending().to_string()
         >
             <div class="item-head">
-                <span class="priority" title="How much wanted (1 most)">{move || shown().priority}</span>
+                <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
                 <strong class="item-title">{title}</strong>
                 {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_price(c, &i.currency)}</span> }) }}
             </div>

@@ -1,0 +1,126 @@
+//! How the list page orders and filters its gifts. The choice lives in the
+//! URL (`?sort=price&available=1`), so a reload or a shared link keeps it
+//! and a plain GET form sets it without the wasm.
+
+use std::cmp::Ordering;
+
+use crate::model::Item;
+
+/// The orders a person can pick.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Sort {
+    /// Most wanted first (the server's order: then oldest).
+    #[default]
+    Priority,
+    /// Cheapest first; gifts without a price last.
+    Price,
+    /// By title, A to Z.
+    Title,
+}
+
+impl Sort {
+    pub(super) const ALL: [Sort; 3] = [Sort::Priority, Sort::Price, Sort::Title];
+
+    /// The order named in the query; anything else is the default.
+    pub(super) fn from_query(value: Option<&str>) -> Sort {
+        Sort::ALL
+            .into_iter()
+            .find(|sort| Some(sort.param()) == value)
+            .unwrap_or_default()
+    }
+
+    /// Its value in the URL.
+    pub(super) fn param(self) -> &'static str {
+        match self {
+            Sort::Priority => "priority",
+            Sort::Price => "price",
+            Sort::Title => "title",
+        }
+    }
+
+    /// Its name in the page's picker.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Sort::Priority => "Most wanted first",
+            Sort::Price => "Cheapest first",
+            Sort::Title => "By name",
+        }
+    }
+
+    /// Which of two gifts comes first; ties fall back to the priority. The
+    /// page sorts stably, so among equals the server's order (older first)
+    /// and then arrival order hold, and nothing flickers between renders.
+    pub(super) fn compare(self, a: &Item, b: &Item) -> Ordering {
+        let default = || a.priority.cmp(&b.priority);
+        match self {
+            Sort::Priority => default(),
+            Sort::Price => (a.price_cents.is_none(), a.price_cents)
+                .cmp(&(b.price_cents.is_none(), b.price_cents))
+                .then_with(default),
+            Sort::Title => a
+                .title
+                .to_lowercase()
+                .cmp(&b.title.to_lowercase())
+                .then_with(default),
+        }
+    }
+}
+
+/// What a priority means, in words.
+pub(super) fn priority_words(priority: i64) -> &'static str {
+    match priority {
+        1 => "Most wanted",
+        2 => "Would love",
+        3 => "Would like",
+        4 => "Nice to have",
+        _ => "Just an idea",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ItemId, ListId, UserId};
+
+    fn item(id: &str, title: &str, price: Option<i64>, priority: i64) -> Item {
+        Item {
+            id: ItemId(id.into()),
+            list_id: ListId("l_1".into()),
+            title: title.into(),
+            url: None,
+            price_cents: price,
+            currency: "EUR".into(),
+            notes: None,
+            priority,
+            version: 1,
+            created_by: UserId("u_1".into()),
+            claim: None,
+        }
+    }
+
+    fn sorted(sort: Sort, items: &[Item]) -> Vec<String> {
+        let mut items = items.to_vec();
+        items.sort_by(|a, b| sort.compare(a, b));
+        items.into_iter().map(|i| i.id.0).collect()
+    }
+
+    #[test]
+    fn each_order_and_its_ties() {
+        let items = [
+            item("i_a", "kite", Some(1200), 3),
+            item("i_b", "Bike", None, 1),
+            item("i_c", "apple", Some(300), 3),
+            item("i_d", "Drum", Some(300), 2),
+        ];
+        assert_eq!(sorted(Sort::Priority, &items), ["i_b", "i_d", "i_a", "i_c"]);
+        assert_eq!(sorted(Sort::Price, &items), ["i_d", "i_c", "i_a", "i_b"]);
+        assert_eq!(sorted(Sort::Title, &items), ["i_c", "i_b", "i_d", "i_a"]);
+    }
+
+    #[test]
+    fn unknown_orders_are_the_default() {
+        assert_eq!(Sort::from_query(Some("price")), Sort::Price);
+        assert_eq!(Sort::from_query(Some("cheapest")), Sort::Priority);
+        assert_eq!(Sort::from_query(None), Sort::Priority);
+    }
+}
