@@ -10,6 +10,11 @@ test("a family: create, invite a second person, make a list for them", async ({ 
   await alice.getByRole("button", { name: "Make an invite link" }).click();
   const link = await alice.getByTestId("invite-link").inputValue();
   expect(link).toMatch(/^http:\/\/[^/]+\/invite\/[0-9a-f]+$/);
+  // One click copies it.
+  await alice.context().grantPermissions(["clipboard-read", "clipboard-write"]);
+  await alice.getByRole("button", { name: "Copy link" }).click();
+  await expect(alice.getByTestId("copy-status")).toHaveText("Copied.");
+  expect(await alice.evaluate(() => navigator.clipboard.readText())).toBe(link);
 
   const bob = await newMember(browser, "Bob");
   await bob.goto(link);

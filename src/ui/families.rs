@@ -304,7 +304,8 @@ pub fn FamilyPage() -> impl IntoView {
                                 <Message message=invite_message />
                                 {move || invite_link().map(|link| view! {
                                     <p>"Send this link (it works for 7 days): "
-                                        <input class="invite-link" readonly value=link aria-label="Invite link" data-testid="invite-link" />
+                                        <input class="invite-link" readonly value=link.clone() aria-label="Invite link" data-testid="invite-link" />
+                                        <CopyButton text=link />
                                     </p>
                                 })}
                             </section>
@@ -313,6 +314,40 @@ pub fn FamilyPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// "Copy link": puts `text` on the clipboard and says so. Shown only once
+/// the wasm runs (without it the button could do nothing; the link stays
+/// selectable in its field).
+#[component]
+fn CopyButton(text: String) -> impl IntoView {
+    let ready = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    Effect::new(move |_| ready.set(true));
+    let text = StoredValue::new(text);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let promise = window()
+                .navigator()
+                .clipboard()
+                .write_text(&text.get_value());
+            leptos::task::spawn_local(async move {
+                let done = wasm_bindgen_futures::JsFuture::from(promise).await.is_ok();
+                copied.set(done);
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    };
+    view! {
+        <Show when=move || ready.get()>
+            <button type="button" class="copy" on:click=copy data-testid="copy-invite">"Copy link"</button>
+        </Show>
+        <span class="muted" role="status" aria-live="polite" data-testid="copy-status">
+            {move || copied.get().then_some(" Copied.")}
+        </span>
     }
 }
 
