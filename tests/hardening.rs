@@ -10,7 +10,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    answer, call, family_on, list_topic, server_with, token_for, tokens,
+    answer, call, family_on, family_on_two_instances, list_topic, server_with, token_for, tokens,
     ws::{self, open, open_as, seq, Open, Received, Ws},
     Browser, Db, Family, FreshDb, TestServer,
 };
@@ -675,15 +675,7 @@ async fn connections_are_bounded_and_cookies_prefixed() {
 /// then the rest, never a silent gap.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_listener_loss_leaves_no_silent_gap() {
-    let secret = "s".repeat(48);
-    let fresh = FreshDb::new(Db::Postgres).await;
-    let mut settings = fresh.settings();
-    settings.jwt_secret = Some(secret.clone());
-    let second_db = fresh.same_database();
-    let mut second_settings = second_db.settings();
-    second_settings.jwt_secret = Some(secret);
-    let f = family_on(TestServer::start_with(fresh, settings).await).await;
-    let writer = TestServer::start_with(second_db, second_settings).await;
+    let (f, writer) = family_on_two_instances().await;
     let second_list = f
         .add_list(
             &f.admin,

@@ -33,3 +33,16 @@ export async function newMember(browser: Browser, name: string, baseURL?: string
   await expect(page.getByTestId("account-name")).toHaveText(name);
   return page;
 }
+
+/** Registers a new account in a fresh browser context with JavaScript off; returns its page, logged in. */
+export async function newMemberWithoutScript(browser: Browser, name: string): Promise<Page> {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/register");
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(`${name.toLowerCase()}-${Date.now()}@example.org`);
+  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText(name);
+  return page;
+}

@@ -1,5 +1,5 @@
-import { test, expect, waitForHydration, newMember } from "./fixtures";
-import type { Browser, Page } from "@playwright/test";
+import { test, expect, waitForHydration, newMember, newMemberWithoutScript } from "./fixtures";
+import type { Page } from "@playwright/test";
 
 /** Three gifts as a person types them, one after another. */
 const gifts = [
@@ -18,18 +18,6 @@ async function listForTim(page: Page): Promise<string> {
   await page.getByRole("button", { name: "Create list" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tim's list");
   return page.url().split("/lists/")[1];
-}
-
-async function registerWithoutScript(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Your name").fill("Nora");
-  await page.getByLabel("Email").fill(`nora-${Date.now()}@example.org`);
-  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("account-name")).toHaveText("Nora");
-  return page;
 }
 
 /** Adds the three gifts typing only what each has; the form must be empty between them. */
@@ -107,7 +95,7 @@ test("the add form is empty after each gift and keeps a refused one (with the wa
 });
 
 test("the add form is empty after each gift and keeps a refused one (no script at all)", async ({ browser }) => {
-  const page = await registerWithoutScript(browser);
+  const page = await newMemberWithoutScript(browser, "Nora");
   const listId = await listForTim(page);
   await addThreeGifts(page, false);
   await expectStored(page, listId);
@@ -181,7 +169,7 @@ test("gifts sort and filter from the URL (with the wasm)", async ({ browser }) =
 });
 
 test("gifts sort and filter from the URL (no script at all)", async ({ browser }) => {
-  const page = await registerWithoutScript(browser);
+  const page = await newMemberWithoutScript(browser, "Nora");
   await listForTim(page);
   await sortAndFilter(page, false);
   await page.context().close();

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember } from "./fixtures";
+import { test, expect, waitForHydration, newMember, newMemberWithoutScript } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 async function familyWithListFor(alice: Page, bob: Page): Promise<string> {
@@ -56,6 +56,14 @@ test("items are added, claimed and edited; the recipient sees no claim", async (
   await expect(bob.getByTestId("claim")).toHaveCount(0);
   const text = await bob.locator("main").innerText();
   expect(text).not.toMatch(/Reserved|Bought|Alice|I'll get this|Release/);
+  // Asking for "only available" in the address tells Bob nothing either:
+  // he gets no such filter, and every gift still shows.
+  await bob.goto(`${listUrl}?sort=price&available=1`);
+  await waitForHydration(bob);
+  await expect(bob.getByTestId("item")).toHaveCount(2);
+  await expect(bob.getByLabel("Only what is still available")).toHaveCount(0);
+  await expect(bob.getByTestId("claim")).toHaveCount(0);
+  expect(await bob.locator("main").innerText()).not.toMatch(/Reserved|Bought|Alice|available/);
 
   // Editing at once: Alice opens the book's form, Bob saves first. Alice's
   // page shows Bob's version live while her form keeps what she typed, and
@@ -80,14 +88,8 @@ test("items are added, claimed and edited; the recipient sees no claim", async (
 });
 
 test("a family, a list and a claim with no script at all", async ({ browser }) => {
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  await page.goto("/register");
-  await page.getByLabel("Your name").fill("Nora");
-  await page.getByLabel("Email").fill(`nora-${Date.now()}@example.org`);
-  await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByTestId("account-name")).toHaveText("Nora");
+  const page = await newMemberWithoutScript(browser, "Nora");
+  const context = page.context();
 
   await page.getByLabel("Family name").fill("The Norths");
   await page.getByRole("button", { name: "Create family" }).click();

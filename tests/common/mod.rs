@@ -413,6 +413,21 @@ pub async fn family(db: Db) -> Family {
     family_on(TestServer::start(db).await).await
 }
 
+/// Two instances on one fresh PostgreSQL database, sharing a token
+/// secret: a [`family`] on the first, and the second server.
+pub async fn family_on_two_instances() -> (Family, TestServer) {
+    let secret = "s".repeat(48);
+    let fresh = FreshDb::new(Db::Postgres).await;
+    let mut settings = fresh.settings();
+    settings.jwt_secret = Some(secret.clone());
+    let second_db = fresh.same_database();
+    let mut second_settings = second_db.settings();
+    second_settings.jwt_secret = Some(secret);
+    let f = family_on(TestServer::start_with(fresh, settings).await).await;
+    let other = TestServer::start_with(second_db, second_settings).await;
+    (f, other)
+}
+
 /// [`family`] on a server already started (with its own settings).
 pub async fn family_on(server: TestServer) -> Family {
     let admin = server.browser();

@@ -3,22 +3,14 @@
 use serde_json::json;
 
 use crate::common::ws::{open, seq, Open, Received};
-use crate::common::{family_on, list_topic, ws, Db, FreshDb, TestServer};
+use crate::common::{family_on_two_instances, list_topic, ws};
 use crate::subscribed;
 
 /// Two instances on one PostgreSQL database: a change made through one
 /// reaches sockets on the other, and so does a logout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_instances_share_events_and_logouts() {
-    let secret = "s".repeat(48);
-    let fresh = FreshDb::new(Db::Postgres).await;
-    let mut settings = fresh.settings();
-    settings.jwt_secret = Some(secret.clone());
-    let second_db = fresh.same_database();
-    let mut second_settings = second_db.settings();
-    second_settings.jwt_secret = Some(secret);
-    let f = family_on(TestServer::start_with(fresh, settings).await).await;
-    let other = TestServer::start_with(second_db, second_settings).await;
+    let (f, other) = family_on_two_instances().await;
 
     let topic = list_topic(&f);
     let mut on_other = subscribed(&other, &f.member_id, &[&topic], json!({})).await;
