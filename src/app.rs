@@ -7,6 +7,7 @@ use leptos_router::{
     path, SsrMode,
 };
 
+use crate::i18n::I18nContextProvider;
 use crate::ui::{
     auth::{AuthActions, LoginPage, RegisterPage},
     families::{FamilyPage, InvitePage},
@@ -25,7 +26,7 @@ pub const OUTPUT_NAME: &str = "giftlist";
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -44,6 +45,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The root component: header, routes and the hydration marker.
 ///
+/// The language provider wraps everything: it picks the page's language
+/// (see `ui::lang`) and writes it into `<html lang>`.
+///
 /// Pages render with `SsrMode::Async`: the server waits for their data and
 /// sends whole HTML, so they read right with no script (out-of-order
 /// streaming needs JavaScript to put resolved parts in place).
@@ -60,6 +64,7 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
+        <I18nContextProvider>
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Router>
             <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>
@@ -76,5 +81,6 @@ pub fn App() -> impl IntoView {
                 </main>
             </div>
         </Router>
+        </I18nContextProvider>
     }
 }

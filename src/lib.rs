@@ -27,6 +27,19 @@ pub mod live;
 pub mod model;
 pub mod ui;
 
+/// The pages' languages, generated from `locales/{en,de,fr,es}.json` at
+/// compile time: `Locale`, `use_i18n` and the `t!` macros (see `ui::lang`).
+///
+/// Through the `load_locales!` macro that leptos_i18n 0.6 marks deprecated
+/// in favour of a build script: that script's crate brings ~200 more
+/// crates into the build (ICU's data exporter, an HTTP client, zip) for
+/// formatters Giftlist does not use; the macro reads the same files.
+#[allow(deprecated)]
+mod locales {
+    leptos_i18n::load_locales!();
+}
+pub use locales::i18n;
+
 #[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -155,6 +155,10 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/ws", get(live::socket::upgrade))
         .route("/events", get(live::sse::events))
+        .route(
+            &format!("{}/{{code}}", crate::ui::lang::LANG_PATH),
+            get(crate::ui::server::set_language),
+        )
         .nest("/api/v1", api::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember } from "./fixtures";
+import { test, expect, waitForHydration, newMember, openNewList } from "./fixtures";
 
 test("a family: create, invite a second person, make a list for them", async ({ browser }) => {
   const alice = await newMember(browser, "Alice");
@@ -26,6 +26,7 @@ test("a family: create, invite a second person, make a list for them", async ({ 
   await alice.reload();
   await waitForHydration(alice);
   await expect(alice.getByTestId("members")).toContainText("Bob");
+  await openNewList(alice);
   await alice.getByLabel("Title").fill("Bob's birthday");
   await alice.getByLabel("For a member").selectOption({ label: "Bob" });
   await alice.getByRole("button", { name: "Create list" }).click();
@@ -39,6 +40,7 @@ test("a family: create, invite a second person, make a list for them", async ({ 
   // A refused list (no recipient) says why.
   await alice.goBack();
   await waitForHydration(alice);
+  await openNewList(alice);
   await alice.getByLabel("Title").fill("Nobody's");
   await alice.getByRole("button", { name: "Create list" }).click();
   await expect(alice.getByTestId("form-error").first()).toHaveText(

@@ -46,3 +46,11 @@ export async function newMemberWithoutScript(browser: Browser, name: string): Pr
   await expect(page.getByTestId("account-name")).toHaveText(name);
   return page;
 }
+
+/** Opens the family page's "New list" form, folded away once the family has lists. */
+export async function openNewList(page: Page): Promise<void> {
+  const folded = page.locator("details.reveal:not([open]) > summary", { hasText: "New list" });
+  if (await folded.count()) {
+    await folded.click();
+  }
+}

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember, newMemberWithoutScript } from "./fixtures";
+import { test, expect, waitForHydration, newMember, newMemberWithoutScript, openNewList } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 /** Three gifts as a person types them, one after another. */
@@ -13,6 +13,7 @@ async function listForTim(page: Page): Promise<string> {
   await page.getByLabel("Family name").fill("The Norths");
   await page.getByRole("button", { name: "Create family" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Norths");
+  await openNewList(page);
   await page.getByLabel("Title").fill("Tim's list");
   await page.getByLabel("Or their name").fill("Tim");
   await page.getByRole("button", { name: "Create list" }).click();
@@ -157,6 +158,14 @@ async function sortAndFilter(page: Page, withScript: boolean): Promise<void> {
   await expectOrder(page, ["apple", "Bike"]);
   await arrange(page, "By name", false);
   await expectOrder(page, ["apple", "Bike", "Kite"]);
+  await arrange(page, "Newest first", false);
+  await expect(page).toHaveURL(/sort=newest/);
+  await expectOrder(page, ["apple", "Bike", "Kite"]);
+  // A gift added now comes first in this order, at once and after a reload.
+  await addGift(page, "Drum", "", "5");
+  await expectOrder(page, ["Drum", "apple", "Bike", "Kite"]);
+  await page.reload();
+  await expectOrder(page, ["Drum", "apple", "Bike", "Kite"]);
 }
 
 test("gifts sort and filter from the URL (with the wasm)", async ({ browser }) => {

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember, newMemberWithoutScript } from "./fixtures";
+import { test, expect, waitForHydration, newMember, newMemberWithoutScript, openNewList } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 async function familyWithListFor(alice: Page, bob: Page): Promise<string> {
@@ -13,6 +13,7 @@ async function familyWithListFor(alice: Page, bob: Page): Promise<string> {
   await expect(bob.getByTestId("members")).toContainText("Bob");
   await alice.reload();
   await waitForHydration(alice);
+  await openNewList(alice);
   await alice.getByLabel("Title").fill("Bob's wishes");
   await alice.getByLabel("For a member").selectOption({ label: "Bob" });
   await alice.getByRole("button", { name: "Create list" }).click();
@@ -94,6 +95,7 @@ test("a family, a list and a claim with no script at all", async ({ browser }) =
   await page.getByLabel("Family name").fill("The Norths");
   await page.getByRole("button", { name: "Create family" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("The Norths");
+  await openNewList(page);
   await page.getByLabel("Title").fill("Tim's list");
   await page.getByLabel("Or their name").fill("Tim");
   await page.getByRole("button", { name: "Create list" }).click();

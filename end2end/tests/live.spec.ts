@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember } from "./fixtures";
+import { test, expect, waitForHydration, newMember, openNewList } from "./fixtures";
 import type { Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -22,6 +22,7 @@ async function familyOfThree(alice: Page, bob: Page, carol: Page): Promise<strin
   }
   await alice.reload();
   await waitForHydration(alice);
+  await openNewList(alice);
   await alice.getByLabel("Title").fill("Bob's birthday");
   await alice.getByLabel("For a member").selectOption({ label: "Bob" });
   await alice.getByRole("button", { name: "Create list" }).click();
@@ -259,6 +260,7 @@ test("the family page shows new, renamed and removed lists and new members live"
   // Created on the family page.
   await alice.goto(familyUrl);
   await waitForHydration(alice);
+  await openNewList(alice);
   await alice.getByLabel("Title").fill("Holidays");
   await alice.getByLabel("Or their name").fill("Grandpa");
   await alice.getByRole("button", { name: "Create list" }).click();

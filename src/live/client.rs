@@ -32,21 +32,6 @@ pub enum Status {
 }
 
 impl Status {
-    /// The badge's text; empty when idle.
-    pub fn label(&self) -> String {
-        match self {
-            Status::Idle => String::new(),
-            Status::Connecting => "Connecting…".into(),
-            Status::Live => "Live".into(),
-            Status::Reconnecting {
-                attempt,
-                next_in_secs,
-            } => format!("Reconnecting (attempt {attempt}, next try in {next_in_secs} s)"),
-            Status::Polling => "Polling".into(),
-            Status::Offline => "Offline".into(),
-        }
-    }
-
     /// A short name for styles and tests.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -157,7 +142,7 @@ pub fn follow_live(
 /// stream while `logged_in`, closes it otherwise; each notice is pushed
 /// onto `notices`.
 #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
-pub fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<String>>) {
+pub fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<Notice>>) {
     #[cfg(feature = "hydrate")]
     browser::claimer_notices(logged_in, notices);
 }
@@ -176,12 +161,22 @@ pub fn backoff(failures: u32, random: f64) -> std::time::Duration {
     std::time::Duration::from_secs_f64(base * jitter)
 }
 
-/// The sentence a claimer's notice shows.
-pub fn notice_text(event: &EventFrame) -> String {
-    let title = event.data.payload["title"].as_str().unwrap_or("A gift");
-    match event.name() {
-        Some(EventName::Deleted) => format!("“{title}”, which you claimed, was removed."),
-        _ => format!("“{title}”, which you claimed, was changed."),
+/// What a claimer's notice says: which gift, and whether it was removed
+/// or changed (the header puts it in words, in the page's language).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    /// The gift's title, when the event carries it.
+    pub title: Option<String>,
+    pub removed: bool,
+}
+
+impl Notice {
+    /// The notice an event on the user's topic gives.
+    pub fn of(event: &EventFrame) -> Notice {
+        Notice {
+            title: event.data.payload["title"].as_str().map(str::to_string),
+            removed: event.name() == Some(EventName::Deleted),
+        }
     }
 }
 
@@ -241,7 +236,7 @@ mod browser {
     /// The open `/events` stream and its listeners (kept alive with it).
     type NoticeStream = (web_sys::EventSource, Vec<Closure<dyn FnMut(MessageEvent)>>);
 
-    pub(super) fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<String>>) {
+    pub(super) fn claimer_notices(logged_in: bool, notices: RwSignal<Vec<super::Notice>>) {
         NOTICES.with(|open| {
             let mut open = open.borrow_mut();
             if !logged_in {
@@ -264,7 +259,7 @@ mod browser {
                             return;
                         };
                         if let Ok(frame) = serde_json::from_str::<EventFrame>(&text) {
-                            notices.update(|all| all.push(super::notice_text(&frame)));
+                            notices.update(|all| all.push(super::Notice::of(&frame)));
                         }
                     });
                 let _ = source

@@ -166,6 +166,17 @@ pub struct FamilyDetail {
     pub lists: Vec<GiftList>,
 }
 
+/// How many gifts a list has and, for a viewer who is not its recipient,
+/// how many nobody has claimed yet: what a list's card on the family page
+/// and the dashboard says. Never sent to the recipient with `available`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListCounts {
+    pub list_id: ListId,
+    pub gifts: i64,
+    /// `None` for the list's recipient: claims are a surprise.
+    pub available: Option<i64>,
+}
+
 /// A list with its items, as the caller may see them, and the last `seq` of
 /// the caller's stream of the list's topic (to resume live updates from).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,8 +3,8 @@
 use super::{events, new_id, now_iso, now_unix, Actor, Service};
 use crate::{
     model::{
-        error::AppError, input::NewFamily, validate, Family, FamilyDetail, FamilyId, Invite, Role,
-        UserId,
+        error::AppError, input::NewFamily, validate, Family, FamilyDetail, FamilyId, Invite,
+        ListCounts, Role, UserId,
     },
     store::{families, lists},
 };
@@ -54,6 +54,25 @@ impl Service {
             members,
             lists,
         })
+    }
+
+    /// How many gifts each of the family's lists has and, on the lists
+    /// that are not for `user`, how many are still free to claim.
+    pub async fn list_counts(
+        &self,
+        user: &UserId,
+        family: &FamilyId,
+    ) -> Result<Vec<ListCounts>, AppError> {
+        self.role_in(family, user).await?;
+        let rows = lists::counts_of_family(self.store.pool(), family).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(list_id, recipient, gifts, open)| ListCounts {
+                list_id,
+                gifts,
+                available: (recipient.as_ref() != Some(user)).then_some(open),
+            })
+            .collect())
     }
 
     /// A new invite code for `family`; any member may make one.

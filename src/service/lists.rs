@@ -6,7 +6,7 @@ use crate::{
     model::{
         error::AppError,
         input::{NewList, RenameList},
-        validate, FamilyId, GiftList, ListDetail, ListId, Role, UserId,
+        validate, FamilyId, GiftList, ItemId, ListDetail, ListId, Role, UserId,
     },
     store::{
         families,
@@ -88,6 +88,16 @@ impl Service {
             .map(|item| surprise::item_for_audience(audience, item))
             .collect();
         Ok(ListDetail { list, items, seq })
+    }
+
+    /// The ids of a list's items, oldest first, for whoever may see it.
+    pub async fn item_ids_by_age(
+        &self,
+        user: &UserId,
+        id: &ListId,
+    ) -> Result<Vec<ItemId>, AppError> {
+        self.visible_list(user, id).await?;
+        Ok(lists::item_ids_by_age(self.store.pool(), id).await?)
     }
 
     /// Renaming and removing a list is for whoever made it and the admins.

@@ -102,6 +102,28 @@ pub async fn lists_of_family<'e, E: Executor<'e, Database = Any>>(
         .collect())
 }
 
+/// Each list of a family with its number of items and of items nobody
+/// has claimed, and its recipient (who must not be told the second).
+#[instrument(skip_all, fields(family_id = %family))]
+pub async fn counts_of_family<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    family: &FamilyId,
+) -> sqlx::Result<Vec<(ListId, Option<UserId>, i64, i64)>> {
+    let rows: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
+        "select l.id, l.recipient_user_id, count(i.id), count(i.id) - count(c.item_id) \
+         from lists l left join items i on i.list_id = l.id \
+         left join claims c on c.item_id = i.id \
+         where l.family_id = $1 group by l.id, l.recipient_user_id",
+    )
+    .bind(family.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, recipient, gifts, open)| (ListId(id), recipient.map(UserId), gifts, open))
+        .collect())
+}
+
 /// Sets the title and bumps the version; returns the new version.
 #[instrument(skip_all, fields(list_id = %id))]
 pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
@@ -229,6 +251,20 @@ pub async fn items_of_list<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Item::from).collect())
+}
+
+/// The ids of a list's items, oldest first: the page's "newest first".
+#[instrument(skip_all, fields(list_id = %list))]
+pub async fn item_ids_by_age<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    list: &ListId,
+) -> sqlx::Result<Vec<ItemId>> {
+    let ids: Vec<(String,)> =
+        sqlx::query_as("select id from items where list_id = $1 order by created_at, id")
+            .bind(list.as_str())
+            .fetch_all(db)
+            .await?;
+    Ok(ids.into_iter().map(|(id,)| ItemId(id)).collect())
 }
 
 /// One item with its claim.

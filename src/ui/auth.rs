@@ -10,7 +10,10 @@ use leptos_router::components::A;
 
 use super::form::{error_text, Message};
 
-use crate::model::{error::AppError, User};
+use crate::{
+    i18n::{t, t_string, use_i18n},
+    model::{error::AppError, User},
+};
 
 /// The logged-in user, if any.
 #[server(prefix = "/api/fn", endpoint = "current_user", client = crate::ui::fetch::PageClient)]
@@ -67,44 +70,46 @@ pub fn use_current_user() -> Resource<Result<Option<User>, AppError>> {
 
 #[component]
 pub fn RegisterPage() -> impl IntoView {
+    let i18n = use_i18n();
     let action = expect_context::<AuthActions>().register;
     let message = error_text(move || action.value().get());
     view! {
-        <Title text="Create an account · Giftlist" />
+        <Title text=format!("{} · Giftlist", t_string!(i18n, create_an_account)) />
         <section class="auth">
-            <h1>"Create an account"</h1>
+            <h1>{t!(i18n, create_an_account)}</h1>
             <ActionForm action=action>
-                <label for="register-name">"Your name"</label>
+                <label for="register-name">{t!(i18n, your_name)}</label>
                 <input id="register-name" name="name" autocomplete="name" required maxlength="100" />
-                <label for="register-email">"Email"</label>
+                <label for="register-email">{t!(i18n, email)}</label>
                 <input id="register-email" name="email" type="email" autocomplete="email" required />
-                <label for="register-password">"Password (at least 8 characters)"</label>
+                <label for="register-password">{t!(i18n, password_min)}</label>
                 <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" />
-                <button type="submit" disabled=move || action.pending().get()>"Create account"</button>
+                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, create_account)}</button>
             </ActionForm>
             <Message message />
-            <p>"Already have an account? " <A href="/login">"Log in"</A></p>
+            <p>{t!(i18n, have_account)}" " <A href="/login">{t!(i18n, log_in)}</A></p>
         </section>
     }
 }
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let i18n = use_i18n();
     let action = expect_context::<AuthActions>().login;
     let message = error_text(move || action.value().get());
     view! {
-        <Title text="Log in · Giftlist" />
+        <Title text=format!("{} · Giftlist", t_string!(i18n, log_in)) />
         <section class="auth">
-            <h1>"Log in"</h1>
+            <h1>{t!(i18n, log_in)}</h1>
             <ActionForm action=action>
-                <label for="login-email">"Email"</label>
+                <label for="login-email">{t!(i18n, email)}</label>
                 <input id="login-email" name="email" type="email" autocomplete="email" required />
-                <label for="login-password">"Password"</label>
+                <label for="login-password">{t!(i18n, password)}</label>
                 <input id="login-password" name="password" type="password" autocomplete="current-password" required />
-                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, log_in)}</button>
             </ActionForm>
             <Message message />
-            <p>"New here? " <A href="/register">"Create an account"</A></p>
+            <p>{t!(i18n, new_here)}" " <A href="/register">{t!(i18n, create_an_account)}</A></p>
         </section>
     }
 }
@@ -113,6 +118,7 @@ pub fn LoginPage() -> impl IntoView {
 /// the ways in.
 #[component]
 pub fn AccountMenu() -> impl IntoView {
+    let i18n = use_i18n();
     let user = use_current_user();
     let logout = expect_context::<AuthActions>().logout;
     view! {
@@ -122,12 +128,12 @@ pub fn AccountMenu() -> impl IntoView {
                     Ok(Some(user)) => view! {
                         <span class="account-name" data-testid="account-name">{user.name}</span>
                         <ActionForm action=logout>
-                            <button type="submit" class="link-button">"Log out"</button>
+                            <button type="submit" class="link-button">{t!(i18n, log_out)}</button>
                         </ActionForm>
                     }.into_any(),
                     _ => view! {
-                        <A href="/login">"Log in"</A>
-                        <A href="/register">"Create an account"</A>
+                        <A href="/login">{t!(i18n, log_in)}</A>
+                        <A href="/register">{t!(i18n, create_an_account)}</A>
                     }.into_any(),
                 }
             })}

@@ -11,15 +11,19 @@ use leptos_router::{
 use super::{
     auth::use_current_user,
     form::{error_text, Message},
+    lang::{fill, gift_count, translate_error},
 };
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    i18n::{t, t_string, use_i18n},
     live::{
         client::{follow_live, LiveData},
         protocol::{family_topic, EventFrame, EventName},
     },
-    model::{error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListId, Member},
+    model::{
+        error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListCounts, ListId, Member, Role,
+    },
 };
 
 /// Everything the family page shows, and the `seq` of the family's topic
@@ -28,16 +32,35 @@ use crate::{
 pub struct FamilyPageData {
     pub detail: FamilyDetail,
     pub seq: i64,
+    /// Each list's gifts and, on lists not for the viewer, what is free.
+    pub counts: Vec<ListCounts>,
 }
 
-#[server(prefix = "/api/fn", endpoint = "my_families", client = crate::ui::fetch::PageClient)]
-pub async fn my_families() -> Result<Vec<Family>, AppError> {
-    let state = super::server::state()?;
-    Ok(state
-        .service
-        .me(&super::server::user_id().await?)
-        .await?
-        .families)
+/// One family on the dashboard: its lists as cards.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FamilyOverview {
+    pub family: Family,
+    pub members: Vec<Member>,
+    pub lists: Vec<GiftList>,
+    pub counts: Vec<ListCounts>,
+}
+
+#[server(prefix = "/api/fn", endpoint = "my_overview", client = crate::ui::fetch::PageClient)]
+pub async fn my_overview() -> Result<Vec<FamilyOverview>, AppError> {
+    let service = super::server::state()?.service;
+    let me = super::server::user_id().await?;
+    let mut overview = Vec::new();
+    for family in service.me(&me).await?.families {
+        let detail = service.family_detail(&me, &family.id).await?;
+        let counts = service.list_counts(&me, &family.id).await?;
+        overview.push(FamilyOverview {
+            family: detail.family,
+            members: detail.members,
+            lists: detail.lists,
+            counts,
+        });
+    }
+    Ok(overview)
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_family", client = crate::ui::fetch::PageClient)]
@@ -61,7 +84,12 @@ pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
     let me = super::server::user_id().await?;
     let seq = service.family_seq(&me, &id).await?;
     let detail = service.family_detail(&me, &id).await?;
-    Ok(FamilyPageData { detail, seq })
+    let counts = service.list_counts(&me, &id).await?;
+    Ok(FamilyPageData {
+        detail,
+        seq,
+        counts,
+    })
 }
 
 /// The family's lists and members as the page shows them, kept current by
@@ -170,46 +198,118 @@ pub async fn create_list(
     super::server::answer(result, &to).await.map(|_| ())
 }
 
-/// The logged-in start page: my families and a way to start one.
+/// The logged-in start page: each of my families with its lists as
+/// cards, and a way to start a family (open at once for someone in none).
 #[component]
 pub fn Dashboard() -> impl IntoView {
+    let i18n = use_i18n();
     let create = ServerAction::<CreateFamily>::new();
-    let families = Resource::new(move || create.version().get(), |_| my_families());
+    let overview = Resource::new(move || create.version().get(), |_| my_overview());
     let message = error_text(move || create.value().get());
     view! {
         <section class="dashboard" aria-labelledby="families-title">
-            <h1 id="families-title">"Your families"</h1>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <h1 id="families-title">{t!(i18n, your_families)}</h1>
+            <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
-                    match families.await {
-                        Ok(families) if families.is_empty() => view! {
-                            <p>"You are in no family yet. Start one, or open an invite link someone sent you."</p>
-                        }.into_any(),
-                        Ok(families) => view! {
-                            <ul class="cards" data-testid="families">
-                                {families.into_iter().map(|family| view! {
-                                    <li><A href=format!("/families/{}", family.id)>{family.name}</A></li>
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(err) => view! { <p role="alert">{err.message}</p> }.into_any(),
+                    match overview.await {
+                        Ok(families) => {
+                            let none = families.is_empty();
+                            view! {
+                                {none.then(|| view! {
+                                    <p class="empty" data-testid="no-families">{t!(i18n, no_families)}</p>
+                                })}
+                                <div data-testid="families">
+                                    {families.into_iter().map(family_overview).collect_view()}
+                                </div>
+                                <details class="reveal" open=none>
+                                    <summary>{t!(i18n, new_family)}</summary>
+                                    <ActionForm action=create attr:class="inline-form">
+                                        <label for="family-name">{t!(i18n, family_name)}</label>
+                                        <input id="family-name" name="name" required maxlength="200" />
+                                        <button type="submit">{t!(i18n, create_family)}</button>
+                                    </ActionForm>
+                                </details>
+                            }.into_any()
+                        }
+                        Err(err) => view! { <p role="alert">{translate_error(&err.message)}</p> }.into_any(),
                     }
                 })}
             </Transition>
-            <h2>"Start a family"</h2>
-            <ActionForm action=create attr:class="inline-form">
-                <label for="family-name">"Family name"</label>
-                <input id="family-name" name="name" required maxlength="200" />
-                <button type="submit">"Create family"</button>
-            </ActionForm>
             <Message message />
         </section>
+    }
+}
+
+/// A family on the dashboard: its name, linking to its page, and its lists.
+fn family_overview(overview: FamilyOverview) -> impl IntoView {
+    let i18n = use_i18n();
+    let FamilyOverview {
+        family,
+        members,
+        lists,
+        counts,
+    } = overview;
+    let empty = lists.is_empty();
+    view! {
+        <section class="family-overview" data-testid="family">
+            <h2><A href=format!("/families/{}", family.id)>{family.name}</A></h2>
+            {empty.then(|| view! { <p class="muted">{t!(i18n, no_lists_yet_open)}</p> })}
+            <ul class="cards" data-testid="lists">
+                {lists.into_iter().map(|list| {
+                    let who = recipient_name(&list, &members);
+                    let counts = counts.iter().find(|c| c.list_id == list.id).cloned();
+                    view! { <ListCard list who counts /> }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// A member's role, in the page's language.
+fn role_name(role: Role) -> &'static str {
+    let i18n = use_i18n();
+    match role {
+        Role::Admin => t_string!(i18n, role_admin),
+        Role::Member => t_string!(i18n, role_member),
+    }
+}
+
+/// Whom a list is for: the name given, or the member's.
+fn recipient_name(list: &GiftList, members: &[Member]) -> String {
+    list.recipient_name
+        .clone()
+        .or_else(|| {
+            members
+                .iter()
+                .find(|m| Some(&m.user_id) == list.recipient_user_id.as_ref())
+                .map(|m| m.name.clone())
+        })
+        .unwrap_or_default()
+}
+
+/// A list as a card: its title (the link), for whom, how many gifts and,
+/// when the viewer may know, how many are still free to claim.
+#[component]
+fn ListCard(list: GiftList, who: String, counts: Option<ListCounts>) -> impl IntoView {
+    let i18n = use_i18n();
+    let gifts = gift_count(counts.as_ref().map_or(0, |c| c.gifts));
+    let available = counts.and_then(|c| c.available);
+    view! {
+        <li class="card list-card" data-testid="list-card">
+            <A href=format!("/lists/{}", list.id) attr:class="card-title">{list.title}</A>
+            <span class="muted">{fill(t_string!(i18n, for_whom), &[("name", &who)])}</span>
+            <span class="counts">
+                <span data-testid="gift-count">{gifts}</span>
+                {available.map(|n| view! { " · "<span data-testid="available-count">{fill(t_string!(i18n, available_count), &[("count", &n)])}</span> })}
+            </span>
+        </li>
     }
 }
 
 /// `/families/:id`: members, the invite link, the lists, a new list.
 #[component]
 pub fn FamilyPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let query = use_query_map();
     let id = move || FamilyId(params.read().get("id").unwrap_or_default());
@@ -228,14 +328,15 @@ pub fn FamilyPage() -> impl IntoView {
         })
     };
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(err) => view! {
-                        <Title text="Family · Giftlist" />
-                        <p role="alert">{err.message}</p>
+                        <Title text=format!("{} · Giftlist", t_string!(i18n, family)) />
+                        <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
-                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq }) => {
+                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts }) => {
+                        let no_lists = lists.is_empty();
                         let list_family = family.id.to_string();
                         let invite_family_id = family.id.to_string();
                         let live = LiveFamily {
@@ -244,67 +345,66 @@ pub fn FamilyPage() -> impl IntoView {
                             seq: StoredValue::new(seq),
                         };
                         follow_live(live, family_topic(&family.id), None, move || detail.refetch());
-                        let name_of = move |list: &GiftList| {
-                            list.recipient_name.clone().or_else(|| {
-                                live.members.with(|members| {
-                                    members.iter().find(|m| Some(&m.user_id) == list.recipient_user_id.as_ref()).map(|m| m.name.clone())
-                                })
-                            }).unwrap_or_default()
-                        };
+                        let name_of = move |list: &GiftList| live.members.with(|members| recipient_name(list, members));
+                        let counts = StoredValue::new(counts);
                         view! {
                             <Title text=format!("{} · Giftlist", family.name) />
                             <h1>{family.name.clone()}</h1>
                             <section aria-labelledby="lists-title">
-                                <h2 id="lists-title">"Lists"</h2>
+                                <h2 id="lists-title">{t!(i18n, lists)}</h2>
+                                <Show when=move || live.lists.with(Vec::is_empty)>
+                                    <p class="empty" data-testid="no-lists">{t!(i18n, no_lists)}</p>
+                                </Show>
                                 <ul class="cards" data-testid="lists">
                                     <For
                                         each=move || live.lists.get()
                                         key=|list| (list.id.clone(), list.title.clone())
                                         children=move |list| {
                                             let who = name_of(&list);
-                                            view! {
-                                                <li><A href=format!("/lists/{}", list.id)>{list.title}</A>" "<span class="muted">"for "{who}</span></li>
-                                            }
+                                            let counts = counts.with_value(|counts| counts.iter().find(|c| c.list_id == list.id).cloned());
+                                            view! { <ListCard list who counts /> }
                                         }
                                     />
                                 </ul>
-                                <h3>"New list"</h3>
-                                <ActionForm action=new_list attr:class="stacked-form">
-                                    <input type="hidden" name="family_id" value=list_family />
-                                    <label for="list-title">"Title"</label>
-                                    <input id="list-title" name="title" required maxlength="200" />
-                                    <label for="list-recipient">"For a member"</label>
-                                    <select id="list-recipient" name="recipient_user_id">
-                                        <option value="">"Someone without an account (name below)"</option>
-                                        <For
-                                            each=move || live.members.get()
-                                            key=|m| m.user_id.clone()
-                                            children=|m| view! { <option value=m.user_id.to_string()>{m.name.clone()}</option> }
-                                        />
-                                    </select>
-                                    <label for="list-recipient-name">"Or their name"</label>
-                                    <input id="list-recipient-name" name="recipient_name" maxlength="100" />
-                                    <button type="submit">"Create list"</button>
-                                </ActionForm>
+                                <details class="reveal" open=no_lists>
+                                    <summary>{t!(i18n, new_list)}</summary>
+                                    <ActionForm action=new_list attr:class="stacked-form">
+                                        <input type="hidden" name="family_id" value=list_family />
+                                        <label for="list-title">{t!(i18n, list_title)}</label>
+                                        <input id="list-title" name="title" required maxlength="200" />
+                                        <label for="list-recipient">{t!(i18n, for_a_member)}</label>
+                                        <select id="list-recipient" name="recipient_user_id">
+                                            <option value="">{t!(i18n, someone_without_account)}</option>
+                                            <For
+                                                each=move || live.members.get()
+                                                key=|m| m.user_id.clone()
+                                                children=|m| view! { <option value=m.user_id.to_string()>{m.name.clone()}</option> }
+                                            />
+                                        </select>
+                                        <label for="list-recipient-name">{t!(i18n, or_their_name)}</label>
+                                        <input id="list-recipient-name" name="recipient_name" maxlength="100" />
+                                        <button type="submit">{t!(i18n, create_list)}</button>
+                                    </ActionForm>
+                                </details>
                                 <Message message=list_message />
                             </section>
                             <section aria-labelledby="members-title">
-                                <h2 id="members-title">"Members"</h2>
+                                <h2 id="members-title">{t!(i18n, members)}</h2>
                                 <ul data-testid="members">
                                     <For
                                         each=move || live.members.get()
                                         key=|m| m.user_id.clone()
-                                        children=|m| view! { <li>{m.name.clone()}" "<span class="muted">{m.role.as_str()}</span></li> }
+                                        children=move |m| view! { <li>{m.name.clone()}" "<span class="muted">{role_name(m.role)}</span></li> }
                                     />
                                 </ul>
                                 <ActionForm action=invite>
                                     <input type="hidden" name="family_id" value=invite_family_id />
-                                    <button type="submit">"Make an invite link"</button>
+                                    <button type="submit">{t!(i18n, make_invite)}</button>
                                 </ActionForm>
                                 <Message message=invite_message />
                                 {move || invite_link().map(|link| view! {
-                                    <p>"Send this link (it works for 7 days): "
-                                        <input class="invite-link" readonly value=link.clone() aria-label="Invite link" data-testid="invite-link" />
+                                    <p>{t!(i18n, send_invite)}" "
+                                        <input class="invite-link" readonly value=link.clone() aria-label=t_string!(i18n, invite_link) data-testid="invite-link" />
                                         <CopyButton text=link />
                                     </p>
                                 })}
@@ -322,6 +422,7 @@ pub fn FamilyPage() -> impl IntoView {
 /// selectable in its field).
 #[component]
 fn CopyButton(text: String) -> impl IntoView {
+    let i18n = use_i18n();
     let ready = RwSignal::new(false);
     let copied = RwSignal::new(false);
     Effect::new(move |_| ready.set(true));
@@ -343,10 +444,10 @@ fn CopyButton(text: String) -> impl IntoView {
     };
     view! {
         <Show when=move || ready.get()>
-            <button type="button" class="copy" on:click=copy data-testid="copy-invite">"Copy link"</button>
+            <button type="button" class="copy" on:click=copy data-testid="copy-invite">{t!(i18n, copy_link)}</button>
         </Show>
         <span class="muted" role="status" aria-live="polite" data-testid="copy-status">
-            {move || copied.get().then_some(" Copied.")}
+            {move || copied.get().then(|| format!(" {}", t_string!(i18n, copied)))}
         </span>
     }
 }
@@ -367,6 +468,7 @@ fn window_origin() -> String {
 /// `/invite/:code`: which family it is, and a button to join.
 #[component]
 pub fn InvitePage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let code = move || params.read().get("code").unwrap_or_default();
     let family = Resource::new(code, invite_family);
@@ -374,27 +476,27 @@ pub fn InvitePage() -> impl IntoView {
     let accept = ServerAction::<AcceptInvite>::new();
     let message = error_text(move || accept.value().get());
     view! {
-        <Title text="Invitation · Giftlist" />
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Title text=format!("{} · Giftlist", t_string!(i18n, invitation)) />
+        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 let logged_in = matches!(user.await, Ok(Some(_)));
                 match family.await {
                     Err(_) => view! {
-                        <h1>"This invite link does not work"</h1>
-                        <p>"It may have expired. Ask for a new one."</p>
+                        <h1>{t!(i18n, invite_broken)}</h1>
+                        <p>{t!(i18n, invite_expired)}</p>
                     }.into_any(),
                     Ok(family) if logged_in => view! {
-                        <h1>"Join "{family.name}</h1>
+                        <h1>{fill(t_string!(i18n, join_name), &[("name", &family.name)])}</h1>
                         <ActionForm action=accept>
                             <input type="hidden" name="code" value=code() />
-                            <button type="submit">"Join the family"</button>
+                            <button type="submit">{t!(i18n, join_family)}</button>
                         </ActionForm>
                         <Message message />
                     }.into_any(),
                     Ok(family) => view! {
-                        <h1>"Join "{family.name}</h1>
-                        <p>"Log in or create an account first, then open this link again."</p>
-                        <p><A href="/register">"Create an account"</A>" · "<A href="/login">"Log in"</A></p>
+                        <h1>{fill(t_string!(i18n, join_name), &[("name", &family.name)])}</h1>
+                        <p>{t!(i18n, login_first)}</p>
+                        <p><A href="/register">{t!(i18n, create_an_account)}</A>" · "<A href="/login">{t!(i18n, log_in)}</A></p>
                     }.into_any(),
                 }
             })}

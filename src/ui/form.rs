@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::lang::translate_error;
 use crate::model::error::AppError;
 
 /// A refusal to show: the last action's, or one a plain form post brought
@@ -13,9 +14,12 @@ pub fn error_text(
 ) -> Signal<Option<String>> {
     let query = use_query_map();
     Signal::derive(move || match outcome() {
-        Some(Err(err)) => Some(err.message),
+        Some(Err(err)) => Some(translate_error(&err.message)),
         Some(Ok(_)) => None,
-        None => query.read().get("error"),
+        None => query
+            .read()
+            .get("error")
+            .map(|message| translate_error(&message)),
     })
 }
 

@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{auth::use_current_user, families::Dashboard};
+use crate::i18n::{t, use_i18n};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -25,15 +26,12 @@ pub fn HomePage() -> impl IntoView {
 /// What a visitor sees first: what Giftlist is for.
 #[component]
 fn Welcome() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section class="hero" aria-labelledby="hero-title">
-            <h1 id="hero-title">"Gift lists for the whole family"</h1>
-            <p class="lead">
-                "Keep everyone's wishes in one place. When someone adds, changes or "
-                "quietly claims a gift, everyone looking at the list sees it at once, "
-                "and the person the list is for never finds out who is buying what."
-            </p>
-            <p><A href="/register">"Create an account"</A>" · "<A href="/login">"Log in"</A></p>
+            <h1 id="hero-title">{t!(i18n, hero_title)}</h1>
+            <p class="lead">{t!(i18n, hero_lead)}</p>
+            <p><A href="/register">{t!(i18n, create_an_account)}</A>" · "<A href="/login">{t!(i18n, log_in)}</A></p>
         </section>
     }
 }

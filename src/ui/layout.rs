@@ -3,8 +3,14 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::auth::{use_current_user, AccountMenu};
-use crate::live::client::{LiveStatus, Status};
+use super::{
+    auth::{use_current_user, AccountMenu},
+    lang::{fill, LanguagePicker},
+};
+use crate::{
+    i18n::{t, t_string, use_i18n},
+    live::client::{LiveStatus, Notice, Status},
+};
 
 /// The site header: the app name, linking home, and the slot where the live
 /// connection's status badge sits.
@@ -14,18 +20,34 @@ use crate::live::client::{LiveStatus, Status};
 /// inserted late (regions added after load are often not announced).
 #[component]
 pub fn Header() -> impl IntoView {
+    let i18n = use_i18n();
     let status = use_context::<LiveStatus>().map(|status| status.0);
     let current = move || status.map(|s| s.get()).unwrap_or(Status::Idle);
+    let label = move || match current() {
+        Status::Idle => String::new(),
+        Status::Connecting => t_string!(i18n, status_connecting).to_string(),
+        Status::Live => t_string!(i18n, status_live).to_string(),
+        Status::Reconnecting {
+            attempt,
+            next_in_secs,
+        } => fill(
+            t_string!(i18n, status_reconnecting),
+            &[("attempt", &attempt), ("secs", &next_in_secs)],
+        ),
+        Status::Polling => t_string!(i18n, status_polling).to_string(),
+        Status::Offline => t_string!(i18n, status_offline).to_string(),
+    };
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
         <header class="site-header">
             <A href="/" attr:class="brand">
                 <img class="brand-mark" src="/logo.svg" alt="" width="28" height="28" />
                 <span class="brand-name">"Giftlist"</span>
             </A>
-            <nav class="account" aria-label="Account">
+            <nav class="account" aria-label=t_string!(i18n, nav_account)>
                 <AccountMenu />
             </nav>
+            <LanguagePicker />
             <div
                 class="connection-status"
                 data-testid="connection-status"
@@ -33,7 +55,7 @@ pub fn Header() -> impl IntoView {
                 role="status"
                 aria-live="polite"
             >
-                {move || current().label()}
+                {label}
             </div>
             <Notices />
         </header>
@@ -44,7 +66,8 @@ pub fn Header() -> impl IntoView {
 /// gift they claimed. Announced politely, like the connection status.
 #[component]
 fn Notices() -> impl IntoView {
-    let notices = RwSignal::new(Vec::<String>::new());
+    let i18n = use_i18n();
+    let notices = RwSignal::new(Vec::<Notice>::new());
     let user = use_current_user();
     Effect::new(move |_| {
         let logged_in = matches!(user.get(), Some(Ok(Some(_))));
@@ -52,7 +75,15 @@ fn Notices() -> impl IntoView {
     });
     view! {
         <div class="notices" data-testid="notices" role="status" aria-live="polite">
-            {move || notices.get().into_iter().map(|text| view! { <p class="notice">{text}</p> }).collect_view()}
+            {move || notices.get().into_iter().map(|notice| {
+                let title = notice.title.unwrap_or_else(|| t_string!(i18n, a_gift).to_string());
+                let text = if notice.removed {
+                    fill(t_string!(i18n, notice_removed), &[("title", &title)])
+                } else {
+                    fill(t_string!(i18n, notice_changed), &[("title", &title)])
+                };
+                view! { <p class="notice">{text}</p> }
+            }).collect_view()}
         </div>
     }
 }

@@ -5,8 +5,10 @@ pub mod families;
 pub mod fetch;
 pub mod form;
 pub mod home;
+pub mod lang;
 pub mod layout;
 pub mod list;
+pub mod money;
 pub mod not_found;
 #[cfg(feature = "ssr")]
 pub mod server;

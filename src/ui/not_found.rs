@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::i18n::{t, t_string, use_i18n};
+
 /// Answers unknown paths with 404 and a way back home.
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -12,12 +14,13 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
 
+    let i18n = use_i18n();
     view! {
-        <Title text="Page not found · Giftlist" />
+        <Title text=format!("{} · Giftlist", t_string!(i18n, page_not_found)) />
         <section class="not-found">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <p><A href="/">"Back to the start page"</A></p>
+            <h1>{t!(i18n, page_not_found)}</h1>
+            <p>{t!(i18n, nothing_here)}</p>
+            <p><A href="/">{t!(i18n, back_home)}</A></p>
         </section>
     }
 }

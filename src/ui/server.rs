@@ -241,3 +241,59 @@ pub async fn server_fn_envelope(request: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// Where `GET /lang/{code}` may send the browser back to.
+#[derive(serde::Deserialize)]
+pub struct LanguageBack {
+    back: Option<String>,
+}
+
+/// `GET /lang/{code}`: the header's language links. Remembers the choice
+/// in the cookie the pages read (see `ui::lang`) for a year and sends the
+/// browser back to the page it came from, which then renders in that
+/// language. Only local paths are followed back; an unknown language is
+/// a 404.
+pub async fn set_language(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::Path(code): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<LanguageBack>,
+) -> Response {
+    use crate::i18n::I18nLocaleTrait as _;
+    use tower_sessions::cookie::{time::Duration, Cookie, SameSite};
+    let Some((locale, _)) = super::lang::languages()
+        .into_iter()
+        .find(|(locale, _)| locale.as_str() == code)
+    else {
+        return AppError::not_found("language").into_response();
+    };
+    let back = query
+        .back
+        .filter(|back| is_local_path(back))
+        .unwrap_or_else(|| "/".to_string());
+    let cookie = Cookie::build((super::lang::LANG_COOKIE, locale.as_str()))
+        .path("/")
+        .max_age(Duration::days(365))
+        .same_site(SameSite::Lax)
+        .secure(state.runtime.secure_cookies)
+        .build();
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let (Ok(location), Ok(cookie)) = (
+        HeaderValue::from_str(&back),
+        HeaderValue::from_str(&cookie.to_string()),
+    ) {
+        headers.insert(header::LOCATION, location);
+        headers.insert(header::SET_COOKIE, cookie);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A path on this site: `/families/f_1?x=y`, never `//elsewhere` or a
+/// full address.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
+}

@@ -4,12 +4,13 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::common::{family, Db};
+use crate::common::{family, Browser, Db, Family};
 use crate::on_both_backends;
 
 on_both_backends!(
     the_surprise_rule_holds_on_every_read_path,
     other_families_ids_look_unknown,
+    list_cards_count_what_is_free_for_members_only,
 );
 
 async fn the_surprise_rule_holds_on_every_read_path(db: Db) {
@@ -206,4 +207,54 @@ async fn other_families_ids_look_unknown(db: Db) {
     assert_eq!(list["items"][0]["title"], "Secret");
     assert_eq!(list["items"][0]["claim"], Value::Null);
     f.server.stop().await;
+}
+
+/// A page's server function, called as the page calls it (form-encoded).
+async fn page_data(f: &Family, by: &Browser, name: &str, body: String) -> Value {
+    let response = by
+        .http
+        .post(f.server.url(&format!("/api/fn/{name}")))
+        .header("origin", by.origin())
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{name}");
+    response.json().await.unwrap()
+}
+
+/// The family page's and the dashboard's list cards: how many gifts, and
+/// for members how many are still free; the recipient's card has no such
+/// count, so it cannot tell that anything was claimed.
+async fn list_cards_count_what_is_free_for_members_only(db: Db) {
+    let f = family(db).await;
+    let watch = f.add_item(&f.member, "Watch").await;
+    f.add_item(&f.member, "Scarf").await;
+    let family_form = format!("id={}", f.family_id);
+    let before = page_data(&f, &f.recipient, "get_family", family_form.clone()).await;
+    f.admin
+        .post(
+            &format!("/items/{}/claim", watch["id"].as_str().unwrap()),
+            json!({ "status": "reserved" }),
+        )
+        .await
+        .expect(200);
+
+    let as_member = page_data(&f, &f.member, "get_family", family_form.clone()).await;
+    assert_eq!(
+        as_member["counts"],
+        json!([{ "list_id": f.list_id, "gifts": 2, "available": 1 }])
+    );
+    let as_recipient = page_data(&f, &f.recipient, "get_family", family_form).await;
+    assert_eq!(
+        as_recipient["counts"],
+        json!([{ "list_id": f.list_id, "gifts": 2, "available": null }])
+    );
+    assert_eq!(before["counts"], as_recipient["counts"], "a claim showed");
+
+    let overview = page_data(&f, &f.recipient, "my_overview", String::new()).await;
+    assert_eq!(overview[0]["counts"], as_recipient["counts"]);
+    let overview = page_data(&f, &f.member, "my_overview", String::new()).await;
+    assert_eq!(overview[0]["counts"], as_member["counts"]);
 }

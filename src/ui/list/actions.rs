@@ -8,8 +8,12 @@ use super::{
     server::{AddItem, Claim, EditItem, Release, RemoveItem},
 };
 use crate::{
+    i18n::{t_string, use_i18n, Locale},
     model::{error::AppError, ClaimStatus, ItemId},
-    ui::form::error_text,
+    ui::{
+        form::error_text,
+        lang::{fill, translate_error},
+    },
 };
 
 /// The actions of the list page, shared by its rows.
@@ -41,6 +45,7 @@ impl Actions {
         rows: StoredValue<Option<RwSignal<Vec<Row>>>>,
     ) -> Signal<Option<String>> {
         let a = *self;
+        let i18n = use_i18n();
         let title_of = move |item: &ItemId| {
             rows.get_value()
                 .and_then(|rows| {
@@ -50,7 +55,7 @@ impl Actions {
                             .map(|row| row.item.with_untracked(|i| i.title.clone()))
                     })
                 })
-                .unwrap_or_else(|| "this gift".to_string())
+                .unwrap_or_else(|| t_string!(i18n, this_gift).to_string())
         };
         let latest = RwSignal::new(None);
         // Each action is described when dispatched, while its input is at
@@ -59,36 +64,39 @@ impl Actions {
             Box::new(move || {
                 a.add
                     .input()
-                    .with(|i| i.as_ref().map(|i| ("add", i.title.clone())))
+                    .with(|i| i.as_ref().map(|i| (Verb::Add, i.title.clone())))
             }),
             Box::new(move || a.add.value().get()),
             latest,
+            i18n,
         );
         watch(
             Box::new(move || {
                 a.edit
                     .input()
-                    .with(|i| i.as_ref().map(|i| ("save", title_of(&i.item_id))))
+                    .with(|i| i.as_ref().map(|i| (Verb::Save, title_of(&i.item_id))))
             }),
             Box::new(move || a.edit.value().get()),
             latest,
+            i18n,
         );
         watch(
             Box::new(move || {
                 a.remove
                     .input()
-                    .with(|i| i.as_ref().map(|i| ("remove", title_of(&i.item_id))))
+                    .with(|i| i.as_ref().map(|i| (Verb::Remove, title_of(&i.item_id))))
             }),
             Box::new(move || a.remove.value().get()),
             latest,
+            i18n,
         );
         watch(
             Box::new(move || {
                 a.claim.input().with(|i| {
                     i.as_ref().map(|i| {
                         let verb = match i.status {
-                            ClaimStatus::Purchased => "mark as bought",
-                            ClaimStatus::Reserved => "reserve",
+                            ClaimStatus::Purchased => Verb::Buy,
+                            ClaimStatus::Reserved => Verb::Reserve,
                         };
                         (verb, title_of(&i.item_id))
                     })
@@ -96,22 +104,35 @@ impl Actions {
             }),
             Box::new(move || a.claim.value().get()),
             latest,
+            i18n,
         );
         watch(
             Box::new(move || {
                 a.release
                     .input()
-                    .with(|i| i.as_ref().map(|i| ("release", title_of(&i.item_id))))
+                    .with(|i| i.as_ref().map(|i| (Verb::Release, title_of(&i.item_id))))
             }),
             Box::new(move || a.release.value().get()),
             latest,
+            i18n,
         );
         error_text(move || latest.get())
     }
 }
 
-/// What was tried, on which gift: ("add", "Teapot").
-type Tried = (&'static str, String);
+/// What a person tried to do to a gift.
+#[derive(Clone, Copy)]
+enum Verb {
+    Add,
+    Save,
+    Remove,
+    Reserve,
+    Buy,
+    Release,
+}
+
+/// What was tried, on which gift: (Add, "Teapot").
+type Tried = (Verb, String);
 
 /// Makes each answer of one action the page's `latest` outcome. A failure
 /// that is not the app's own answer is told in words: what was tried on
@@ -123,6 +144,7 @@ fn watch(
     tried: Box<dyn Fn() -> Option<Tried>>,
     answered: Box<dyn Fn() -> Option<Result<(), AppError>>>,
     latest: RwSignal<Option<Result<(), AppError>>>,
+    i18n: leptos_i18n::I18nContext<Locale>,
 ) {
     let last = StoredValue::new(None::<Tried>);
     Effect::new(move |_| {
@@ -137,7 +159,7 @@ fn watch(
         latest.set(Some(result.map_err(|err| {
             match (err.failure, last.get_value()) {
                 (Some(_), Some((verb, title))) => AppError {
-                    message: failure_sentence(verb, &title, &err.message),
+                    message: failure_sentence(i18n, verb, title, &err.message),
                     ..err
                 },
                 _ => err,
@@ -146,11 +168,44 @@ fn watch(
     });
 }
 
-/// "Could not add “Teapot”: the server answered 502. Try again."
-fn failure_sentence(verb: &str, title: &str, reason: &str) -> String {
-    if title.is_empty() {
-        format!("Could not {verb} the gift: {reason}")
+/// "Could not add “Teapot”: the server answered 502. Try again.", in the
+/// page's language.
+fn failure_sentence(
+    i18n: leptos_i18n::I18nContext<Locale>,
+    verb: Verb,
+    title: String,
+    reason: &str,
+) -> String {
+    let title = if title.is_empty() {
+        t_string!(i18n, this_gift).to_string()
     } else {
-        format!("Could not {verb} “{title}”: {reason}")
+        title
+    };
+    let reason = translate_error(reason);
+    match verb {
+        Verb::Add => fill(
+            t_string!(i18n, fail_add),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::Save => fill(
+            t_string!(i18n, fail_save),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::Remove => fill(
+            t_string!(i18n, fail_remove),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::Reserve => fill(
+            t_string!(i18n, fail_reserve),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::Buy => fill(
+            t_string!(i18n, fail_buy),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::Release => fill(
+            t_string!(i18n, fail_release),
+            &[("title", &title), ("reason", &reason)],
+        ),
     }
 }

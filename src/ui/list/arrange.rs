@@ -16,10 +16,12 @@ pub(super) enum Sort {
     Price,
     /// By title, A to Z.
     Title,
+    /// The gifts added last first.
+    Newest,
 }
 
 impl Sort {
-    pub(super) const ALL: [Sort; 3] = [Sort::Priority, Sort::Price, Sort::Title];
+    pub(super) const ALL: [Sort; 4] = [Sort::Priority, Sort::Price, Sort::Newest, Sort::Title];
 
     /// The order named in the query; anything else is the default.
     pub(super) fn from_query(value: Option<&str>) -> Sort {
@@ -35,24 +37,22 @@ impl Sort {
             Sort::Priority => "priority",
             Sort::Price => "price",
             Sort::Title => "title",
+            Sort::Newest => "newest",
         }
     }
 
-    /// Its name in the page's picker.
-    pub(super) fn label(self) -> &'static str {
-        match self {
-            Sort::Priority => "Most wanted first",
-            Sort::Price => "Cheapest first",
-            Sort::Title => "By name",
-        }
-    }
-
-    /// Which of two gifts comes first; ties fall back to the priority. The
-    /// page sorts stably, so among equals the server's order (older first)
-    /// and then arrival order hold, and nothing flickers between renders.
-    pub(super) fn compare(self, a: &Item, b: &Item) -> Ordering {
+    /// Which of two gifts, each with its `added` rank, comes first; ties
+    /// fall back to the priority. The page sorts stably, so among equals
+    /// the server's order (older first) and then arrival order hold, and
+    /// nothing flickers between renders.
+    pub(super) fn compare(
+        self,
+        (a, a_added): (&Item, usize),
+        (b, b_added): (&Item, usize),
+    ) -> Ordering {
         let default = || a.priority.cmp(&b.priority);
         match self {
+            Sort::Newest => b_added.cmp(&a_added),
             Sort::Priority => default(),
             Sort::Price => (a.price_cents.is_none(), a.price_cents)
                 .cmp(&(b.price_cents.is_none(), b.price_cents))
@@ -63,17 +63,6 @@ impl Sort {
                 .cmp(&b.title.to_lowercase())
                 .then_with(default),
         }
-    }
-}
-
-/// What a priority means, in words.
-pub(super) fn priority_words(priority: i64) -> &'static str {
-    match priority {
-        1 => "Most wanted",
-        2 => "Would love",
-        3 => "Would like",
-        4 => "Nice to have",
-        _ => "Just an idea",
     }
 }
 
@@ -99,9 +88,10 @@ mod tests {
     }
 
     fn sorted(sort: Sort, items: &[Item]) -> Vec<String> {
-        let mut items = items.to_vec();
-        items.sort_by(|a, b| sort.compare(a, b));
-        items.into_iter().map(|i| i.id.0).collect()
+        // Added in the order given.
+        let mut items: Vec<(usize, Item)> = items.iter().cloned().enumerate().collect();
+        items.sort_by(|(x, a), (y, b)| sort.compare((a, *x), (b, *y)));
+        items.into_iter().map(|(_, i)| i.id.0).collect()
     }
 
     #[test]
@@ -115,6 +105,7 @@ mod tests {
         assert_eq!(sorted(Sort::Priority, &items), ["i_b", "i_d", "i_a", "i_c"]);
         assert_eq!(sorted(Sort::Price, &items), ["i_d", "i_c", "i_a", "i_b"]);
         assert_eq!(sorted(Sort::Title, &items), ["i_c", "i_b", "i_d", "i_a"]);
+        assert_eq!(sorted(Sort::Newest, &items), ["i_d", "i_c", "i_b", "i_a"]);
     }
 
     #[test]

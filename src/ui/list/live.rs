@@ -15,6 +15,9 @@ use crate::{
 pub(super) struct Row {
     pub(super) id: ItemId,
     pub(super) item: RwSignal<Item>,
+    /// When it was added, as a rank among the list's items (older is
+    /// smaller): the page's "newest first" order.
+    pub(super) added: usize,
 }
 
 /// The list as the page shows it, kept current by the list's live topic:
@@ -25,6 +28,8 @@ pub(super) struct LiveList {
     pub(super) rows: RwSignal<Vec<Row>>,
     pub(super) seq: StoredValue<i64>,
     pub(super) removed: RwSignal<bool>,
+    /// The `added` rank the next new row gets.
+    next_added: StoredValue<usize>,
 }
 
 impl LiveData for LiveList {
@@ -38,12 +43,25 @@ impl LiveData for LiveList {
 }
 
 impl LiveList {
-    pub(super) fn new(detail: &ListDetail) -> LiveList {
+    /// The list as loaded; `oldest_first` names its items in the order
+    /// they were added.
+    pub(super) fn new(detail: &ListDetail, oldest_first: &[ItemId]) -> LiveList {
+        let added = |id: &ItemId| oldest_first.iter().position(|old| old == id);
+        let rows = detail
+            .items
+            .iter()
+            .map(|item| {
+                // Not in the ages read just after: added in between.
+                let rank = added(&item.id).unwrap_or(oldest_first.len());
+                Row::new(item.clone(), rank)
+            })
+            .collect();
         LiveList {
             list: RwSignal::new(detail.list.clone()),
-            rows: RwSignal::new(detail.items.iter().cloned().map(Row::new).collect()),
+            rows: RwSignal::new(rows),
             seq: StoredValue::new(detail.seq),
             removed: RwSignal::new(false),
+            next_added: StoredValue::new(oldest_first.len() + 1),
         }
     }
 
@@ -65,7 +83,11 @@ impl LiveList {
                 .with_untracked(|rows| rows.iter().find(|row| row.id == item.id).cloned());
             match existing {
                 Some(row) => row.item.set(item),
-                None => self.rows.update(|rows| rows.push(Row::new(item))),
+                None => {
+                    let added = self.next_added.get_value();
+                    self.next_added.set_value(added + 1);
+                    self.rows.update(|rows| rows.push(Row::new(item, added)));
+                }
             }
             return true;
         }
@@ -81,10 +103,11 @@ impl LiveList {
 }
 
 impl Row {
-    pub(super) fn new(item: Item) -> Row {
+    pub(super) fn new(item: Item, added: usize) -> Row {
         Row {
             id: item.id.clone(),
             item: RwSignal::new(item),
+            added,
         }
     }
 }

@@ -17,18 +17,24 @@ use std::sync::Arc;
 
 use self::{
     actions::Actions,
-    arrange::{priority_words, Sort},
+    arrange::Sort,
     live::{LiveList, Row},
-    server::{format_price, get_list, parse_price, EditItem, ListPageData},
+    server::{get_list, parse_price, EditItem, ListPageData},
 };
-use super::form::Message;
+use super::{
+    form::Message,
+    lang::{current_lang, fill, priority_words, translate_error},
+    money::format_money,
+};
 use crate::{
+    i18n::{t, t_string, use_i18n, Locale},
     live::client::{follow_live, LiveStatus, Status},
     model::{error::AppError, ClaimStatus, Item, ItemId, ListId, Member, UserId},
 };
 
 #[component]
 pub fn ListPage() -> impl IntoView {
+    let i18n = use_i18n();
     let params = use_params_map();
     let id = move || ListId(params.read().get("id").unwrap_or_default());
     let actions = Actions {
@@ -55,12 +61,12 @@ pub fn ListPage() -> impl IntoView {
     let rows = StoredValue::new(None);
     let message = actions.message(rows);
     view! {
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(err) => view! {
-                        <Title text="List · Giftlist" />
-                        <p role="alert">{err.message}</p>
+                        <Title text=format!("{} · Giftlist", t_string!(i18n, list)) />
+                        <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
                     Ok(page) => list_view(page, actions, data, rows).into_any(),
                 }
@@ -75,17 +81,19 @@ pub fn ListPage() -> impl IntoView {
 struct Names {
     me: UserId,
     members: Arc<Vec<Member>>,
+    i18n: leptos_i18n::I18nContext<Locale>,
 }
 
 impl Names {
     fn of(&self, user: &UserId) -> String {
+        let i18n = self.i18n;
         if *user == self.me {
-            return "you".to_string();
+            return t_string!(i18n, you).to_string();
         }
         self.members
             .iter()
             .find(|m| &m.user_id == user)
-            .map_or_else(|| "someone".into(), |m| m.name.clone())
+            .map_or_else(|| t_string!(i18n, someone).into(), |m| m.name.clone())
     }
 }
 
@@ -99,8 +107,9 @@ fn list_view(
         detail,
         members,
         me,
+        oldest_first,
     } = page;
-    let live = LiveList::new(&detail);
+    let live = LiveList::new(&detail, &oldest_first);
     shown_rows.set_value(Some(live.rows));
     let list = detail.list;
     follow_live(
@@ -110,9 +119,11 @@ fn list_view(
         move || data.refetch(),
     );
     let is_recipient = list.recipient_user_id.as_ref() == Some(&me);
+    let i18n = use_i18n();
     let names = Names {
         me: me.clone(),
         members: Arc::new(members),
+        i18n,
     };
     let recipient = list.recipient_name.clone().unwrap_or_else(|| {
         list.recipient_user_id
@@ -127,15 +138,15 @@ fn list_view(
     let query = leptos_router::hooks::use_query_map();
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
-        <p><A href=format!("/families/{}", list.family_id)>"← Family"</A></p>
+        <p><A href=format!("/families/{}", list.family_id)>{t!(i18n, back_to_family)}</A></p>
         <h1>{move || live.list.get().title}</h1>
-        <p class="muted">"For "{recipient}</p>
+        <p class="muted">{fill(t_string!(i18n, for_whom), &[("name", &recipient)])}</p>
         <Show when=move || live.removed.get()>
-            <p role="alert" data-testid="list-removed">"This list has been removed."</p>
+            <p role="alert" data-testid="list-removed">{t!(i18n, list_removed)}</p>
         </Show>
         {arrange_form(is_recipient, query)}
         <Show when=move || live.rows.with(Vec::is_empty) && actions.add.input().with(Option::is_none)>
-            <p class="empty" data-testid="no-gifts">"No gifts yet: add the first one below."</p>
+            <p class="empty" data-testid="no-gifts">{t!(i18n, no_gifts)}</p>
         </Show>
         <ul class="items" data-testid="items">
             <For
@@ -145,11 +156,11 @@ fn list_view(
             />
             {pending_add(actions, live, me.clone())}
         </ul>
-        <h2>"Add a gift"</h2>
+        <h2>{t!(i18n, add_a_gift)}</h2>
         <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
             <input type="hidden" name="list_id" value=list_id.clone() />
             <ItemFields item=None title_ref=new_title />
-            <button type="submit">"Add"</button>
+            <button type="submit">{t!(i18n, add)}</button>
         </ActionForm>
     }
 }
@@ -168,7 +179,10 @@ fn arranged(live: LiveList, is_recipient: bool, query: Memo<ParamsMap>) -> Vec<R
     if only_available {
         rows.retain(|row| row.item.with(|item| item.claim.is_none()));
     }
-    rows.sort_by(|a, b| a.item.with(|a| b.item.with(|b| sort.compare(a, b))));
+    rows.sort_by(|a, b| {
+        a.item
+            .with(|x| b.item.with(|y| sort.compare((x, a.added), (y, b.added))))
+    });
     rows
 }
 
@@ -176,23 +190,30 @@ fn arranged(live: LiveList, is_recipient: bool, query: Memo<ParamsMap>) -> Vec<R
 /// form, so the choice is in the URL (the router follows it without a
 /// reload when the wasm runs).
 fn arrange_form(is_recipient: bool, query: Memo<ParamsMap>) -> impl IntoView {
+    let i18n = use_i18n();
+    let label = move |sort: Sort| match sort {
+        Sort::Priority => t_string!(i18n, sort_priority),
+        Sort::Price => t_string!(i18n, sort_price),
+        Sort::Newest => t_string!(i18n, sort_newest),
+        Sort::Title => t_string!(i18n, sort_title),
+    };
     let chosen = move || Sort::from_query(query.read().get_str("sort"));
     let available = move || query.read().get_str("available") == Some("1");
     view! {
         <leptos_router::components::Form method="GET" action="" attr:class="arrange" attr:data-testid="arrange">
-            <label for="sort">"Sort"</label>
+            <label for="sort">{t!(i18n, sort)}</label>
             <select id="sort" name="sort">
                 {Sort::ALL.into_iter().map(|sort| view! {
-                    <option value=sort.param() selected=move || chosen() == sort>{sort.label()}</option>
+                    <option value=sort.param() selected=move || chosen() == sort>{label(sort)}</option>
                 }).collect_view()}
             </select>
             {(!is_recipient).then(|| view! {
                 <label class="check">
                     <input type="checkbox" name="available" value="1" checked=available />
-                    "Only what is still available"
+                    {t!(i18n, only_available)}
                 </label>
             })}
-            <button type="submit">"Show"</button>
+            <button type="submit">{t!(i18n, show)}</button>
         </leptos_router::components::Form>
     }
 }
@@ -278,6 +299,7 @@ fn apply_edit(item: &mut Item, edit: EditItem) {
 /// The row of a gift being added, until the server has answered (or its
 /// own event has brought the real row).
 fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
+    let i18n = use_i18n();
     let before = StoredValue::new(Vec::<ItemId>::new());
     let adding = move || {
         let input = actions.add.input().get()?;
@@ -307,7 +329,7 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
                     <div class="item-head">
                         <strong class="item-title"><span>{input.title}</span></strong>
                     </div>
-                    <p class="muted">"Adding…"</p>
+                    <p class="muted">{t!(i18n, adding)}</p>
                 </li>
             }
         })
@@ -322,6 +344,7 @@ fn ItemFields(
     item: Option<Item>,
     #[prop(optional)] title_ref: Option<NodeRef<leptos::html::Input>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let prefix = item
         .as_ref()
         .map_or_else(|| "new".to_string(), |i| i.id.to_string());
@@ -351,17 +374,17 @@ fn ItemFields(
     };
     let title_ref = title_ref.unwrap_or_default();
     view! {
-        <label for=field("title")>"Gift"</label>
+        <label for=field("title")>{t!(i18n, gift)}</label>
         <input id=field("title") name="title" required maxlength="200" value=title node_ref=title_ref />
-        <label for=field("url")>"Link (optional)"</label>
+        <label for=field("url")>{t!(i18n, link_optional)}</label>
         <input id=field("url") name="url" type="url" maxlength="2000" value=url />
-        <label for=field("price")>"Price (optional)"</label>
+        <label for=field("price")>{t!(i18n, price_optional)}</label>
         <input id=field("price") name="price" inputmode="decimal" value=price />
-        <label for=field("currency")>"Currency"</label>
+        <label for=field("currency")>{t!(i18n, currency)}</label>
         <input id=field("currency") name="currency" maxlength="3" value=currency />
-        <label for=field("notes")>"Notes (optional)"</label>
+        <label for=field("notes")>{t!(i18n, notes_optional)}</label>
         <textarea id=field("notes") name="notes" maxlength="2000">{notes}</textarea>
-        <label for=field("priority")>"How much wanted (1 most, 5 least)"</label>
+        <label for=field("priority")>{t!(i18n, how_much_wanted)}</label>
         <select id=field("priority") name="priority">
             {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{format!("{p} · {}", priority_words(p))}</option> }).collect_view()}
         </select>
@@ -375,6 +398,8 @@ fn item_row(
     names: Names,
     actions: Actions,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = current_lang();
     let item_id = item.with_untracked(|i| i.id.to_string());
     let id = StoredValue::new(item.with_untracked(|i| i.id.clone()));
     // Optimistic: while this row's own change is on its way, the row shows
@@ -444,35 +469,39 @@ fn item_row(
         move || {
             if let Some(status) = pending_claim() {
                 let text = match status {
-                    ClaimStatus::Reserved => "Reserving for you…",
-                    ClaimStatus::Purchased => "Marking bought…",
+                    ClaimStatus::Reserved => t_string!(i18n, reserving),
+                    ClaimStatus::Purchased => t_string!(i18n, marking_bought),
                 };
                 return view! { <p class="claim" data-testid="claim">{text}</p> }.into_any();
             }
             if releasing() {
-                return view! { <p class="claim muted">"Releasing…"</p> }.into_any();
+                return view! { <p class="claim muted">{t!(i18n, releasing)}</p> }.into_any();
             }
             let claim = item.get().claim;
             let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
             let claim_line = claim.as_ref().map(|c| {
-                let status = match c.status {
-                    ClaimStatus::Reserved => "Reserved",
-                    ClaimStatus::Purchased => "Bought",
+                let name = names.of(&c.by);
+                let text = match c.status {
+                    ClaimStatus::Reserved => fill(t_string!(i18n, reserved_by), &[("name", &name)]),
+                    ClaimStatus::Purchased => fill(t_string!(i18n, bought_by), &[("name", &name)]),
                 };
-                let text = format!("{status} by {}", names.of(&c.by));
-                view! { <p class="claim" data-testid="claim">{text}</p> }
+                let status = match c.status {
+                    ClaimStatus::Reserved => "reserved",
+                    ClaimStatus::Purchased => "purchased",
+                };
+                view! { <p class="claim" data-testid="claim" data-status=status>{text}</p> }
             });
             let buttons = if claim.is_none() {
                 let (h1, h2) = (hidden.clone(), hidden.clone());
                 view! {
-                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="reserved" /><button type="submit">"I'll get this"</button></ActionForm>
-                    <ActionForm action=actions.claim>{h2()}<input type="hidden" name="status" value="purchased" /><button type="submit">"I bought this"</button></ActionForm>
+                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="reserved" /><button type="submit">{t!(i18n, claim_reserve)}</button></ActionForm>
+                    <ActionForm action=actions.claim>{h2()}<input type="hidden" name="status" value="purchased" /><button type="submit">{t!(i18n, claim_bought)}</button></ActionForm>
                 }.into_any()
             } else if mine {
                 let (h1, h2) = (hidden.clone(), hidden.clone());
                 view! {
-                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="purchased" /><button type="submit">"Mark bought"</button></ActionForm>
-                    <ActionForm action=actions.release>{h2()}<button type="submit">"Release"</button></ActionForm>
+                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="purchased" /><button type="submit">{t!(i18n, mark_bought)}</button></ActionForm>
+                    <ActionForm action=actions.release>{h2()}<button type="submit">{t!(i18n, release)}</button></ActionForm>
                 }.into_any()
             } else {
                 ().into_any()
@@ -499,13 +528,13 @@ fn item_row(
             <div class="item-head">
                 <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
                 <strong class="item-title">{title}</strong>
-                {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_price(c, &i.currency)}</span> }) }}
+                {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
             </div>
             {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
             <div class="row-actions">
                 <details on:toggle=move |_| editing.set(item.get_untracked())>
-                    <summary>"Edit"</summary>
+                    <summary>{t!(i18n, edit)}</summary>
                     {move || {
                         let snapshot = editing.get();
                         let version = snapshot.version.to_string();
@@ -516,12 +545,12 @@ fn item_row(
                                 <input type="hidden" name="item_id" value=item_id />
                                 <input type="hidden" name="version" value=version />
                                 <ItemFields item=Some(snapshot) />
-                                <button type="submit">"Save"</button>
+                                <button type="submit">{t!(i18n, save)}</button>
                             </ActionForm>
                         }
                     }}
                 </details>
-                <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || format!("Remove {}", item.get().title)>"Remove"</button></ActionForm>
+                <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button></ActionForm>
             </div>
         </li>
     }

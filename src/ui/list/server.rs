@@ -16,6 +16,9 @@ pub struct ListPageData {
     pub detail: ListDetail,
     pub members: Vec<Member>,
     pub me: UserId,
+    /// The items' ids in the order they were added (for "newest first";
+    /// the wire `Item` has no creation time, and needs none).
+    pub oldest_first: Vec<ItemId>,
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
@@ -23,6 +26,7 @@ pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
     let service = crate::ui::server::state()?.service;
     let me = crate::ui::server::user_id().await?;
     let detail = service.list_detail(&me, &id).await?;
+    let oldest_first = service.item_ids_by_age(&me, &id).await?;
     let members = service
         .family_detail(&me, &detail.list.family_id)
         .await?
@@ -31,6 +35,7 @@ pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
         detail,
         members,
         me,
+        oldest_first,
     })
 }
 
@@ -58,11 +63,6 @@ pub fn parse_price(text: &str) -> Result<Option<i64>, AppError> {
         .and_then(|c| c.checked_add(fraction))
         .map(Some)
         .ok_or_else(bad)
-}
-
-/// 1250 and "EUR" to "12.50 EUR".
-pub fn format_price(cents: i64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", cents / 100, cents % 100)
 }
 
 #[cfg(feature = "ssr")]
@@ -180,7 +180,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prices_parse_and_format() {
+    fn prices_parse() {
         assert_eq!(parse_price("12.5").unwrap(), Some(1250));
         assert_eq!(parse_price("12,05").unwrap(), Some(1205));
         assert_eq!(parse_price(" 7 ").unwrap(), Some(700));
@@ -188,6 +188,5 @@ mod tests {
         for bad in ["1.234", "-1", "abc", ".5", "1e3"] {
             assert!(parse_price(bad).is_err(), "{bad}");
         }
-        assert_eq!(format_price(1205, "EUR"), "12.05 EUR");
     }
 }

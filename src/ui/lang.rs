@@ -1,0 +1,328 @@
+//! The language a page is shown in: English, German, French or Spanish.
+//!
+//! Chosen on the server for each request: the `i18n_pref_locale` cookie
+//! (set by the header's language links through `/lang/{code}`), else the
+//! browser's `Accept-Language`, else English. The server writes it into
+//! `<html lang>`, and the browser's hydration reads it from there, so the
+//! two never disagree and no page flashes in another language.
+//!
+//! The server's refusals stay in English on the wire (clients of the API
+//! read them); the pages translate the ones they show, here.
+
+use leptos::prelude::*;
+
+use crate::i18n::{t_string, use_i18n, I18nLocaleTrait as _, Locale};
+
+/// Where the header's links send a language choice; the server remembers it
+/// in the cookie and sends the person back (see `server::set_language`).
+pub const LANG_PATH: &str = "/lang";
+
+/// The name of the cookie that remembers the choice (leptos_i18n's own).
+pub const LANG_COOKIE: &str = "i18n_pref_locale";
+
+/// The language of the page being rendered, for formatting numbers.
+pub fn current_lang() -> &'static str {
+    use_i18n().get_locale_untracked().as_str()
+}
+
+/// Each language by its own name, for the picker.
+pub fn languages() -> [(Locale, &'static str); 4] {
+    [
+        (Locale::en, "English"),
+        (Locale::de, "Deutsch"),
+        (Locale::fr, "Français"),
+        (Locale::es, "Español"),
+    ]
+}
+
+/// The header's language picker: one link per language. Plain links (with
+/// `rel="external"`, so the router lets the browser follow them): the
+/// server sets the cookie and sends the person back to the same page,
+/// which then renders in the new language, with or without the wasm.
+#[component]
+pub fn LanguagePicker() -> impl IntoView {
+    let i18n = use_i18n();
+    let location = leptos_router::hooks::use_location();
+    let back = move || {
+        let path = location.pathname.get();
+        let query = location.search.get();
+        let here = if query.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", query.trim_start_matches('?'))
+        };
+        percent_encode(&here)
+    };
+    view! {
+        <nav class="languages" aria-label=t_string!(i18n, nav_language) data-testid="languages">
+            <ul>
+                {languages().into_iter().map(|(locale, name)| {
+                    let code = locale.as_str();
+                    let current = move || i18n.get_locale() == locale;
+                    view! {
+                        <li>
+                            <a
+                                href=move || format!("{LANG_PATH}/{code}?back={}", back())
+                                rel="external"
+                                lang=code
+                                hreflang=code
+                                aria-current=move || current().then_some("true")
+                            >{name}</a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </nav>
+    }
+}
+
+/// Enough of percent-encoding for a local path in a query value.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// A translated text with its `{name}` blanks filled in from `values`, in
+/// one pass (a value that itself holds `{...}` is left as it is).
+///
+/// The blanks are Giftlist's own rather than leptos_i18n's `{{ name }}`:
+/// the compile-time macro this crate uses cannot turn those into strings,
+/// and page titles, labels and messages need strings.
+pub fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (close, value))
+        });
+        match value {
+            Some((close, value)) => {
+                out.push_str(&value.to_string());
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What a priority means, in the page's language.
+pub fn priority_words(priority: i64) -> String {
+    let i18n = use_i18n();
+    match priority {
+        1 => t_string!(i18n, priority_1),
+        2 => t_string!(i18n, priority_2),
+        3 => t_string!(i18n, priority_3),
+        4 => t_string!(i18n, priority_4),
+        _ => t_string!(i18n, priority_5),
+    }
+    .to_string()
+}
+
+/// "1 gift", "3 gifts".
+pub fn gift_count(count: i64) -> String {
+    let i18n = use_i18n();
+    if count == 1 {
+        t_string!(i18n, gifts_one).to_string()
+    } else {
+        fill(t_string!(i18n, gifts_many), &[("count", &count)])
+    }
+}
+
+/// A refusal's message as the page shows it: the server's English words
+/// in the page's language. Messages it does not know stay as they came.
+pub fn translate_error(message: &str) -> String {
+    let i18n = use_i18n();
+    let exact = match message {
+        "the server could not be reached. Check your connection and try again." => {
+            Some(t_string!(i18n, err_unreachable))
+        }
+        "someone else changed this item first; here is the current version" => {
+            Some(t_string!(i18n, err_stale))
+        }
+        "someone else has already claimed this item" => Some(t_string!(i18n, err_taken)),
+        "nobody has claimed this item" => Some(t_string!(i18n, err_unclaimed)),
+        "you cannot claim items on your own list" => Some(t_string!(i18n, err_own_claim)),
+        "you cannot claim or release items on your own list" => {
+            Some(t_string!(i18n, err_own_release))
+        }
+        "only the person who claimed this item can release it" => {
+            Some(t_string!(i18n, err_not_claimer))
+        }
+        "only the person who made this list or a family admin may change it" => {
+            Some(t_string!(i18n, err_not_list_manager))
+        }
+        "give exactly one of recipient_user_id and recipient_name" => {
+            Some(t_string!(i18n, err_one_recipient))
+        }
+        "recipient_user_id must be a member of the family" => {
+            Some(t_string!(i18n, err_recipient_not_member))
+        }
+        "an account with this email already exists" => Some(t_string!(i18n, err_email_taken)),
+        "the email or password is not right" => Some(t_string!(i18n, err_bad_login)),
+        "this account no longer exists" => Some(t_string!(i18n, err_account_gone)),
+        "log in to see this" => Some(t_string!(i18n, err_log_in)),
+        "log in first" => Some(t_string!(i18n, err_log_in_first)),
+        "too many attempts from your address; wait a little and try again" => {
+            Some(t_string!(i18n, err_too_many_ip))
+        }
+        "too many attempts for this account; wait a little and try again" => {
+            Some(t_string!(i18n, err_too_many_account))
+        }
+        "the server is busy checking passwords; try again in a moment" => {
+            Some(t_string!(i18n, err_busy))
+        }
+        "something went wrong on the server; please try again" => {
+            Some(t_string!(i18n, err_internal))
+        }
+        "cross-site request refused: it must come from this site" => {
+            Some(t_string!(i18n, err_cross_site))
+        }
+        "price must be an amount like 12.50" => Some(t_string!(i18n, err_price)),
+        "priority must be a number from 1 to 5" => Some(t_string!(i18n, err_priority)),
+        "email is not a valid address" => Some(t_string!(i18n, err_email_invalid)),
+        "url must be a web address starting with http:// or https://" => {
+            Some(t_string!(i18n, err_url))
+        }
+        "currency must be an ISO 4217 code such as EUR or USD" => {
+            Some(t_string!(i18n, err_currency))
+        }
+        _ => None,
+    };
+    if let Some(text) = exact {
+        return text.to_string();
+    }
+    let field = |name: &str| -> String {
+        match name {
+            "title" => t_string!(i18n, field_title),
+            "name" => t_string!(i18n, field_name),
+            "notes" => t_string!(i18n, field_notes),
+            "url" => t_string!(i18n, field_url),
+            "password" => t_string!(i18n, field_password),
+            "email" => t_string!(i18n, field_email),
+            "list" => t_string!(i18n, what_list),
+            "item" => t_string!(i18n, what_item),
+            "family" => t_string!(i18n, what_family),
+            "invite" => t_string!(i18n, what_invite),
+            "page" => t_string!(i18n, what_page),
+            other => return other.to_string(),
+        }
+        .to_string()
+    };
+    if let Some(status) = message
+        .strip_prefix("the server answered ")
+        .and_then(|rest| rest.strip_suffix(". Try again."))
+    {
+        return fill(t_string!(i18n, err_status), &[("status", &status)]);
+    }
+    if let Some(name) = message.strip_suffix(" must not be empty") {
+        return fill(t_string!(i18n, err_empty), &[("field", &field(name))]);
+    }
+    if let Some(what) = message.strip_suffix(" not found") {
+        return fill(t_string!(i18n, err_not_found), &[("what", &field(what))]);
+    }
+    if let Some((name, rest)) = message.split_once(" is too long: at most ") {
+        if let Some(n) = rest.strip_suffix(" bytes") {
+            return fill(
+                t_string!(i18n, err_too_long),
+                &[("field", &field(name)), ("n", &n)],
+            );
+        }
+    }
+    if let Some(n) = message
+        .strip_prefix("password is too short: at least ")
+        .and_then(|rest| rest.strip_suffix(" characters"))
+    {
+        return fill(t_string!(i18n, err_password_short), &[("n", &n)]);
+    }
+    if message.starts_with("price_cents must be between") {
+        return t_string!(i18n, err_price_range).to_string();
+    }
+    message.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use serde_json::{Map, Value};
+
+    fn locale(text: &str) -> Map<String, Value> {
+        serde_json::from_str(text).expect("a locale file is a JSON object")
+    }
+
+    /// The `{name}` blanks of one text.
+    fn placeholders(text: &str) -> BTreeSet<String> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}'))
+            .map(|(name, _)| name.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn blanks_are_filled_once() {
+        let title = "Kite {reason}";
+        assert_eq!(
+            super::fill(
+                "Could not add “{title}”: {reason}",
+                &[("title", &title), ("reason", &"no")]
+            ),
+            "Could not add “Kite {reason}”: no"
+        );
+        assert_eq!(super::fill("{unknown} {n}", &[("n", &3)]), "{unknown} 3");
+        assert_eq!(super::fill("no blanks", &[]), "no blanks");
+    }
+
+    /// Every language has every text, with the same blanks to fill in, and
+    /// none is left empty.
+    #[test]
+    fn every_language_has_every_text() {
+        let english = locale(include_str!("../../locales/en.json"));
+        for (code, text) in [
+            ("de", include_str!("../../locales/de.json")),
+            ("fr", include_str!("../../locales/fr.json")),
+            ("es", include_str!("../../locales/es.json")),
+        ] {
+            let other = locale(text);
+            let keys = |m: &Map<String, Value>| m.keys().cloned().collect::<BTreeSet<_>>();
+            assert_eq!(keys(&english), keys(&other), "{code}: not the same keys");
+            for (key, english) in &english {
+                let (english, translated) =
+                    (english.as_str().unwrap(), other[key].as_str().unwrap());
+                assert!(!translated.trim().is_empty(), "{code}.{key} is empty");
+                assert_eq!(
+                    placeholders(english),
+                    placeholders(translated),
+                    "{code}.{key}: not the same placeholders"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_local_paths_are_encoded_whole() {
+        assert_eq!(
+            super::percent_encode("/lists/l_1?sort=price&available=1"),
+            "/lists/l_1%3Fsort%3Dprice%26available%3D1"
+        );
+    }
+}
