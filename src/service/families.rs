@@ -67,10 +67,10 @@ impl Service {
         let rows = lists::counts_of_family(self.store.pool(), family).await?;
         Ok(rows
             .into_iter()
-            .map(|(list_id, recipient, gifts, open)| ListCounts {
-                list_id,
-                gifts,
-                available: (recipient.as_ref() != Some(user)).then_some(open),
+            .map(|row| ListCounts {
+                available: (row.recipient.as_ref() != Some(user)).then_some(row.open),
+                list_id: row.list_id,
+                gifts: row.gifts,
             })
             .collect())
     }

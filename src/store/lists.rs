@@ -102,13 +102,23 @@ pub async fn lists_of_family<'e, E: Executor<'e, Database = Any>>(
         .collect())
 }
 
+/// One list's counts, as [`counts_of_family`] reads them.
+pub struct ListCountRow {
+    pub list_id: ListId,
+    /// Who must not be told `open`.
+    pub recipient: Option<UserId>,
+    pub gifts: i64,
+    /// Items nobody has claimed.
+    pub open: i64,
+}
+
 /// Each list of a family with its number of items and of items nobody
-/// has claimed, and its recipient (who must not be told the second).
+/// has claimed, and its recipient.
 #[instrument(skip_all, fields(family_id = %family))]
 pub async fn counts_of_family<'e, E: Executor<'e, Database = Any>>(
     db: E,
     family: &FamilyId,
-) -> sqlx::Result<Vec<(ListId, Option<UserId>, i64, i64)>> {
+) -> sqlx::Result<Vec<ListCountRow>> {
     let rows: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
         "select l.id, l.recipient_user_id, count(i.id), count(i.id) - count(c.item_id) \
          from lists l left join items i on i.list_id = l.id \
@@ -120,7 +130,12 @@ pub async fn counts_of_family<'e, E: Executor<'e, Database = Any>>(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, recipient, gifts, open)| (ListId(id), recipient.map(UserId), gifts, open))
+        .map(|(id, recipient, gifts, open)| ListCountRow {
+            list_id: ListId(id),
+            recipient: recipient.map(UserId),
+            gifts,
+            open,
+        })
         .collect())
 }
 

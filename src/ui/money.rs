@@ -70,7 +70,7 @@ pub fn format_money(cents: i64, currency: &str, lang: &str) -> String {
     let mut grouped = String::with_capacity(whole.len() + 4);
     if whole.len() >= style.min_grouped {
         for (i, digit) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
+            if i > 0 && (whole.len() - i).is_multiple_of(3) {
                 grouped.push_str(style.group);
             }
             grouped.push(digit);
