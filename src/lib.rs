@@ -37,6 +37,15 @@ pub mod ui;
 #[allow(deprecated)]
 mod locales {
     leptos_i18n::load_locales!();
+
+    // The macro reads the files without telling cargo; including them makes
+    // an edited translation rebuild the crate.
+    const _: [&str; 4] = [
+        include_str!("../locales/en.json"),
+        include_str!("../locales/de.json"),
+        include_str!("../locales/fr.json"),
+        include_str!("../locales/es.json"),
+    ];
 }
 pub use locales::i18n;
 

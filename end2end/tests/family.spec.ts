@@ -44,7 +44,7 @@ test("a family: create, invite a second person, make a list for them", async ({ 
   await alice.getByLabel("Title").fill("Nobody's");
   await alice.getByRole("button", { name: "Create list" }).click();
   await expect(alice.getByTestId("form-error").first()).toHaveText(
-    "give exactly one of recipient_user_id and recipient_name",
+    "choose one member, or give the name of someone without an account",
   );
 });
 

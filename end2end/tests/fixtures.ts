@@ -49,8 +49,9 @@ export async function newMemberWithoutScript(browser: Browser, name: string): Pr
 
 /** Opens the family page's "New list" form, folded away once the family has lists. */
 export async function openNewList(page: Page): Promise<void> {
-  const folded = page.locator("details.reveal:not([open]) > summary", { hasText: "New list" });
-  if (await folded.count()) {
-    await folded.click();
+  const details = page.locator("details.reveal", { has: page.locator("summary", { hasText: "New list" }) });
+  await details.waitFor();
+  if ((await details.getAttribute("open")) === null) {
+    await details.locator("summary").click();
   }
 }

@@ -44,7 +44,7 @@ test("items are added, claimed and edited; the recipient sees no claim", async (
   await alice.reload();
   await waitForHydration(alice);
   const bike = alice.getByTestId("item").filter({ hasText: "Bike" });
-  await expect(bike).toContainText("199.99 EUR");
+  await expect(bike).toContainText("€199.99");
   await bike.getByRole("button", { name: "I'll get this" }).click();
   await expect(bike.getByTestId("claim")).toHaveText("Reserved by you");
   await bike.getByRole("button", { name: "Mark bought" }).click();
