@@ -64,7 +64,7 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
-        <I18nContextProvider>
+        <I18nContextProvider ssr_lang_header_getter=crate::ui::lang::language_source()>
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Router>
             <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>

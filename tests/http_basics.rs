@@ -19,7 +19,8 @@ on_both_backends!(
 
 /// The language a page is rendered in: the browser's, or the one picked
 /// through `/lang/{code}` (a cookie), written into `<html lang>`.
-#[tokio::test]
+/// (Multi-threaded: a page render needs the runtime's other worker.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_are_rendered_in_the_chosen_language() {
     let server = TestServer::start(Db::Sqlite).await;
     let page = |accept: &'static str, cookie: Option<&'static str>| {
@@ -73,6 +74,7 @@ async fn pages_are_rendered_in_the_chosen_language() {
         assert_eq!(response.headers()["location"], "/", "{back}");
     }
     assert_eq!(pick("/lang/xx").await.unwrap().status(), 404);
+    drop(client);
     server.stop().await;
 }
 

@@ -4,7 +4,8 @@
 //! (set by the header's language links through `/lang/{code}`), else the
 //! browser's `Accept-Language`, else English. The server writes it into
 //! `<html lang>`, and the browser's hydration reads it from there, so the
-//! two never disagree and no page flashes in another language.
+//! two never disagree and no page flashes in another language. The browser
+//! never reads the cookie: only the server does ([`language_source`]).
 //!
 //! The server's refusals stay in English on the wire (clients of the API
 //! read them); the pages translate the ones they show, here.
@@ -17,8 +18,46 @@ use crate::i18n::{t_string, use_i18n, I18nLocaleTrait as _, Locale};
 /// in the cookie and sends the person back (see `server::set_language`).
 pub const LANG_PATH: &str = "/lang";
 
-/// The name of the cookie that remembers the choice (leptos_i18n's own).
+/// The name of the cookie that remembers the choice.
 pub const LANG_COOKIE: &str = "i18n_pref_locale";
+
+/// Where leptos_i18n reads the languages a request prefers, on the server:
+/// the language picked in the header (the cookie) before the browser's
+/// `Accept-Language`. In the browser it is not used (the page's
+/// `<html lang>` says which language the server chose).
+pub fn language_source() -> leptos_i18n::context::UseLocalesOptions {
+    let options = leptos_i18n::context::UseLocalesOptions::default();
+    #[cfg(feature = "ssr")]
+    let options = options.ssr_lang_header_getter(preferred_languages);
+    options
+}
+
+/// The cookie's language, then the `Accept-Language` list, as one
+/// `Accept-Language` value.
+#[cfg(feature = "ssr")]
+fn preferred_languages() -> Option<String> {
+    use axum::http::header;
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|value| value.to_str().ok());
+    let picked = parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|cookie| cookie.trim().split_once('='))
+        .find(|(name, _)| *name == LANG_COOKIE)
+        .map(|(_, code)| code)
+        .filter(|code| languages().iter().any(|(locale, _)| locale.as_str() == *code));
+    match (picked, accept) {
+        (Some(code), Some(accept)) => Some(format!("{code},{accept}")),
+        (Some(code), None) => Some(code.to_string()),
+        (None, accept) => accept.map(str::to_string),
+    }
+}
 
 /// The language of the page being rendered, for formatting numbers.
 pub fn current_lang() -> &'static str {
