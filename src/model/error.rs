@@ -168,6 +168,15 @@ impl AppError {
         }
     }
 
+    /// A refusal that depends on the item's state (what is left of it, who
+    /// holds it): 409 with the item as it is now, as the caller may see it.
+    pub fn conflict_with(message: impl Into<String>, current: Item) -> Self {
+        Self {
+            current: Some(Box::new(current)),
+            ..Self::conflict(message)
+        }
+    }
+
     /// Something broke on our side; the details are in the server log.
     pub fn internal() -> Self {
         Self::new(

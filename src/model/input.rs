@@ -68,6 +68,13 @@ pub struct NewItem {
     pub notes: Option<String>,
     #[serde(default)]
     pub priority: Option<i64>,
+    /// Absent: one; `null`: no limit.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quantity: Option<Option<i64>>,
 }
 
 /// A partial edit of an item, valid only against `version`. An absent field
@@ -113,10 +120,33 @@ pub struct ItemPatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub priority: Option<Option<i64>>,
+    /// `null`: no limit.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub quantity: Option<Option<i64>>,
+    /// Lowering `quantity` below what givers hold is refused (409) unless
+    /// this is `true`: then the newest claims give up the excess.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub release_excess: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequest {
     pub status: ClaimStatus,
+    /// How many units the giver holds after this request: 1 when absent,
+    /// as version 1 clients send it.
+    #[serde(default = "one_unit", skip_serializing_if = "is_one")]
+    pub units: i64,
+}
+
+fn one_unit() -> i64 {
+    1
+}
+
+fn is_one(units: &i64) -> bool {
+    *units == 1
 }

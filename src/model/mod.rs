@@ -134,15 +134,39 @@ impl ClaimStatus {
     }
 }
 
-/// Who is buying an item. Never shown to the list's recipient.
+/// Who is buying an item: version 1's `claim`, the first giver's part.
+/// Never shown to the list's recipient.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub status: ClaimStatus,
     pub by: UserId,
 }
 
-/// An item on a list, as one reader sees it: `claim` is always `None` for
-/// the list's recipient (see `service::surprise`).
+/// One giver's part of an item: how many of its units, reserved or
+/// bought. Never shown to the list's recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClaimPart {
+    pub status: ClaimStatus,
+    pub by: UserId,
+    /// Events recorded before quantities existed have no `units`: one.
+    #[serde(default = "one_unit")]
+    pub units: i64,
+}
+
+fn one_unit() -> i64 {
+    1
+}
+
+fn one_wanted() -> Option<i64> {
+    Some(1)
+}
+
+/// An item on a list, as one reader sees it: `claim` and `claims` are
+/// always empty for the list's recipient (see `service::surprise`).
+///
+/// `claims` holds every giver's part, oldest first; `claim` is the first
+/// of them, as version 1 clients read it (for an item of quantity 1, its
+/// one holder). Build both with [`Item::with_claims`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub id: ItemId,
@@ -155,7 +179,46 @@ pub struct Item {
     pub priority: i64,
     pub version: i64,
     pub created_by: UserId,
+    /// How many are wanted: 1 to 999, or `None` for no limit (gift cards).
+    /// Items recorded before quantities existed want one.
+    #[serde(default = "one_wanted")]
+    pub quantity: Option<i64>,
     pub claim: Option<Claim>,
+    #[serde(default)]
+    pub claims: Vec<ClaimPart>,
+}
+
+impl Item {
+    /// This item held by `claims` (oldest first), `claim` kept in step.
+    pub fn with_claims(mut self, claims: Vec<ClaimPart>) -> Self {
+        self.claim = claims.first().map(|part| Claim {
+            status: part.status,
+            by: part.by.clone(),
+        });
+        self.claims = claims;
+        self
+    }
+
+    /// How many units givers hold.
+    pub fn units_taken(&self) -> i64 {
+        self.claims.iter().map(|claim| claim.units).sum()
+    }
+
+    /// How many units are still free: `None` for no limit.
+    pub fn units_left(&self) -> Option<i64> {
+        self.quantity
+            .map(|wanted| (wanted - self.units_taken()).max(0))
+    }
+
+    /// Whether a giver can still claim some of it.
+    pub fn is_available(&self) -> bool {
+        self.units_left() != Some(0)
+    }
+
+    /// `user`'s part of it, if they hold one.
+    pub fn claim_of(&self, user: &UserId) -> Option<&ClaimPart> {
+        self.claims.iter().find(|claim| &claim.by == user)
+    }
 }
 
 /// The family page's whole state.

@@ -21,6 +21,8 @@ pub const PRIORITY_MIN: i64 = 1;
 pub const PRIORITY_MAX: i64 = 5;
 pub const DEFAULT_PRIORITY: i64 = 3;
 pub const DEFAULT_CURRENCY: &str = "EUR";
+/// The most units an item may want, or a giver hold.
+pub const QUANTITY_MAX: i64 = 999;
 
 /// A required one-line text: not blank, at most `max` bytes, no NUL.
 pub fn text(field: &str, value: &str, max: usize) -> Result<(), AppError> {
@@ -148,6 +150,30 @@ pub fn priority(value: i64) -> Result<(), AppError> {
     }
 }
 
+/// A wanted quantity: 1 to [`QUANTITY_MAX`] (`None`, no limit, is checked
+/// by the type).
+pub fn quantity(value: i64) -> Result<(), AppError> {
+    if (1..=QUANTITY_MAX).contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(format!(
+            "quantity must be between 1 and {QUANTITY_MAX}, or null for no limit"
+        )))
+    }
+}
+
+/// How many units one giver claims: 1 to [`QUANTITY_MAX`] (what is still
+/// free is the service's check, under the item's lock).
+pub fn units(value: i64) -> Result<(), AppError> {
+    if (1..=QUANTITY_MAX).contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(format!(
+            "units must be between 1 and {QUANTITY_MAX}"
+        )))
+    }
+}
+
 /// An item's editable fields, checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ItemFields {
@@ -157,6 +183,8 @@ pub struct ItemFields {
     pub currency: String,
     pub notes: Option<String>,
     pub priority: i64,
+    /// `None`: no limit.
+    pub quantity: Option<i64>,
 }
 
 fn none_if_empty(value: Option<String>) -> Option<String> {
@@ -175,6 +203,7 @@ impl ItemFields {
                 .unwrap_or_else(|| DEFAULT_CURRENCY.to_string()),
             notes: none_if_empty(input.notes),
             priority: input.priority.unwrap_or(DEFAULT_PRIORITY),
+            quantity: input.quantity.unwrap_or(Some(1)),
         };
         fields.check()?;
         Ok(fields)
@@ -199,6 +228,7 @@ impl ItemFields {
             currency: required("currency", patch.currency, self.currency.clone())?,
             notes: none_if_empty(clearable(patch.notes, self.notes.clone())),
             priority: required("priority", patch.priority, self.priority)?,
+            quantity: clearable(patch.quantity, self.quantity),
         };
         fields.check()?;
         Ok(fields)
@@ -216,6 +246,9 @@ impl ItemFields {
         if let Some(value) = &self.notes {
             optional_text("notes", value, NOTES_MAX_BYTES)?;
         }
+        if let Some(value) = self.quantity {
+            quantity(value)?;
+        }
         priority(self.priority)
     }
 }
@@ -232,6 +265,7 @@ mod tests {
             currency: None,
             notes: None,
             priority: None,
+            quantity: None,
         }
     }
 
@@ -242,6 +276,10 @@ mod tests {
         assert_eq!(fields.currency, "EUR");
         assert_eq!(fields.priority, 3);
         assert_eq!(fields.url, None);
+        assert_eq!(fields.quantity, Some(1));
+        let mut unlimited = new_item("Gift card");
+        unlimited.quantity = Some(None);
+        assert_eq!(ItemFields::from_new(unlimited).unwrap().quantity, None);
     }
 
     #[test]
@@ -257,6 +295,8 @@ mod tests {
         assert!(price_cents(PRICE_MAX_CENTS + 1).is_err());
         assert!(price_cents(-1).is_err());
         assert!(priority(0).is_err() && priority(6).is_err() && priority(5).is_ok());
+        assert!(quantity(0).is_err() && quantity(1000).is_err() && quantity(999).is_ok());
+        assert!(units(0).is_err() && units(-1).is_err() && units(999).is_ok());
         assert!(password(&"x".repeat(1024)).is_ok());
         assert!(password(&"x".repeat(1025)).is_err());
         assert!(password("short").is_err());

@@ -177,39 +177,47 @@ pub(super) async fn member_joined(
     .await
 }
 
-/// Tells the holder of a claim on `item` that someone else changed or
-/// removed it. Nothing when the holder made the change themselves.
-pub(super) async fn claimer_notice(
+/// Tells each holder of a claim on `items` that someone else changed or
+/// removed the item, with the item as they now see it. Nothing for a
+/// holder who made the change themselves.
+///
+/// Each notice locks its holder's stream counter: they are recorded in
+/// one order (by holder, then item), so two changes cannot wait on each
+/// other.
+pub(super) async fn claimer_notices(
     tx: &mut Write,
     actor: &Actor,
     list: &GiftList,
     event: &str,
-    item: &Item,
+    items: &[&Item],
 ) -> Result<(), AppError> {
-    let Some(claim) = &item.claim else {
-        return Ok(());
-    };
-    if claim.by == actor.user_id {
-        return Ok(());
+    let mut notices: Vec<(&UserId, &Item)> = items
+        .iter()
+        .flat_map(|item| item.claims.iter().map(move |claim| (&claim.by, *item)))
+        .filter(|(by, _)| **by != actor.user_id)
+        .collect();
+    notices.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
+    for (holder, item) in notices {
+        // The holder is never the recipient (the recipient cannot claim),
+        // so the members' view is theirs.
+        let payload = json(&surprise::item_for_audience(
+            Audience::Members,
+            (*item).clone(),
+        ))?;
+        Recorder {
+            tx,
+            actor,
+            tenant: &list.family_id,
+        }
+        .record(
+            &user_topic(holder),
+            Audience::All,
+            event,
+            item.id.as_str(),
+            &payload,
+            &actor.user_id,
+        )
+        .await?;
     }
-    // The holder is never the recipient (the recipient cannot claim), so
-    // the members' view is theirs.
-    let payload = json(&surprise::item_for_audience(
-        Audience::Members,
-        item.clone(),
-    ))?;
-    Recorder {
-        tx,
-        actor,
-        tenant: &list.family_id,
-    }
-    .record(
-        &user_topic(&claim.by),
-        Audience::All,
-        event,
-        item.id.as_str(),
-        &payload,
-        &actor.user_id,
-    )
-    .await
+    Ok(())
 }

@@ -1,11 +1,11 @@
 //! Items and claims.
 
-use super::{events, new_id, now_iso, surprise, Actor, Service};
+use super::{events, new_id, now_iso, surprise, Actor, Service, Write};
 use crate::{
     model::{
         error::AppError,
         input::{ClaimRequest, ItemPatch, NewItem},
-        validate::ItemFields,
+        validate::{self, ItemFields},
         GiftList, Item, ItemId, ListId,
     },
     store::lists,
@@ -43,7 +43,9 @@ impl Service {
             priority: fields.priority,
             version: 1,
             created_by: actor.user_id.clone(),
+            quantity: fields.quantity,
             claim: None,
+            claims: Vec::new(),
         };
         let mut tx = self.begin_write().await?;
         // The list may have been removed since it was looked up.
@@ -58,7 +60,9 @@ impl Service {
 
     /// Applies `patch` if `patch.version` is still the item's version; a
     /// stale version gets 409 with the item as it is now, never a silent
-    /// overwrite.
+    /// overwrite. A quantity below what givers hold is refused (409, with
+    /// the item and its claims) unless `patch.release_excess`: then the
+    /// newest claims give up the excess, and their holders are told.
     pub async fn update_item(
         &self,
         actor: &Actor,
@@ -66,30 +70,58 @@ impl Service {
         patch: ItemPatch,
     ) -> Result<Item, AppError> {
         let (current, list) = self.visible_item(actor, id).await?;
-        let stale = |item: Item| AppError::stale(surprise::item_for(&actor.user_id, &list, item));
+        let seen = |item: Item| surprise::item_for(&actor.user_id, &list, item);
         if patch.version != current.version {
-            return Err(stale(current));
+            return Err(AppError::stale(seen(current)));
         }
         let expected = patch.version;
+        let release_excess = patch.release_excess;
         let fields = ItemFields::from(&current).patched(patch)?;
         let mut tx = self.begin_write().await?;
+        // Locked, so the claims checked against the new quantity are the
+        // ones it is written over.
+        let locked = lists::locked_item(&mut tx, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("item"))?;
+        if locked.version != expected {
+            return Err(AppError::stale(seen(locked)));
+        }
+        let excess = fields
+            .quantity
+            .map_or(0, |wanted| locked.units_taken() - wanted);
+        if excess > 0 {
+            // The recipient must not learn that anything is claimed: their
+            // edit goes through as if nothing were, and the givers whose
+            // claims it cuts are told.
+            if !release_excess && !surprise::is_recipient(&actor.user_id, &list) {
+                return Err(AppError::conflict_with(
+                    format!(
+                        "givers hold {} of this item: talk to them first, or confirm to release the newest claims",
+                        locked.units_taken()
+                    ),
+                    locked,
+                ));
+            }
+            release_newest(&mut tx, &locked, excess).await?;
+        }
         let Some(version) = lists::update_item(&mut *tx, id, &fields, expected, &now_iso()).await?
         else {
-            drop(tx);
-            let now = lists::item(self.store.pool(), id)
-                .await?
-                .ok_or_else(|| AppError::not_found("item"))?;
-            return Err(stale(now));
+            return Err(AppError::internal());
         };
-        // Re-read in the transaction: the claim may have changed meanwhile.
         let updated = lists::item(&mut *tx, id)
             .await?
             .ok_or_else(AppError::internal)?;
         debug_assert_eq!(updated.version, version);
         events::item(&mut tx, actor, &list, events::UPDATED, &updated).await?;
-        events::claimer_notice(&mut tx, actor, &list, events::UPDATED, &updated).await?;
+        // Those whose claims were cut hear of it as well as those who keep
+        // theirs: the item they hold changed.
+        let told = Item {
+            claims: locked.claims.clone(),
+            ..updated.clone()
+        };
+        events::claimer_notices(&mut tx, actor, &list, events::UPDATED, &[&told]).await?;
         self.commit(tx).await?;
-        Ok(surprise::item_for(&actor.user_id, &list, updated))
+        Ok(seen(updated))
     }
 
     /// Removes an item. Of several removals at once, one removes it and
@@ -102,14 +134,16 @@ impl Service {
             .ok_or_else(|| AppError::not_found("item"))?;
         lists::delete_item(&mut tx, id).await?;
         events::item(&mut tx, actor, &list, events::DELETED, &item).await?;
-        events::claimer_notice(&mut tx, actor, &list, events::DELETED, &item).await?;
+        events::claimer_notices(&mut tx, actor, &list, events::DELETED, &[&item]).await?;
         self.commit(tx).await?;
         Ok(())
     }
 
-    /// Claims an item, or changes the status of one's own claim. One holder
-    /// per item, decided by the database. The recipient may not claim: they
-    /// get the same 403 whether or not the item is claimed.
+    /// Claims `input.units` of an item, or changes one's own claim (its
+    /// status, its units). Decided under the item's lock: however many
+    /// givers ask at once, no more units are held than the item wants, and
+    /// the ones too late get 409 with what is left. The recipient may not
+    /// claim: they get the same 403 whether or not anything is claimed.
     pub async fn claim_item(
         &self,
         actor: &Actor,
@@ -122,27 +156,44 @@ impl Service {
                 "you cannot claim items on your own list",
             ));
         }
+        validate::units(input.units)?;
         let mut tx = self.begin_write().await?;
         // Locked, so what is read is what this change acts on: two requests
         // at once are decided one after the other.
         let current = lists::locked_item(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
-        let taken = || AppError::conflict("someone else has already claimed this item");
-        let changed = match &current.claim {
-            Some(claim) if claim.by == actor.user_id => {
-                claim.status != input.status
-                    && lists::update_claim(&mut *tx, id, &actor.user_id, input.status).await?
+        let mine = current.claim_of(&actor.user_id).cloned();
+        let held_by_others = current.units_taken() - mine.as_ref().map_or(0, |c| c.units);
+        if let Some(wanted) = current.quantity {
+            let free = wanted - held_by_others;
+            if input.units > free {
+                let message = match (wanted, free) {
+                    (1, _) => "someone else has already claimed this item".to_string(),
+                    (_, free) if free <= 0 => "all of this item is taken".to_string(),
+                    (_, 1) => "only 1 is left to claim".to_string(),
+                    (_, free) => format!("only {free} are left to claim"),
+                };
+                return Err(AppError::conflict_with(message, current));
             }
-            Some(_) => return Err(taken()),
-            // The primary key decides too, should anything get past the lock.
+        }
+        let now = now_iso();
+        let changed = match mine {
+            Some(claim) => {
+                (claim.status != input.status || claim.units != input.units)
+                    && lists::update_claim(&mut *tx, id, &actor.user_id, input.status, input.units)
+                        .await?
+            }
             None => {
-                if !lists::insert_claim(&mut *tx, id, &actor.user_id, input.status, &now_iso())
-                    .await?
-                {
-                    return Err(taken());
-                }
-                true
+                lists::insert_claim(
+                    &mut *tx,
+                    id,
+                    &actor.user_id,
+                    input.status,
+                    input.units,
+                    &now,
+                )
+                .await?
             }
         };
         let item = lists::item(&mut *tx, id)
@@ -157,7 +208,7 @@ impl Service {
 
     /// Releases one's own claim: 403 for anyone else (and always for the
     /// recipient, who must not learn whether there is a claim), 409 when
-    /// nobody holds it.
+    /// nobody holds any of it.
     pub async fn release_item(&self, actor: &Actor, id: &ItemId) -> Result<Item, AppError> {
         let (_, list) = self.visible_item(actor, id).await?;
         if surprise::is_recipient(&actor.user_id, &list) {
@@ -169,27 +220,40 @@ impl Service {
         let item = lists::locked_item(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
-        let unclaimed = || AppError::conflict("nobody has claimed this item");
-        match &item.claim {
-            None => return Err(unclaimed()),
-            Some(claim) if claim.by != actor.user_id => {
-                return Err(AppError::forbidden(
-                    "only the person who claimed this item can release it",
-                ))
-            }
-            Some(_) => {}
+        if item.claims.is_empty() {
+            return Err(AppError::conflict("nobody has claimed this item"));
         }
-        if !lists::delete_claim(&mut *tx, id, &actor.user_id).await? {
-            return Err(unclaimed());
+        if item.claim_of(&actor.user_id).is_none() {
+            return Err(AppError::forbidden(
+                "only the person who claimed this item can release it",
+            ));
         }
-        let released = Item {
-            claim: None,
-            ..item
-        };
+        lists::delete_claim(&mut *tx, id, &actor.user_id).await?;
+        let released = lists::item(&mut *tx, id)
+            .await?
+            .ok_or_else(AppError::internal)?;
         events::item(&mut tx, actor, &list, events::STATUS_CHANGED, &released).await?;
         self.commit(tx).await?;
         Ok(released)
     }
+}
+
+/// Takes `excess` units back from `item`'s newest claims: each gives up
+/// what it must, and one left with none is released.
+async fn release_newest(tx: &mut Write, item: &Item, mut excess: i64) -> Result<(), AppError> {
+    for claim in item.claims.iter().rev() {
+        if excess <= 0 {
+            break;
+        }
+        let cut = claim.units.min(excess);
+        if cut == claim.units {
+            lists::delete_claim(&mut **tx, &item.id, &claim.by).await?;
+        } else {
+            lists::set_claim_units(&mut **tx, &item.id, &claim.by, claim.units - cut).await?;
+        }
+        excess -= cut;
+    }
+    Ok(())
 }
 
 impl From<&Item> for ItemFields {
@@ -201,6 +265,7 @@ impl From<&Item> for ItemFields {
             currency: item.currency.clone(),
             notes: item.notes.clone(),
             priority: item.priority,
+            quantity: item.quantity,
         }
     }
 }

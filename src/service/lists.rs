@@ -146,19 +146,10 @@ impl Service {
             return Err(gone());
         }
         let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?;
-        let mut items = lists::items_of_list(&mut *tx, id).await?;
+        let items = lists::items_of_list(&mut *tx, id).await?;
         lists::delete_list(&mut tx, id).await?;
-        // Notices lock each claimer's stream counter: always in the same
-        // order (by claimer), so two removals cannot wait on each other.
-        items.sort_by(|a, b| {
-            let by = |item: &crate::model::Item| item.claim.as_ref().map(|c| c.by.clone());
-            by(a)
-                .cmp(&by(b))
-                .then_with(|| a.id.as_str().cmp(b.id.as_str()))
-        });
-        for item in &items {
-            events::claimer_notice(&mut tx, actor, &current.list, events::DELETED, item).await?;
-        }
+        let items: Vec<_> = items.iter().collect();
+        events::claimer_notices(&mut tx, actor, &current.list, events::DELETED, &items).await?;
         events::list(&mut tx, actor, &current.list, events::DELETED, true, true).await?;
         self.commit(tx).await?;
         Ok(())

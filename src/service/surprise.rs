@@ -24,12 +24,14 @@ pub fn audience(viewer: &UserId, list: &GiftList) -> Audience {
     }
 }
 
-/// `item` as `audience` may see it: without its claim for the recipient.
-pub fn item_for_audience(audience: Audience, mut item: Item) -> Item {
+/// `item` as `audience` may see it: without its claims for the recipient
+/// (the wanted quantity stays: the recipient chose it).
+pub fn item_for_audience(audience: Audience, item: Item) -> Item {
     if audience == Audience::Recipient {
-        item.claim = None;
+        item.with_claims(Vec::new())
+    } else {
+        item
     }
-    item
 }
 
 /// `item` as `viewer` may see it.
@@ -40,7 +42,7 @@ pub fn item_for(viewer: &UserId, list: &GiftList, item: Item) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Claim, ClaimStatus, FamilyId, ItemId, ListId};
+    use crate::model::{ClaimPart, ClaimStatus, FamilyId, ItemId, ListId};
 
     fn list(recipient: Option<&str>) -> GiftList {
         GiftList {
@@ -65,11 +67,22 @@ mod tests {
             priority: 3,
             version: 4,
             created_by: UserId("u_2".into()),
-            claim: Some(Claim {
+            quantity: Some(3),
+            claim: None,
+            claims: Vec::new(),
+        }
+        .with_claims(vec![
+            ClaimPart {
                 status: ClaimStatus::Reserved,
                 by: UserId("u_3".into()),
-            }),
-        }
+                units: 2,
+            },
+            ClaimPart {
+                status: ClaimStatus::Purchased,
+                by: UserId("u_4".into()),
+                units: 1,
+            },
+        ])
     }
 
     #[test]
@@ -81,17 +94,20 @@ mod tests {
             seen,
             Item {
                 claim: None,
+                claims: Vec::new(),
                 ..claimed_item()
             }
         );
+        assert_eq!(seen.quantity, Some(3));
+        assert!(seen.is_available(), "nothing looks taken to the recipient");
     }
 
     #[test]
     fn members_see_claims() {
         let list = list(Some("u_1"));
-        assert!(item_for(&UserId("u_2".into()), &list, claimed_item())
-            .claim
-            .is_some());
+        let seen = item_for(&UserId("u_2".into()), &list, claimed_item());
+        assert!(seen.claim.is_some());
+        assert_eq!((seen.claims.len(), seen.units_left()), (2, Some(0)));
         // A list for someone without an account has no recipient among the users.
         let list = list_without_account();
         assert!(item_for(&UserId("u_1".into()), &list, claimed_item())

@@ -7,7 +7,7 @@ use sqlx::{Any, AnyConnection, Executor};
 use tracing::instrument;
 
 use crate::model::{
-    validate::ItemFields, Claim, ClaimStatus, FamilyId, GiftList, Item, ItemId, ListId, UserId,
+    validate::ItemFields, ClaimPart, ClaimStatus, FamilyId, GiftList, Item, ItemId, ListId, UserId,
 };
 
 #[derive(sqlx::FromRow)]
@@ -108,21 +108,24 @@ pub struct ListCountRow {
     /// Who must not be told `open`.
     pub recipient: Option<UserId>,
     pub gifts: i64,
-    /// Items nobody has claimed.
+    /// Items with units nobody has claimed yet.
     pub open: i64,
 }
 
-/// Each list of a family with its number of items and of items nobody
-/// has claimed, and its recipient.
+/// Each list of a family with its number of items and of items that
+/// still have free units, and its recipient.
 #[instrument(skip_all, fields(family_id = %family))]
 pub async fn counts_of_family<'e, E: Executor<'e, Database = Any>>(
     db: E,
     family: &FamilyId,
 ) -> sqlx::Result<Vec<ListCountRow>> {
     let rows: Vec<(String, Option<String>, i64, i64)> = sqlx::query_as(
-        "select l.id, l.recipient_user_id, count(i.id), count(i.id) - count(c.item_id) \
+        "select l.id, l.recipient_user_id, count(i.id), coalesce(sum(case \
+           when i.id is not null and (i.quantity is null or coalesce(t.taken, 0) < i.quantity) \
+           then 1 else 0 end), 0) \
          from lists l left join items i on i.list_id = l.id \
-         left join claims c on c.item_id = i.id \
+         left join (select item_id, sum(units) as taken from claims group by item_id) t \
+           on t.item_id = i.id \
          where l.family_id = $1 group by l.id, l.recipient_user_id",
     )
     .bind(family.as_str())
@@ -217,41 +220,67 @@ struct ItemRow {
     priority: i64,
     version: i64,
     created_by: String,
+    quantity: Option<i64>,
     claim_status: Option<String>,
     claim_by: Option<String>,
+    claim_units: Option<i64>,
 }
 
-impl From<ItemRow> for Item {
-    fn from(row: ItemRow) -> Self {
-        let claim = match (
-            row.claim_status.as_deref().and_then(ClaimStatus::parse),
-            row.claim_by,
-        ) {
-            (Some(status), Some(by)) => Some(Claim {
-                status,
-                by: UserId(by),
-            }),
-            _ => None,
-        };
-        Item {
-            id: ItemId(row.id),
-            list_id: ListId(row.list_id),
-            title: row.title,
-            url: row.url,
-            price_cents: row.price_cents,
-            currency: row.currency,
-            notes: row.notes,
-            priority: row.priority,
-            version: row.version,
-            created_by: UserId(row.created_by),
-            claim,
-        }
+impl ItemRow {
+    fn claim(&mut self) -> Option<ClaimPart> {
+        Some(ClaimPart {
+            status: ClaimStatus::parse(self.claim_status.as_deref()?)?,
+            by: UserId(self.claim_by.take()?),
+            units: self.claim_units?,
+        })
     }
 }
 
+/// Items from rows of [`ITEM_SELECT`], one row per claim (or one without):
+/// consecutive rows of one item become that item with all its claims.
+fn items_from(rows: Vec<ItemRow>) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    let mut parts: Vec<Vec<ClaimPart>> = Vec::new();
+    for mut row in rows {
+        let claim = row.claim();
+        match items.last_mut() {
+            Some(item) if item.id.0 == row.id => {
+                parts.last_mut().expect("one per item").extend(claim);
+            }
+            _ => {
+                parts.push(claim.into_iter().collect());
+                items.push(Item {
+                    id: ItemId(row.id),
+                    list_id: ListId(row.list_id),
+                    title: row.title,
+                    url: row.url,
+                    price_cents: row.price_cents,
+                    currency: row.currency,
+                    notes: row.notes,
+                    priority: row.priority,
+                    version: row.version,
+                    created_by: UserId(row.created_by),
+                    quantity: row.quantity,
+                    claim: None,
+                    claims: Vec::new(),
+                })
+            }
+        }
+    }
+    items
+        .into_iter()
+        .zip(parts)
+        .map(|(item, parts)| item.with_claims(parts))
+        .collect()
+}
+
 const ITEM_SELECT: &str = "select i.id, i.list_id, i.title, i.url, i.price_cents, i.currency, \
-     i.notes, i.priority, i.version, i.created_by, c.status as claim_status, c.user_id as claim_by \
+     i.notes, i.priority, i.version, i.created_by, i.quantity, c.status as claim_status, \
+     c.user_id as claim_by, c.units as claim_units \
      from items i left join claims c on c.item_id = i.id";
+
+/// Each item's claims oldest first (rows of one item stay together).
+const CLAIM_ORDER: &str = "c.claimed_at, c.user_id";
 
 /// The items of a list with their claims: most wanted first, then oldest.
 #[instrument(skip_all, fields(list_id = %list))]
@@ -260,12 +289,12 @@ pub async fn items_of_list<'e, E: Executor<'e, Database = Any>>(
     list: &ListId,
 ) -> sqlx::Result<Vec<Item>> {
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "{ITEM_SELECT} where i.list_id = $1 order by i.priority, i.created_at, i.id"
+        "{ITEM_SELECT} where i.list_id = $1 order by i.priority, i.created_at, i.id, {CLAIM_ORDER}"
     ))
     .bind(list.as_str())
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(Item::from).collect())
+    Ok(items_from(rows))
 }
 
 /// The ids of a list's items, oldest first: the page's "newest first".
@@ -282,17 +311,19 @@ pub async fn item_ids_by_age<'e, E: Executor<'e, Database = Any>>(
     Ok(ids.into_iter().map(|(id,)| ItemId(id)).collect())
 }
 
-/// One item with its claim.
+/// One item with its claims.
 #[instrument(skip_all, fields(item_id = %id))]
 pub async fn item<'e, E: Executor<'e, Database = Any>>(
     db: E,
     id: &ItemId,
 ) -> sqlx::Result<Option<Item>> {
-    let row: Option<ItemRow> = sqlx::query_as(&format!("{ITEM_SELECT} where i.id = $1"))
-        .bind(id.as_str())
-        .fetch_optional(db)
-        .await?;
-    Ok(row.map(Item::from))
+    let rows: Vec<ItemRow> = sqlx::query_as(&format!(
+        "{ITEM_SELECT} where i.id = $1 order by {CLAIM_ORDER}"
+    ))
+    .bind(id.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(items_from(rows).pop())
 }
 
 #[instrument(skip_all, fields(item_id = %item.id))]
@@ -302,8 +333,8 @@ pub async fn insert_item<'e, E: Executor<'e, Database = Any>>(
     now: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into items (id, list_id, title, url, price_cents, currency, notes, priority, version, created_by, created_at, updated_at) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+        "insert into items (id, list_id, title, url, price_cents, currency, notes, priority, version, created_by, created_at, updated_at, quantity) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(item.id.as_str())
     .bind(item.list_id.as_str())
@@ -316,6 +347,7 @@ pub async fn insert_item<'e, E: Executor<'e, Database = Any>>(
     .bind(item.version)
     .bind(item.created_by.as_str())
     .bind(now)
+    .bind(item.quantity)
     .execute(db)
     .await?;
     Ok(())
@@ -333,7 +365,7 @@ pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "update items set title = $1, url = $2, price_cents = $3, currency = $4, notes = $5, \
-         priority = $6, version = version + 1, updated_at = $7 \
+         priority = $6, version = version + 1, updated_at = $7, quantity = $10 \
          where id = $8 and version = $9 returning version",
     )
     .bind(&fields.title)
@@ -345,6 +377,7 @@ pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .bind(id.as_str())
     .bind(expected_version)
+    .bind(fields.quantity)
     .fetch_optional(db)
     .await
 }
@@ -362,43 +395,68 @@ pub async fn delete_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<
     Ok(())
 }
 
-/// Claims an item for `user`; `Ok(false)` if someone holds it already. The
-/// primary key decides between concurrent claimers.
+/// Gives `user` `units` of an item; `Ok(false)` if they hold some already.
+/// Whether that many are free is the caller's check, under the item's lock
+/// ([`locked_item`]).
 #[instrument(skip_all, fields(item_id = %item, user_id = %user))]
 pub async fn insert_claim<'e, E: Executor<'e, Database = Any>>(
     db: E,
     item: &ItemId,
     user: &UserId,
     status: ClaimStatus,
+    units: i64,
     now: &str,
 ) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
-        "insert into claims (item_id, user_id, status, claimed_at) values ($1, $2, $3, $4) \
-         on conflict (item_id) do nothing",
+        "insert into claims (item_id, user_id, status, units, claimed_at) \
+         values ($1, $2, $3, $4, $5) on conflict (item_id, user_id) do nothing",
     )
     .bind(item.as_str())
     .bind(user.as_str())
     .bind(status.as_str())
+    .bind(units)
     .bind(now)
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
-/// Changes the status of `user`'s claim; `Ok(false)` if they hold none.
+/// Changes the status and units of `user`'s claim; `Ok(false)` if they
+/// hold none.
 pub async fn update_claim<'e, E: Executor<'e, Database = Any>>(
     db: E,
     item: &ItemId,
     user: &UserId,
     status: ClaimStatus,
+    units: i64,
 ) -> sqlx::Result<bool> {
-    let updated = sqlx::query("update claims set status = $1 where item_id = $2 and user_id = $3")
-        .bind(status.as_str())
+    let updated = sqlx::query(
+        "update claims set status = $1, units = $2 where item_id = $3 and user_id = $4",
+    )
+    .bind(status.as_str())
+    .bind(units)
+    .bind(item.as_str())
+    .bind(user.as_str())
+    .execute(db)
+    .await?;
+    Ok(updated.rows_affected() == 1)
+}
+
+/// Lowers `user`'s claim to `units` (at least 1), for an item whose
+/// quantity went down.
+pub async fn set_claim_units<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+    units: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("update claims set units = $1 where item_id = $2 and user_id = $3")
+        .bind(units)
         .bind(item.as_str())
         .bind(user.as_str())
         .execute(db)
         .await?;
-    Ok(updated.rows_affected() == 1)
+    Ok(())
 }
 
 /// Releases `user`'s claim; `Ok(false)` if they hold none.

@@ -51,7 +51,11 @@ fn preferred_languages() -> Option<String> {
         .filter_map(|cookie| cookie.trim().split_once('='))
         .find(|(name, _)| *name == LANG_COOKIE)
         .map(|(_, code)| code)
-        .filter(|code| languages().iter().any(|(locale, _)| locale.as_str() == *code));
+        .filter(|code| {
+            languages()
+                .iter()
+                .any(|(locale, _)| locale.as_str() == *code)
+        });
     match (picked, accept) {
         (Some(code), Some(accept)) => Some(format!("{code},{accept}")),
         (Some(code), None) => Some(code.to_string()),
@@ -244,10 +248,36 @@ pub fn translate_error(message: &str) -> String {
         "currency must be an ISO 4217 code such as EUR or USD" => {
             Some(t_string!(i18n, err_currency))
         }
+        "all of this item is taken" => Some(t_string!(i18n, err_all_taken)),
+        "only 1 is left to claim" => Some(t_string!(i18n, err_one_left)),
+        "quantity must be between 1 and 999, or null for no limit"
+        | "quantity must be a number from 1 to 999, or empty for no limit" => {
+            Some(t_string!(i18n, err_quantity))
+        }
+        "units must be between 1 and 999" | "units must be a number from 1 to 999" => {
+            Some(t_string!(i18n, err_units))
+        }
         _ => None,
     };
     if let Some(text) = exact {
         return text.to_string();
+    }
+    // Refusals that carry a number.
+    let number_between = |before: &str, after: &str| {
+        message
+            .strip_prefix(before)?
+            .strip_suffix(after)?
+            .parse::<i64>()
+            .ok()
+    };
+    if let Some(n) = number_between("only ", " are left to claim") {
+        return fill(t_string!(i18n, err_left), &[("n", &n)]);
+    }
+    if let Some(n) = number_between(
+        "givers hold ",
+        " of this item: talk to them first, or confirm to release the newest claims",
+    ) {
+        return fill(t_string!(i18n, err_held), &[("n", &n)]);
     }
     let field = |name: &str| -> String {
         match name {

@@ -212,8 +212,10 @@ async fn items_versions_and_conflicts(db: Db) {
         .keys()
         .map(String::as_str)
         .collect();
+    // Version 1's fields, and Giftlist's `quantity` and `claims` (docs/API.md).
     let mut expected = vec![
         "claim",
+        "claims",
         "created_by",
         "currency",
         "id",
@@ -221,6 +223,7 @@ async fn items_versions_and_conflicts(db: Db) {
         "notes",
         "price_cents",
         "priority",
+        "quantity",
         "title",
         "url",
         "version",

@@ -10,5 +10,6 @@ mod accounts;
 mod edges;
 mod events;
 mod families;
+mod group;
 mod privacy;
 mod races;

@@ -210,7 +210,7 @@ async fn other_families_ids_look_unknown(db: Db) {
 }
 
 /// A page's server function, called as the page calls it (form-encoded).
-async fn page_data(f: &Family, by: &Browser, name: &str, body: String) -> Value {
+pub(crate) async fn page_data(f: &Family, by: &Browser, name: &str, body: String) -> Value {
     let response = by
         .http
         .post(f.server.url(&format!("/api/fn/{name}")))

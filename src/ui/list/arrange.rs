@@ -83,7 +83,9 @@ mod tests {
             priority,
             version: 1,
             created_by: UserId("u_1".into()),
+            quantity: Some(1),
             claim: None,
+            claims: Vec::new(),
         }
     }
 

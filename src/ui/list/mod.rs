@@ -29,7 +29,9 @@ use super::{
 use crate::{
     i18n::{t, t_string, use_i18n, Locale},
     live::client::{follow_live, LiveStatus, Status},
-    model::{error::AppError, ClaimStatus, Item, ItemId, ListId, Member, UserId},
+    model::{
+        error::AppError, validate::QUANTITY_MAX, ClaimStatus, Item, ItemId, ListId, Member, UserId,
+    },
 };
 
 #[component]
@@ -177,7 +179,7 @@ fn arranged(live: LiveList, is_recipient: bool, query: Memo<ParamsMap>) -> Vec<R
     });
     let mut rows = live.rows.get();
     if only_available {
-        rows.retain(|row| row.item.with(|item| item.claim.is_none()));
+        rows.retain(|row| row.item.with(Item::is_available));
     }
     rows.sort_by(|a, b| {
         a.item
@@ -259,6 +261,7 @@ fn empty_add_form(form: &web_sys::HtmlFormElement) {
         ("currency", DEFAULT_CURRENCY),
         ("notes", ""),
         ("priority", priority.as_str()),
+        ("quantity", "1"),
     ];
     let fields = form.elements();
     for (name, value) in defaults {
@@ -293,6 +296,15 @@ fn apply_edit(item: &mut Item, edit: EditItem) {
     item.notes = (!edit.notes.is_empty()).then_some(edit.notes);
     if let Ok(priority) = edit.priority.trim().parse() {
         item.priority = priority;
+    }
+    match edit.quantity.as_deref().map(str::trim) {
+        None => {}
+        Some("") => item.quantity = None,
+        Some(text) => {
+            if let Ok(quantity) = text.parse() {
+                item.quantity = Some(quantity);
+            }
+        }
     }
 }
 
@@ -372,6 +384,11 @@ fn ItemFields(
             .and_then(|p| p.parse().ok())
             .unwrap_or(DEFAULT_PRIORITY),
     };
+    // Empty is no limit.
+    let quantity = match &item {
+        Some(i) => i.quantity.map(|q| q.to_string()).unwrap_or_default(),
+        None => typed("quantity").unwrap_or_else(|| "1".to_string()),
+    };
     let title_ref = title_ref.unwrap_or_default();
     view! {
         <label for=field("title")>{t!(i18n, gift)}</label>
@@ -388,6 +405,8 @@ fn ItemFields(
         <select id=field("priority") name="priority">
             {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{format!("{p} · {}", priority_words(p))}</option> }).collect_view()}
         </select>
+        <label for=field("quantity")>{t!(i18n, qty_label)}</label>
+        <input id=field("quantity") name="quantity" type="number" min="1" max="999" inputmode="numeric" value=quantity />
     }
 }
 
@@ -477,7 +496,11 @@ fn item_row(
             if releasing() {
                 return view! { <p class="claim muted">{t!(i18n, releasing)}</p> }.into_any();
             }
-            let claim = item.get().claim;
+            let current = item.get();
+            if current.quantity != Some(1) {
+                return unit_claims(&current, &names, actions, hidden.clone()).into_any();
+            }
+            let claim = current.claim;
             let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
             let claim_line = claim.as_ref().map(|c| {
                 let name = names.of(&c.by);
@@ -529,6 +552,7 @@ fn item_row(
                 <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
                 <strong class="item-title">{title}</strong>
                 {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
+                {move || wanted(shown().quantity).map(|text| view! { <span class="wanted" data-testid="wanted">{text}</span> })}
             </div>
             {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
@@ -545,6 +569,9 @@ fn item_row(
                                 <input type="hidden" name="item_id" value=item_id />
                                 <input type="hidden" name="version" value=version />
                                 <ItemFields item=Some(snapshot) />
+                                {(!is_recipient).then(|| view! {
+                                    <label class="check"><input type="checkbox" name="release_excess" />{t!(i18n, release_excess)}</label>
+                                })}
                                 <button type="submit">{t!(i18n, save)}</button>
                             </ActionForm>
                         }
@@ -553,5 +580,95 @@ fn item_row(
                 <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button></ActionForm>
             </div>
         </li>
+    }
+}
+
+/// "3 wanted", "as many as you like", or nothing for one: what everyone,
+/// the recipient too, reads of an item's quantity.
+fn wanted(quantity: Option<i64>) -> Option<String> {
+    let i18n = use_i18n();
+    match quantity {
+        Some(1) => None,
+        Some(n) => Some(fill(t_string!(i18n, wanted_n), &[("n", &n)])),
+        None => Some(t_string!(i18n, wanted_unlimited).to_string()),
+    }
+}
+
+/// The claims on an item wanted more than once, as members see them ("4 of
+/// 6 taken: Anna 2 (bought), Ben 2"), and a form to claim some or change
+/// one's own part: how many, reserved or bought.
+fn unit_claims<V: IntoView + 'static>(
+    item: &Item,
+    names: &Names,
+    actions: Actions,
+    hidden: impl Fn() -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let taken = item.units_taken();
+    let holders = item
+        .claims
+        .iter()
+        .map(|claim| {
+            let name = names.of(&claim.by);
+            let template = match claim.status {
+                ClaimStatus::Reserved => t_string!(i18n, holder),
+                ClaimStatus::Purchased => t_string!(i18n, holder_bought),
+            };
+            fill(template, &[("name", &name), ("units", &claim.units)])
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let summary = match item.quantity {
+        Some(wanted) => fill(
+            t_string!(i18n, taken_of),
+            &[("taken", &taken), ("wanted", &wanted)],
+        ),
+        None => fill(t_string!(i18n, taken_unlimited), &[("taken", &taken)]),
+    };
+    let line = if holders.is_empty() {
+        summary
+    } else {
+        format!("{summary}: {holders}")
+    };
+    let mine = item.claim_of(&names.me).cloned();
+    // At most what others leave, counting what one holds already.
+    let most = item.units_left().map_or(QUANTITY_MAX, |left| {
+        left + mine.as_ref().map_or(0, |c| c.units)
+    });
+    let status = if item.is_available() || mine.is_some() {
+        "open"
+    } else {
+        "taken"
+    };
+    let form = (most > 0).then(|| {
+        let units = mine.as_ref().map_or(1, |c| c.units).to_string();
+        let bought = mine
+            .as_ref()
+            .is_some_and(|c| c.status == ClaimStatus::Purchased);
+        let field = format!("units-{}", item.id);
+        let status_field = format!("status-{}", item.id);
+        let release_hidden = hidden.clone();
+        let release = mine.is_some().then(move || {
+            let hidden = release_hidden;
+            view! { <ActionForm action=actions.release>{hidden()}<button type="submit">{t!(i18n, release)}</button></ActionForm> }
+        });
+        view! {
+            <ActionForm action=actions.claim attr:class="units-form">
+                {hidden()}
+                <label for=field.clone()>{t!(i18n, units_label)}</label>
+                <input id=field name="units" type="number" min="1" max=most.to_string() inputmode="numeric" value=units required />
+                <label for=status_field.clone()>{t!(i18n, as_label)}</label>
+                <select id=status_field name="status">
+                    <option value="reserved" selected=!bought>{t!(i18n, status_reserved)}</option>
+                    <option value="purchased" selected=bought>{t!(i18n, status_bought)}</option>
+                </select>
+                <button type="submit">{if mine.is_some() { t_string!(i18n, change_units) } else { t_string!(i18n, claim_units) }}</button>
+            </ActionForm>
+            {release}
+        }
+    });
+    view! {
+        <p class="claim" data-testid="claim" data-status=status>{line}</p>
+        <div class="row-actions">{form}</div>
     }
 }

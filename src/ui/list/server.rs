@@ -72,6 +72,18 @@ fn priority_from(text: &str) -> Result<i64, AppError> {
         .map_err(|_| AppError::bad_request("priority must be a number from 1 to 5"))
 }
 
+/// The quantity field: empty is no limit.
+#[cfg(feature = "ssr")]
+fn quantity_from(text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| {
+        AppError::bad_request("quantity must be a number from 1 to 999, or empty for no limit")
+    })
+}
+
 #[cfg(feature = "ssr")]
 fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
@@ -86,6 +98,8 @@ pub async fn add_item(
     currency: String,
     notes: String,
     priority: String,
+    // Absent (a page from before quantities): one.
+    quantity: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     // Without the wasm, a refused gift comes back to the form as typed.
@@ -96,6 +110,7 @@ pub async fn add_item(
         ("currency", currency.clone()),
         ("notes", notes.clone()),
         ("priority", priority.clone()),
+        ("quantity", quantity.clone().unwrap_or_else(|| "1".into())),
     ];
     let result = crate::ui::server::act(|service, actor| async move {
         let input = crate::model::input::NewItem {
@@ -105,6 +120,7 @@ pub async fn add_item(
             currency: optional(currency),
             notes: optional(notes),
             priority: Some(priority_from(&priority)?),
+            quantity: quantity.as_deref().map(quantity_from).transpose()?,
         };
         service.add_item(&actor, &list_id, input).await
     })
@@ -126,6 +142,10 @@ pub async fn edit_item(
     currency: String,
     notes: String,
     priority: String,
+    // Absent (a page from before quantities): unchanged.
+    quantity: Option<String>,
+    // A checkbox: present ("on") when ticked.
+    release_excess: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let result = crate::ui::server::act(|service, actor| async move {
@@ -137,6 +157,8 @@ pub async fn edit_item(
             currency: Some(Some(currency)),
             notes: Some(optional(notes)),
             priority: Some(Some(priority_from(&priority)?)),
+            quantity: quantity.as_deref().map(quantity_from).transpose()?,
+            release_excess: release_excess.is_some(),
         };
         service.update_item(&actor, &item_id, patch).await
     })
@@ -154,10 +176,22 @@ pub async fn remove_item(list_id: ListId, item_id: ItemId) -> Result<(), AppErro
 }
 
 #[server(prefix = "/api/fn", endpoint = "claim", client = crate::ui::fetch::PageClient)]
-pub async fn claim(list_id: ListId, item_id: ItemId, status: ClaimStatus) -> Result<(), AppError> {
+pub async fn claim(
+    list_id: ListId,
+    item_id: ItemId,
+    status: ClaimStatus,
+    // The units field of an item wanted more than once; else one.
+    units: Option<String>,
+) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let result = crate::ui::server::act(|service, actor| async move {
-        let input = crate::model::input::ClaimRequest { status };
+        let units = match units.as_deref().map(str::trim) {
+            None | Some("") => 1,
+            Some(text) => text
+                .parse()
+                .map_err(|_| AppError::bad_request("units must be a number from 1 to 999"))?,
+        };
+        let input = crate::model::input::ClaimRequest { status, units };
         service.claim_item(&actor, &item_id, input).await
     })
     .await;
