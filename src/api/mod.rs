@@ -9,7 +9,7 @@ use axum::{
     extract::{DefaultBodyLimit, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, patch, post},
+    routing::{get, patch, post, put},
     Json, Router,
 };
 use serde::Deserialize;
@@ -25,7 +25,8 @@ use crate::{
     model::{
         error::AppError,
         input::{
-            ClaimRequest, Credentials, ItemPatch, NewFamily, NewItem, NewList, Register, RenameList,
+            ClaimRequest, Credentials, GroupRequest, ItemPatch, NewFamily, NewItem, NewList,
+            PledgeRequest, Register, RenameList,
         },
         FamilyId, ItemId, ListId,
     },
@@ -57,6 +58,12 @@ pub fn router() -> Router<AppState> {
         .route("/lists/{id}/changes", get(changes))
         .route("/items/{id}", patch(update_item).delete(delete_item))
         .route("/items/{id}/claim", post(claim_item).delete(release_item))
+        .route(
+            "/items/{id}/group",
+            put(mark_group_gift).delete(unmark_group_gift),
+        )
+        .route("/items/{id}/group/organiser", post(organise_group_gift))
+        .route("/items/{id}/pledges", post(pledge).delete(withdraw_pledge))
         .fallback(|| async { AppError::not_found("API route") })
         .method_not_allowed_fallback(|| async {
             AppError::new(
@@ -273,5 +280,60 @@ async fn release_item(
     ApiPath(id): ApiPath<ItemId>,
 ) -> ApiResult {
     let item = service.release_item(&actor, &id).await?;
+    ok(json!({ "item": item }))
+}
+
+/// The body is optional: none (or `{}`) takes the default target.
+async fn mark_group_gift(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult {
+    let body = body?;
+    let input = if body.iter().all(u8::is_ascii_whitespace) {
+        GroupRequest::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|err| AppError::bad_request(format!("the body is not valid: {err}")))?
+    };
+    let item = service.mark_group_gift(&actor, &id, input).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn unmark_group_gift(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult {
+    let item = service.unmark_group_gift(&actor, &id).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn organise_group_gift(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult {
+    let item = service.organise_group_gift(&actor, &id).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn pledge(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+    ApiJson(input): ApiJson<PledgeRequest>,
+) -> ApiResult {
+    let item = service.pledge(&actor, &id, input).await?;
+    ok(json!({ "item": item }))
+}
+
+async fn withdraw_pledge(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<ItemId>,
+) -> ApiResult {
+    let item = service.withdraw_pledge(&actor, &id).await?;
     ok(json!({ "item": item }))
 }

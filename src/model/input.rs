@@ -150,3 +150,24 @@ fn one_unit() -> i64 {
 fn is_one(units: &i64) -> bool {
     *units == 1
 }
+
+/// Makes an item a group gift, or changes its target: price × quantity
+/// when `target_cents` is absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRequest {
+    #[serde(default)]
+    pub target_cents: Option<i64>,
+}
+
+/// One's pledge to a group gift: the amount in the item's currency (the
+/// only one accepted when `currency` is given), and whether it is paid.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PledgeRequest {
+    pub amount_cents: i64,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub paid: bool,
+}

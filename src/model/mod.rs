@@ -153,6 +153,64 @@ pub struct ClaimPart {
     pub units: i64,
 }
 
+/// One member's chip-in to a group gift. Never shown to the recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pledge {
+    pub by: UserId,
+    pub amount_cents: i64,
+    /// The item's currency when the pledge was made.
+    pub currency: String,
+    pub paid: bool,
+}
+
+/// A gift members chip in for, as members see it: the target, who
+/// organises, every pledge (oldest first), and the sums. Never shown to the
+/// recipient: for them an item's `group` is always `None`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupGift {
+    pub target_cents: i64,
+    /// Whoever took the role, else the first pledger; `None` before anyone
+    /// pledges.
+    pub organiser: Option<UserId>,
+    /// Pledged in the item's currency, paid or not.
+    pub pledged_cents: i64,
+    /// The paid part of `pledged_cents`.
+    pub paid_cents: i64,
+    /// Whether `pledged_cents` reaches the target.
+    pub funded: bool,
+    pub pledges: Vec<Pledge>,
+}
+
+impl GroupGift {
+    /// The group gift with its sums, counting the pledges in `currency`
+    /// (the item's; a pledge made before the recipient changed it is
+    /// listed but not counted).
+    pub fn new(
+        target_cents: i64,
+        organiser: Option<UserId>,
+        pledges: Vec<Pledge>,
+        currency: &str,
+    ) -> Self {
+        let counted = || pledges.iter().filter(|p| p.currency == currency);
+        let pledged_cents = counted().map(|p| p.amount_cents).sum();
+        let paid_cents = counted().filter(|p| p.paid).map(|p| p.amount_cents).sum();
+        let organiser = organiser.or_else(|| pledges.first().map(|p| p.by.clone()));
+        GroupGift {
+            target_cents,
+            organiser,
+            pledged_cents,
+            paid_cents,
+            funded: pledged_cents >= target_cents,
+            pledges,
+        }
+    }
+
+    /// `user`'s pledge, if they made one.
+    pub fn pledge_of(&self, user: &UserId) -> Option<&Pledge> {
+        self.pledges.iter().find(|p| &p.by == user)
+    }
+}
+
 fn one_unit() -> i64 {
     1
 }
@@ -161,8 +219,8 @@ fn one_wanted() -> Option<i64> {
     Some(1)
 }
 
-/// An item on a list, as one reader sees it: `claim` and `claims` are
-/// always empty for the list's recipient (see `service::surprise`).
+/// An item on a list, as one reader sees it: `claim`, `claims` and `group`
+/// are always empty for the list's recipient (see `service::surprise`).
 ///
 /// `claims` holds every giver's part, oldest first; `claim` is the first
 /// of them, as version 1 clients read it (for an item of quantity 1, its
@@ -186,6 +244,9 @@ pub struct Item {
     pub claim: Option<Claim>,
     #[serde(default)]
     pub claims: Vec<ClaimPart>,
+    /// Set when members chip in for it together.
+    #[serde(default)]
+    pub group: Option<GroupGift>,
 }
 
 impl Item {

@@ -129,6 +129,31 @@ pub fn price_cents(value: i64) -> Result<(), AppError> {
     }
 }
 
+/// The smallest pledge: one unit of the currency.
+pub const PLEDGE_MIN_CENTS: i64 = 100;
+
+/// A group gift's target: more than nothing, within the price bounds.
+pub fn target_cents(value: i64) -> Result<(), AppError> {
+    if (1..=PRICE_MAX_CENTS).contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(format!(
+            "target_cents must be between 1 and {PRICE_MAX_CENTS}"
+        )))
+    }
+}
+
+/// A pledge: at least one unit of the currency, within the price bounds.
+pub fn pledge_cents(value: i64) -> Result<(), AppError> {
+    if (PLEDGE_MIN_CENTS..=PRICE_MAX_CENTS).contains(&value) {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(format!(
+            "amount_cents must be between {PLEDGE_MIN_CENTS} (one unit of the currency) and {PRICE_MAX_CENTS}"
+        )))
+    }
+}
+
 /// An ISO 4217 code: three capital letters, such as EUR or USD.
 pub fn currency(value: &str) -> Result<(), AppError> {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -297,6 +322,11 @@ mod tests {
         assert!(priority(0).is_err() && priority(6).is_err() && priority(5).is_ok());
         assert!(quantity(0).is_err() && quantity(1000).is_err() && quantity(999).is_ok());
         assert!(units(0).is_err() && units(-1).is_err() && units(999).is_ok());
+        assert!(pledge_cents(99).is_err() && pledge_cents(100).is_ok());
+        assert!(
+            pledge_cents(PRICE_MAX_CENTS).is_ok() && pledge_cents(PRICE_MAX_CENTS + 1).is_err()
+        );
+        assert!(target_cents(0).is_err() && target_cents(1).is_ok());
         assert!(password(&"x".repeat(1024)).is_ok());
         assert!(password(&"x".repeat(1025)).is_err());
         assert!(password("short").is_err());

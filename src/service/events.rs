@@ -177,9 +177,10 @@ pub(super) async fn member_joined(
     .await
 }
 
-/// Tells each holder of a claim on `items` that someone else changed or
-/// removed the item, with the item as they now see it. Nothing for a
-/// holder who made the change themselves.
+/// Tells each holder of a claim on `items`, and each member who pledged to
+/// one, that someone else changed or removed the item, with the item as
+/// they now see it (one notice per person and item). Nothing for whoever
+/// made the change.
 ///
 /// Each notice locks its holder's stream counter: they are recorded in
 /// one order (by holder, then item), so two changes cannot wait on each
@@ -193,10 +194,21 @@ pub(super) async fn claimer_notices(
 ) -> Result<(), AppError> {
     let mut notices: Vec<(&UserId, &Item)> = items
         .iter()
-        .flat_map(|item| item.claims.iter().map(move |claim| (&claim.by, *item)))
+        .flat_map(|item| {
+            let pledgers = item
+                .group
+                .iter()
+                .flat_map(|g| g.pledges.iter().map(|p| &p.by));
+            item.claims
+                .iter()
+                .map(|claim| &claim.by)
+                .chain(pledgers)
+                .map(move |by| (by, *item))
+        })
         .filter(|(by, _)| **by != actor.user_id)
         .collect();
     notices.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
+    notices.dedup_by(|(a, x), (b, y)| a == b && x.id == y.id);
     for (holder, item) in notices {
         // The holder is never the recipient (the recipient cannot claim),
         // so the members' view is theirs.

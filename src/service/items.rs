@@ -13,8 +13,12 @@ use crate::{
 
 impl Service {
     /// The item and its list, if `actor` belongs to the list's family (else 404).
-    async fn visible_item(&self, actor: &Actor, id: &ItemId) -> Result<(Item, GiftList), AppError> {
-        let item = lists::item(self.store.pool(), id)
+    pub(super) async fn visible_item(
+        &self,
+        actor: &Actor,
+        id: &ItemId,
+    ) -> Result<(Item, GiftList), AppError> {
+        let item = lists::item(&mut *self.store.pool().acquire().await?, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         let (record, _) = self
@@ -46,6 +50,7 @@ impl Service {
             quantity: fields.quantity,
             claim: None,
             claims: Vec::new(),
+            group: None,
         };
         let mut tx = self.begin_write().await?;
         // The list may have been removed since it was looked up.
@@ -86,6 +91,18 @@ impl Service {
         if locked.version != expected {
             return Err(AppError::stale(seen(locked)));
         }
+        let is_recipient = surprise::is_recipient(&actor.user_id, &list);
+        // Pledges are in the item's currency: a member may not change it
+        // under them. (The recipient, who must not learn of pledges, may:
+        // the pledges keep their currency and are no longer counted.)
+        let pledged = locked.group.as_ref().is_some_and(|g| !g.pledges.is_empty());
+        if pledged && fields.currency != locked.currency && !is_recipient {
+            let message = format!(
+                "members have pledged in {} to this gift: its currency cannot change",
+                locked.currency
+            );
+            return Err(AppError::conflict_with(message, locked));
+        }
         let excess = fields
             .quantity
             .map_or(0, |wanted| locked.units_taken() - wanted);
@@ -93,7 +110,7 @@ impl Service {
             // The recipient must not learn that anything is claimed: their
             // edit goes through as if nothing were, and the givers whose
             // claims it cuts are told.
-            if !release_excess && !surprise::is_recipient(&actor.user_id, &list) {
+            if !release_excess && !is_recipient {
                 return Err(AppError::conflict_with(
                     format!(
                         "givers hold {} of this item: talk to them first, or confirm to release the newest claims",
@@ -108,7 +125,7 @@ impl Service {
         else {
             return Err(AppError::internal());
         };
-        let updated = lists::item(&mut *tx, id)
+        let updated = lists::item(&mut tx, id)
             .await?
             .ok_or_else(AppError::internal)?;
         debug_assert_eq!(updated.version, version);
@@ -196,7 +213,7 @@ impl Service {
                 .await?
             }
         };
-        let item = lists::item(&mut *tx, id)
+        let item = lists::item(&mut tx, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         if changed {
@@ -229,7 +246,7 @@ impl Service {
             ));
         }
         lists::delete_claim(&mut *tx, id, &actor.user_id).await?;
-        let released = lists::item(&mut *tx, id)
+        let released = lists::item(&mut tx, id)
             .await?
             .ok_or_else(AppError::internal)?;
         events::item(&mut tx, actor, &list, events::STATUS_CHANGED, &released).await?;

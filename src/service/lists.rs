@@ -82,7 +82,7 @@ impl Service {
         // The seq first: an event recorded in between is then replayed
         // once more rather than missed.
         let seq = outbox::last_seq(self.store.pool(), &list_topic(id), audience).await?;
-        let items = lists::items_of_list(self.store.pool(), id)
+        let items = lists::items_of_list(&mut *self.store.pool().acquire().await?, id)
             .await?
             .into_iter()
             .map(|item| surprise::item_for_audience(audience, item))
@@ -146,7 +146,7 @@ impl Service {
             return Err(gone());
         }
         let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?;
-        let items = lists::items_of_list(&mut *tx, id).await?;
+        let items = lists::items_of_list(&mut tx, id).await?;
         lists::delete_list(&mut tx, id).await?;
         let items: Vec<_> = items.iter().collect();
         events::claimer_notices(&mut tx, actor, &current.list, events::DELETED, &items).await?;

@@ -13,6 +13,7 @@ pub mod families;
 mod housekeeping;
 pub mod items;
 pub mod lists;
+pub mod pledges;
 pub mod surprise;
 
 use chrono::{SecondsFormat, Utc};

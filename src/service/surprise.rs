@@ -24,11 +24,15 @@ pub fn audience(viewer: &UserId, list: &GiftList) -> Audience {
     }
 }
 
-/// `item` as `audience` may see it: without its claims for the recipient
-/// (the wanted quantity stays: the recipient chose it).
+/// `item` as `audience` may see it: without its claims and its group gift
+/// (target, pledges, organiser) for the recipient. The wanted quantity
+/// stays: the recipient chose it.
 pub fn item_for_audience(audience: Audience, item: Item) -> Item {
     if audience == Audience::Recipient {
-        item.with_claims(Vec::new())
+        Item {
+            group: None,
+            ..item.with_claims(Vec::new())
+        }
     } else {
         item
     }
@@ -42,7 +46,7 @@ pub fn item_for(viewer: &UserId, list: &GiftList, item: Item) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClaimPart, ClaimStatus, FamilyId, ItemId, ListId};
+    use crate::model::{ClaimPart, ClaimStatus, FamilyId, GroupGift, ItemId, ListId, Pledge};
 
     fn list(recipient: Option<&str>) -> GiftList {
         GiftList {
@@ -70,6 +74,17 @@ mod tests {
             quantity: Some(3),
             claim: None,
             claims: Vec::new(),
+            group: Some(GroupGift::new(
+                10_000,
+                None,
+                vec![Pledge {
+                    by: UserId("u_3".into()),
+                    amount_cents: 2_500,
+                    currency: "EUR".into(),
+                    paid: true,
+                }],
+                "EUR",
+            )),
         }
         .with_claims(vec![
             ClaimPart {
@@ -95,6 +110,7 @@ mod tests {
             Item {
                 claim: None,
                 claims: Vec::new(),
+                group: None,
                 ..claimed_item()
             }
         );
@@ -108,6 +124,16 @@ mod tests {
         let seen = item_for(&UserId("u_2".into()), &list, claimed_item());
         assert!(seen.claim.is_some());
         assert_eq!((seen.claims.len(), seen.units_left()), (2, Some(0)));
+        let group = seen.group.expect("members see the group gift");
+        assert_eq!(
+            (group.pledged_cents, group.paid_cents, group.funded),
+            (2_500, 2_500, false)
+        );
+        assert_eq!(
+            group.organiser,
+            Some(UserId("u_3".into())),
+            "the first pledger organises"
+        );
         // A list for someone without an account has no recipient among the users.
         let list = list_without_account();
         assert!(item_for(&UserId("u_1".into()), &list, claimed_item())

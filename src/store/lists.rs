@@ -3,11 +3,14 @@
 //! Items are read here with their claim, as members see them; hiding claims
 //! from the recipient is the service's job (`service::surprise`).
 
+use std::collections::HashMap;
+
 use sqlx::{Any, AnyConnection, Executor};
 use tracing::instrument;
 
 use crate::model::{
-    validate::ItemFields, ClaimPart, ClaimStatus, FamilyId, GiftList, Item, ItemId, ListId, UserId,
+    validate::ItemFields, ClaimPart, ClaimStatus, FamilyId, GiftList, GroupGift, Item, ItemId,
+    ListId, Pledge, UserId,
 };
 
 #[derive(sqlx::FromRow)]
@@ -193,10 +196,14 @@ pub async fn locked_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<
 pub async fn delete_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<()> {
     // Spelled out rather than left to ON DELETE CASCADE, which SQLite
     // applies only when foreign keys are on for the connection.
-    sqlx::query("delete from claims where item_id in (select id from items where list_id = $1)")
+    for table in ["claims", "pledges", "group_gifts"] {
+        sqlx::query(&format!(
+            "delete from {table} where item_id in (select id from items where list_id = $1)"
+        ))
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
+    }
     sqlx::query("delete from items where list_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -263,6 +270,7 @@ fn items_from(rows: Vec<ItemRow>) -> Vec<Item> {
                     quantity: row.quantity,
                     claim: None,
                     claims: Vec::new(),
+                    group: None,
                 })
             }
         }
@@ -282,19 +290,91 @@ const ITEM_SELECT: &str = "select i.id, i.list_id, i.title, i.url, i.price_cents
 /// Each item's claims oldest first (rows of one item stay together).
 const CLAIM_ORDER: &str = "c.claimed_at, c.user_id";
 
-/// The items of a list with their claims: most wanted first, then oldest.
-#[instrument(skip_all, fields(list_id = %list))]
-pub async fn items_of_list<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    list: &ListId,
+/// Which items [`with_groups`] reads the group gifts of.
+#[derive(Clone, Copy)]
+enum Scope<'a> {
+    List(&'a ListId),
+    Item(&'a ItemId),
+}
+
+impl<'a> Scope<'a> {
+    fn condition(self) -> &'static str {
+        match self {
+            Scope::List(_) => "i.list_id = $1",
+            Scope::Item(_) => "i.id = $1",
+        }
+    }
+
+    fn id(self) -> &'a str {
+        match self {
+            Scope::List(list) => list.as_str(),
+            Scope::Item(item) => item.as_str(),
+        }
+    }
+}
+
+/// `items` with their group gifts and pledges (two reads for all of them).
+async fn with_groups(
+    conn: &mut AnyConnection,
+    mut items: Vec<Item>,
+    scope: Scope<'_>,
 ) -> sqlx::Result<Vec<Item>> {
+    let groups: Vec<(String, i64, Option<String>)> = sqlx::query_as(&format!(
+        "select g.item_id, g.target_cents, g.organiser_user_id from group_gifts g \
+         join items i on i.id = g.item_id where {}",
+        scope.condition()
+    ))
+    .bind(scope.id())
+    .fetch_all(&mut *conn)
+    .await?;
+    if groups.is_empty() {
+        return Ok(items);
+    }
+    let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(&format!(
+        "select p.item_id, p.user_id, p.amount_cents, p.currency, p.paid from pledges p \
+         join items i on i.id = p.item_id where {} order by p.pledged_at, p.user_id",
+        scope.condition()
+    ))
+    .bind(scope.id())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut pledges: HashMap<String, Vec<Pledge>> = HashMap::new();
+    for (item, by, amount_cents, currency, paid) in rows {
+        pledges.entry(item).or_default().push(Pledge {
+            by: UserId(by),
+            amount_cents,
+            currency,
+            paid: paid != 0,
+        });
+    }
+    let groups: HashMap<String, (i64, Option<String>)> = groups
+        .into_iter()
+        .map(|(item, target, organiser)| (item, (target, organiser)))
+        .collect();
+    for item in &mut items {
+        if let Some((target, organiser)) = groups.get(item.id.as_str()) {
+            item.group = Some(GroupGift::new(
+                *target,
+                organiser.clone().map(UserId),
+                pledges.remove(item.id.as_str()).unwrap_or_default(),
+                &item.currency,
+            ));
+        }
+    }
+    Ok(items)
+}
+
+/// The items of a list with their claims and group gifts: most wanted
+/// first, then oldest.
+#[instrument(skip_all, fields(list_id = %list))]
+pub async fn items_of_list(conn: &mut AnyConnection, list: &ListId) -> sqlx::Result<Vec<Item>> {
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
         "{ITEM_SELECT} where i.list_id = $1 order by i.priority, i.created_at, i.id, {CLAIM_ORDER}"
     ))
     .bind(list.as_str())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(items_from(rows))
+    with_groups(conn, items_from(rows), Scope::List(list)).await
 }
 
 /// The ids of a list's items, oldest first: the page's "newest first".
@@ -311,19 +391,17 @@ pub async fn item_ids_by_age<'e, E: Executor<'e, Database = Any>>(
     Ok(ids.into_iter().map(|(id,)| ItemId(id)).collect())
 }
 
-/// One item with its claims.
+/// One item with its claims and group gift.
 #[instrument(skip_all, fields(item_id = %id))]
-pub async fn item<'e, E: Executor<'e, Database = Any>>(
-    db: E,
-    id: &ItemId,
-) -> sqlx::Result<Option<Item>> {
+pub async fn item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<Option<Item>> {
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
         "{ITEM_SELECT} where i.id = $1 order by {CLAIM_ORDER}"
     ))
     .bind(id.as_str())
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(items_from(rows).pop())
+    let items = with_groups(conn, items_from(rows), Scope::Item(id)).await?;
+    Ok(items.into_iter().next())
 }
 
 #[instrument(skip_all, fields(item_id = %item.id))]
@@ -384,10 +462,12 @@ pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
 
 #[instrument(skip_all, fields(item_id = %id))]
 pub async fn delete_item(conn: &mut AnyConnection, id: &ItemId) -> sqlx::Result<()> {
-    sqlx::query("delete from claims where item_id = $1")
-        .bind(id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    for table in ["claims", "pledges", "group_gifts"] {
+        sqlx::query(&format!("delete from {table} where item_id = $1"))
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query("delete from items where id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -466,6 +546,97 @@ pub async fn delete_claim<'e, E: Executor<'e, Database = Any>>(
     user: &UserId,
 ) -> sqlx::Result<bool> {
     let deleted = sqlx::query("delete from claims where item_id = $1 and user_id = $2")
+        .bind(item.as_str())
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected() == 1)
+}
+
+/// Makes `item` a group gift with `target` cents, or sets the target of
+/// the one it is.
+pub async fn upsert_group<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    target: i64,
+    by: &UserId,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into group_gifts (item_id, target_cents, organiser_user_id, created_by, created_at) \
+         values ($1, $2, null, $3, $4) \
+         on conflict (item_id) do update set target_cents = excluded.target_cents",
+    )
+    .bind(item.as_str())
+    .bind(target)
+    .bind(by.as_str())
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Makes `item` an ordinary item again.
+pub async fn delete_group<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+) -> sqlx::Result<()> {
+    sqlx::query("delete from group_gifts where item_id = $1")
+        .bind(item.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives `user` the organiser's role of `item`'s group gift.
+pub async fn set_organiser<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+) -> sqlx::Result<()> {
+    sqlx::query("update group_gifts set organiser_user_id = $1 where item_id = $2")
+        .bind(user.as_str())
+        .bind(item.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Sets `user`'s pledge to `item`: made now, or changed (keeping when it
+/// was first made, which decides the order and the default organiser).
+pub async fn upsert_pledge<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+    amount_cents: i64,
+    currency: &str,
+    paid: bool,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into pledges (item_id, user_id, amount_cents, currency, paid, pledged_at) \
+         values ($1, $2, $3, $4, $5, $6) \
+         on conflict (item_id, user_id) do update set amount_cents = excluded.amount_cents, \
+         currency = excluded.currency, paid = excluded.paid",
+    )
+    .bind(item.as_str())
+    .bind(user.as_str())
+    .bind(amount_cents)
+    .bind(currency)
+    .bind(i64::from(paid))
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws `user`'s pledge; `Ok(false)` if they made none.
+pub async fn delete_pledge<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+) -> sqlx::Result<bool> {
+    let deleted = sqlx::query("delete from pledges where item_id = $1 and user_id = $2")
         .bind(item.as_str())
         .bind(user.as_str())
         .execute(db)

@@ -249,6 +249,19 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_currency))
         }
         "all of this item is taken" => Some(t_string!(i18n, err_all_taken)),
+        "this item is not a group gift" => Some(t_string!(i18n, err_not_group)),
+        "members have pledged to this gift: they must withdraw their pledges first" => {
+            Some(t_string!(i18n, err_has_pledges))
+        }
+        "you have not pledged to this gift" => Some(t_string!(i18n, err_no_pledge)),
+        "you cannot chip in for gifts on your own list" => Some(t_string!(i18n, err_own_chip)),
+        "the amount must be like 12.50" => Some(t_string!(i18n, err_amount)),
+        "amount_cents must be between 100 (one unit of the currency) and 1000000000000" => {
+            Some(t_string!(i18n, err_pledge_range))
+        }
+        "give target_cents: the gift has no price, or no limit on how many" => {
+            Some(t_string!(i18n, err_no_target))
+        }
         "only 1 is left to claim" => Some(t_string!(i18n, err_one_left)),
         "quantity must be between 1 and 999, or null for no limit"
         | "quantity must be a number from 1 to 999, or empty for no limit" => {

@@ -212,12 +212,14 @@ async fn items_versions_and_conflicts(db: Db) {
         .keys()
         .map(String::as_str)
         .collect();
-    // Version 1's fields, and Giftlist's `quantity` and `claims` (docs/API.md).
+    // Version 1's fields, and Giftlist's `quantity`, `claims` and `group`
+    // (docs/API.md).
     let mut expected = vec![
         "claim",
         "claims",
         "created_by",
         "currency",
+        "group",
         "id",
         "list_id",
         "notes",

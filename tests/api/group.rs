@@ -14,6 +14,8 @@ on_both_backends!(
     thirty_givers_racing_for_six_units_hold_exactly_six,
     lowering_the_quantity_below_the_claims_needs_a_confirmation,
     the_recipient_reads_nothing_of_unit_claims,
+    members_chip_in_for_a_group_gift,
+    pledges_at_once_are_all_kept,
 );
 
 async fn add(f: &Family, by: &Browser, body: Value) -> Value {
@@ -433,7 +435,15 @@ async fn the_recipient_reads_nothing_of_unit_claims(db: Db) {
         page_after.to_string(),
         changes.to_string(),
     ] {
-        for secret in ["reserved", "purchased", "units"] {
+        for secret in [
+            "reserved",
+            "purchased",
+            "units",
+            "target_cents",
+            "amount_cents",
+            "organiser",
+            "funded",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
     }
@@ -448,6 +458,280 @@ async fn the_recipient_reads_nothing_of_unit_claims(db: Db) {
     assert!(
         !family_page.to_string().contains("\"available\":0"),
         "{family_page}"
+    );
+    f.server.stop().await;
+}
+
+async fn pledge(by: &Browser, id: &str, body: Value) -> crate::common::Answer {
+    by.post(&format!("/items/{id}/pledges"), body).await
+}
+
+async fn make_group(by: &Browser, id: &str, body: Value) -> crate::common::Answer {
+    let body = (!body.is_null()).then_some(body);
+    by.send(reqwest::Method::PUT, &format!("/items/{id}/group"), body)
+        .await
+}
+
+async fn members_chip_in_for_a_group_gift(db: Db) {
+    let f = family(db).await;
+    let bike = item_id(
+        &add(
+            &f,
+            &f.recipient,
+            json!({ "title": "Bike", "price_cents": 30000, "currency": "EUR" }),
+        )
+        .await,
+    );
+    let kite = item_id(&add(&f, &f.member, json!({ "title": "Kite" })).await);
+
+    // The recipient may neither start one nor pledge; an unpriced gift
+    // needs a target; a pledge needs a group gift.
+    make_group(&f.recipient, &bike, json!({}))
+        .await
+        .expect_error(403, "forbidden");
+    make_group(&f.member, &kite, json!({}))
+        .await
+        .expect_error(400, "bad_request");
+    pledge(&f.member, &kite, json!({ "amount_cents": 500 }))
+        .await
+        .expect_error(409, "conflict");
+
+    // Without a body: the target is price × quantity.
+    let started = f
+        .member
+        .send(reqwest::Method::PUT, &format!("/items/{bike}/group"), None)
+        .await
+        .expect(200);
+    assert_eq!(
+        started["item"]["group"],
+        json!({ "target_cents": 30000, "organiser": null, "pledged_cents": 0, "paid_cents": 0,
+                "funded": false, "pledges": [] })
+    );
+    pledge(&f.recipient, &bike, json!({ "amount_cents": 500 }))
+        .await
+        .expect_error(403, "forbidden");
+
+    // Pledges: the first pledger organises until someone takes the role.
+    let first = pledge(&f.member, &bike, json!({ "amount_cents": 10000 }))
+        .await
+        .expect(200);
+    assert_eq!(first["item"]["group"]["organiser"], f.member_id.as_str());
+    let second = pledge(
+        &f.admin,
+        &bike,
+        json!({ "amount_cents": 25000, "currency": "EUR", "paid": true }),
+    )
+    .await
+    .expect(200);
+    let group = &second["item"]["group"];
+    assert_eq!(
+        (
+            group["pledged_cents"].clone(),
+            group["paid_cents"].clone(),
+            group["funded"].clone()
+        ),
+        (json!(35000), json!(25000), json!(true)),
+        "past the target is allowed, and shown as funded"
+    );
+    let organised = f
+        .admin
+        .post(&format!("/items/{bike}/group/organiser"), json!(null))
+        .await
+        .expect(200);
+    assert_eq!(organised["item"]["group"]["organiser"], f.admin_id.as_str());
+    assert_eq!(
+        organised["item"]["version"], 1,
+        "chipping in is not an edit"
+    );
+
+    // Bad pledges, each refused, nothing changed.
+    for bad in [
+        json!(0),
+        json!(99),
+        json!(-500),
+        json!(1_000_000_000_001_i64),
+        json!(1.5),
+        json!("100"),
+    ] {
+        pledge(&f.member, &bike, json!({ "amount_cents": bad }))
+            .await
+            .expect_error(400, "bad_request");
+    }
+    pledge(
+        &f.member,
+        &bike,
+        json!({ "amount_cents": 500, "currency": "USD" }),
+    )
+    .await
+    .expect_error(400, "bad_request");
+    pledge(&f.member, &bike, json!({ "amount_cents": 500, "tip": 1 }))
+        .await
+        .expect_error(400, "bad_request");
+    make_group(&f.member, &bike, json!({ "target_cents": 0 }))
+        .await
+        .expect_error(400, "bad_request");
+    let now = &items(&f, &f.admin).await[0];
+    assert_eq!(now["group"]["pledged_cents"], 35000, "{now}");
+
+    // Another family's gift is unknown.
+    let stranger = f.server.browser();
+    stranger.register("Stranger").await;
+    let family_id = stranger
+        .post("/families", json!({ "name": "Others" }))
+        .await
+        .expect(201)["family"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let list = stranger
+        .post(
+            &format!("/families/{family_id}/lists"),
+            json!({ "title": "Theirs", "recipient_name": "Kid" }),
+        )
+        .await
+        .expect(201)["list"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let theirs = item_id(
+        &stranger
+            .post(
+                &format!("/lists/{list}/items"),
+                json!({ "title": "Secret", "price_cents": 100 }),
+            )
+            .await
+            .expect(201)["item"],
+    );
+    make_group(&stranger, &theirs, json!({})).await.expect(200);
+    pledge(&f.member, &theirs, json!({ "amount_cents": 500 }))
+        .await
+        .expect_error(404, "not_found");
+    make_group(&f.member, &theirs, json!({}))
+        .await
+        .expect_error(404, "not_found");
+
+    // A price change keeps the pledges and tells the pledgers; the
+    // currency may not change under them.
+    let told_before = user_seq(&f, &f.admin_id).await;
+    let repriced = f
+        .member
+        .patch(
+            &format!("/items/{bike}"),
+            json!({ "version": 1, "price_cents": 32000 }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(repriced["item"]["group"]["pledged_cents"], 35000);
+    assert_eq!(user_seq(&f, &f.admin_id).await, told_before + 1);
+    f.member
+        .patch(
+            &format!("/items/{bike}"),
+            json!({ "version": 2, "currency": "USD" }),
+        )
+        .await
+        .expect_error(409, "conflict");
+    let retarget = make_group(&f.member, &bike, json!({ "target_cents": 40000 }))
+        .await
+        .expect(200);
+    assert_eq!(retarget["item"]["group"]["funded"], false);
+    assert_eq!(
+        user_seq(&f, &f.admin_id).await,
+        told_before + 2,
+        "a new target is told too"
+    );
+
+    // Change, withdraw; ungrouping waits until nobody has pledged.
+    let changed = pledge(&f.member, &bike, json!({ "amount_cents": 5000 }))
+        .await
+        .expect(200);
+    assert_eq!(changed["item"]["group"]["pledged_cents"], 30000);
+    f.member
+        .delete(&format!("/items/{bike}/pledges"))
+        .await
+        .expect(200);
+    f.member
+        .delete(&format!("/items/{bike}/pledges"))
+        .await
+        .expect_error(409, "conflict");
+    f.member
+        .delete(&format!("/items/{bike}/group"))
+        .await
+        .expect_error(409, "conflict");
+    f.admin
+        .delete(&format!("/items/{bike}/pledges"))
+        .await
+        .expect(200);
+    let plain = f
+        .member
+        .delete(&format!("/items/{bike}/group"))
+        .await
+        .expect(200);
+    assert_eq!(plain["item"]["group"], Value::Null);
+    f.server.stop().await;
+}
+
+async fn user_seq(f: &Family, user: &str) -> i64 {
+    giftlist::store::outbox::last_seq(
+        f.server.state.service.store.pool(),
+        &format!("user:{user}"),
+        giftlist::store::outbox::Audience::All,
+    )
+    .await
+    .unwrap()
+}
+
+async fn pledges_at_once_are_all_kept(db: Db) {
+    let f = family(db).await;
+    let bike = item_id(
+        &add(
+            &f,
+            &f.member,
+            json!({ "title": "Bike", "price_cents": 10000 }),
+        )
+        .await,
+    );
+    make_group(&f.member, &bike, json!({})).await.expect(200);
+    let code = f.invite_code().await;
+    let givers = join_all((0..12).map(|n| {
+        let browser = f.server.browser();
+        let code = code.clone();
+        async move {
+            browser.register(&format!("Chipper{n}")).await;
+            browser
+                .post(&format!("/invites/{code}/accept"), json!(null))
+                .await
+                .expect(200);
+            browser
+        }
+    }))
+    .await;
+    let answers = join_all(
+        givers
+            .iter()
+            .map(|g| pledge(g, &bike, json!({ "amount_cents": 1000 }))),
+    )
+    .await;
+    assert!(answers.iter().all(|a| a.status == 200), "{answers:?}");
+    let now = &items(&f, &f.admin).await[0];
+    assert_eq!(now["group"]["pledges"].as_array().unwrap().len(), 12);
+    assert_eq!(now["group"]["pledged_cents"], 12000);
+    assert_eq!(now["group"]["funded"], true);
+    // Each pledge is one event in the members' stream, numbered without gaps.
+    let changes = f
+        .admin
+        .get(&format!("/lists/{}/changes?since=0", f.list_id))
+        .await
+        .expect(200);
+    let seqs: Vec<i64> = changes["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=14).collect::<Vec<_>>(),
+        "ADDED, the group, 12 pledges"
     );
     f.server.stop().await;
 }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{
     live::Row,
-    server::{AddItem, Claim, EditItem, Release, RemoveItem},
+    server::{AddItem, ChipIn, Claim, EditItem, Release, RemoveItem},
 };
 use crate::{
     i18n::{t_string, use_i18n, Locale},
@@ -24,6 +24,7 @@ pub(super) struct Actions {
     pub(super) remove: ServerAction<RemoveItem>,
     pub(super) claim: ServerAction<Claim>,
     pub(super) release: ServerAction<Release>,
+    pub(super) chip: ServerAction<ChipIn>,
 }
 
 impl Actions {
@@ -33,6 +34,7 @@ impl Actions {
             + self.remove.version().get()
             + self.claim.version().get()
             + self.release.version().get()
+            + self.chip.version().get()
     }
 
     /// The outcome of whichever of them was answered last (a success
@@ -116,6 +118,16 @@ impl Actions {
             latest,
             i18n,
         );
+        watch(
+            Box::new(move || {
+                a.chip
+                    .input()
+                    .with(|i| i.as_ref().map(|i| (Verb::ChipIn, title_of(&i.item_id))))
+            }),
+            Box::new(move || a.chip.value().get()),
+            latest,
+            i18n,
+        );
         error_text(move || latest.get())
     }
 }
@@ -129,6 +141,7 @@ enum Verb {
     Reserve,
     Buy,
     Release,
+    ChipIn,
 }
 
 /// What was tried, on which gift: (Add, "Teapot").
@@ -139,7 +152,7 @@ type Tried = (Verb, String);
 /// which gift (`tried`, read when the action is dispatched, kept here).
 ///
 /// Not generic on purpose: each instance of a generic function with its
-/// own effects costs the browser's bundle a few KB, and there are five.
+/// own effects costs the browser's bundle a few KB, and there are six.
 fn watch(
     tried: Box<dyn Fn() -> Option<Tried>>,
     answered: Box<dyn Fn() -> Option<Result<(), AppError>>>,
@@ -205,6 +218,10 @@ fn failure_sentence(
         ),
         Verb::Release => fill(
             t_string!(i18n, fail_release),
+            &[("title", &title), ("reason", &reason)],
+        ),
+        Verb::ChipIn => fill(
+            t_string!(i18n, fail_chip),
             &[("title", &title), ("reason", &reason)],
         ),
     }

@@ -86,6 +86,7 @@ mod tests {
             quantity: Some(1),
             claim: None,
             claims: Vec::new(),
+            group: None,
         }
     }
 

@@ -45,6 +45,7 @@ pub fn ListPage() -> impl IntoView {
         remove: ServerAction::new(),
         claim: ServerAction::new(),
         release: ServerAction::new(),
+        chip: ServerAction::new(),
     };
     let data = Resource::new(id, get_list);
     // While the page is live, a change's own event confirms it (and moves
@@ -460,8 +461,19 @@ fn item_row(
         }
         shown
     };
-    let pending =
-        move || pending_edit().is_some() || removing() || pending_claim().is_some() || releasing();
+    let chipping = move || {
+        actions
+            .chip
+            .input()
+            .with(|chip| chip.as_ref().is_some_and(|c| is_this(&c.item_id)))
+    };
+    let pending = move || {
+        pending_edit().is_some()
+            || removing()
+            || pending_claim().is_some()
+            || releasing()
+            || chipping()
+    };
     let title = {
         move || {
             let Item { title, url, .. } = shown();
@@ -483,6 +495,18 @@ fn item_row(
             }
         }
     };
+    // Group gifts: members only. While a change is on its way the section
+    // says so; a refusal brings back the gift as it is, and the message.
+    let group_controls = (!is_recipient).then(|| {
+        let hidden = hidden.clone();
+        let names = names.clone();
+        move || {
+            if chipping() {
+                return view! { <p class="group-line muted" data-testid="group-pending">{t!(i18n, pledging)}</p> }.into_any();
+            }
+            group_section(&item.get(), &names, actions, hidden.clone(), lang).into_any()
+        }
+    });
     let claim_controls = (!is_recipient).then(|| {
         let hidden = hidden.clone();
         move || {
@@ -556,6 +580,7 @@ fn item_row(
             </div>
             {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
+            {group_controls}
             <div class="row-actions">
                 <details on:toggle=move |_| editing.set(item.get_untracked())>
                     <summary>{t!(i18n, edit)}</summary>
@@ -671,4 +696,143 @@ fn unit_claims<V: IntoView + 'static>(
         <p class="claim" data-testid="claim" data-status=status>{line}</p>
         <div class="row-actions">{form}</div>
     }
+}
+
+/// A group gift as members see it: a progress bar (pledged of the target,
+/// the paid part shaded), who pledged what, who organises, and forms to
+/// pledge, change or withdraw one's pledge and to take the organiser's
+/// role. An ordinary item offers to become one.
+fn group_section<V: IntoView + 'static>(
+    item: &Item,
+    names: &Names,
+    actions: Actions,
+    hidden: impl Fn() -> V + Clone + Send + Sync + 'static,
+    lang: &'static str,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let money = {
+        let currency = item.currency.clone();
+        move |cents: i64| format_money(cents, &currency, lang)
+    };
+    let Some(group) = item.group.clone() else {
+        let field = format!("target-{}", item.id);
+        let hidden = hidden.clone();
+        return view! {
+            <details class="chip-in">
+                <summary>{t!(i18n, group_make)}</summary>
+                <ActionForm action=actions.chip attr:class="units-form">
+                    {hidden()}
+                    <input type="hidden" name="op" value="group" />
+                    <label for=field.clone()>{t!(i18n, group_target_label)}</label>
+                    <input id=field name="amount" inputmode="decimal" />
+                    <button type="submit">{t!(i18n, group_start)}</button>
+                </ActionForm>
+            </details>
+        }
+        .into_any();
+    };
+    let percent = |cents: i64| {
+        if group.target_cents <= 0 {
+            0
+        } else {
+            (cents.saturating_mul(100) / group.target_cents).clamp(0, 100)
+        }
+    };
+    let progress = fill(
+        t_string!(i18n, group_progress),
+        &[
+            ("pledged", &money(group.pledged_cents)),
+            ("target", &money(group.target_cents)),
+        ],
+    );
+    let paid = fill(
+        t_string!(i18n, group_paid),
+        &[("paid", &money(group.paid_cents))],
+    );
+    let over = group.pledged_cents - group.target_cents;
+    let funded = group.funded.then(|| {
+        let extra = (over > 0).then(|| {
+            format!(
+                " · {}",
+                fill(t_string!(i18n, group_over), &[("amount", &money(over))])
+            )
+        });
+        view! { <strong class="funded">{t!(i18n, group_funded)}{extra}</strong> }
+    });
+    let pledges = group
+        .pledges
+        .iter()
+        .map(|p| {
+            let template = if p.paid {
+                t_string!(i18n, pledge_line_paid)
+            } else {
+                t_string!(i18n, pledge_line)
+            };
+            let amount = format_money(p.amount_cents, &p.currency, lang);
+            fill(template, &[("name", &names.of(&p.by)), ("amount", &amount)])
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let organiser = group
+        .organiser
+        .as_ref()
+        .map(|by| fill(t_string!(i18n, group_organiser), &[("name", &names.of(by))]));
+    let mine = group.pledge_of(&names.me).cloned();
+    let amount = mine
+        .as_ref()
+        .map(|p| format!("{}.{:02}", p.amount_cents / 100, p.amount_cents % 100))
+        .unwrap_or_default();
+    let field = format!("pledge-{}", item.id);
+    let paid_field = format!("paid-{}", item.id);
+    let paid_for = paid_field.clone();
+    let (h1, h2, h3, h4) = (hidden.clone(), hidden.clone(), hidden.clone(), hidden);
+    let withdraw = mine.is_some().then(move || {
+        view! {
+            <ActionForm action=actions.chip>{h2()}<input type="hidden" name="op" value="withdraw" /><button type="submit">{t!(i18n, pledge_withdraw)}</button></ActionForm>
+        }
+    });
+    let organise = (group.organiser.as_ref() != Some(&names.me)).then(move || {
+        view! {
+            <ActionForm action=actions.chip>{h3()}<input type="hidden" name="op" value="organise" /><button type="submit">{t!(i18n, organise_do)}</button></ActionForm>
+        }
+    });
+    let ungroup = group.pledges.is_empty().then(move || {
+        view! {
+            <ActionForm action=actions.chip>{h4()}<input type="hidden" name="op" value="ungroup" /><button type="submit">{t!(i18n, group_end)}</button></ActionForm>
+        }
+    });
+    let pledged_width = format!("width: {}%", percent(group.pledged_cents));
+    let paid_width = format!("width: {}%", percent(group.paid_cents));
+    view! {
+        <div class="group" data-testid="group">
+            <div
+                class="progress"
+                role="progressbar"
+                aria-label=progress.clone()
+                aria-valuemin="0"
+                aria-valuemax=group.target_cents.to_string()
+                aria-valuenow=group.pledged_cents.to_string()
+            >
+                <span class="pledged" style=pledged_width></span>
+                <span class="paid" style=paid_width></span>
+            </div>
+            <p class="group-line" data-testid="group-progress">{progress}" · "{paid}{funded}</p>
+            {(!pledges.is_empty()).then(|| view! { <p class="group-line" data-testid="pledges">{pledges}</p> })}
+            {organiser.map(|o| view! { <p class="group-line muted" data-testid="organiser">{o}</p> })}
+            <div class="row-actions">
+                <ActionForm action=actions.chip attr:class="units-form">
+                    {h1()}
+                    <input type="hidden" name="op" value="pledge" />
+                    <label for=field.clone()>{t!(i18n, pledge_amount)}</label>
+                    <input id=field name="amount" inputmode="decimal" value=amount required />
+                    <label class="check" for=paid_for><input id=paid_field type="checkbox" name="paid" checked=mine.as_ref().is_some_and(|p| p.paid) />{t!(i18n, pledge_paid)}</label>
+                    <button type="submit">{if mine.is_some() { t_string!(i18n, pledge_change) } else { t_string!(i18n, pledge_do) }}</button>
+                </ActionForm>
+                {withdraw}
+                {organise}
+                {ungroup}
+            </div>
+        </div>
+    }
+    .into_any()
 }

@@ -224,3 +224,51 @@ mod tests {
         }
     }
 }
+
+/// Every change to a group gift, as one server function (one action on
+/// the page, which keeps the browser's bundle small): `op` is `group`
+/// (make it one, or set the target: `amount`, empty for price × quantity),
+/// `ungroup`, `organise`, `pledge` (`amount`, and `paid` when ticked) or
+/// `withdraw`.
+#[server(prefix = "/api/fn", endpoint = "chip_in", client = crate::ui::fetch::PageClient)]
+pub async fn chip_in(
+    list_id: ListId,
+    item_id: ItemId,
+    op: String,
+    amount: Option<String>,
+    paid: Option<String>,
+) -> Result<(), AppError> {
+    use crate::model::input::{GroupRequest, PledgeRequest};
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        let amount = || {
+            parse_price(amount.as_deref().unwrap_or(""))
+                .map_err(|_| AppError::bad_request("the amount must be like 12.50"))
+        };
+        match op.as_str() {
+            "group" => {
+                let input = GroupRequest {
+                    target_cents: amount()?,
+                };
+                service.mark_group_gift(&actor, &item_id, input).await
+            }
+            "ungroup" => service.unmark_group_gift(&actor, &item_id).await,
+            "organise" => service.organise_group_gift(&actor, &item_id).await,
+            "pledge" => {
+                let input = PledgeRequest {
+                    amount_cents: amount()?
+                        .ok_or_else(|| AppError::bad_request("the amount must be like 12.50"))?,
+                    currency: None,
+                    paid: paid.is_some(),
+                };
+                service.pledge(&actor, &item_id, input).await
+            }
+            "withdraw" => service.withdraw_pledge(&actor, &item_id).await,
+            _ => Err(AppError::bad_request(
+                "op must be group, ungroup, organise, pledge or withdraw",
+            )),
+        }
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
+}
