@@ -123,9 +123,7 @@ test("two givers chip in at once and see the progress move live; a refused pledg
   // A pledge under one unit is refused: the row comes back as it was, with the reason.
   await row(alice).getByLabel("My share").fill("0.50");
   await row(alice).getByRole("button", { name: "Change pledge" }).click();
-  await expect(alice.getByTestId("form-error")).toHaveText(
-    "Could not change the group gift “Bike”: a pledge is at least one unit of the currency",
-  );
+  await expect(alice.getByTestId("form-error")).toHaveText("a pledge is at least one unit of the currency");
   await expect(row(alice).getByTestId("pledges")).toContainText("you €100.00");
   await expect(row(alice)).toHaveAttribute("data-pending", "false");
 
