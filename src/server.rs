@@ -293,6 +293,7 @@ fn tune_connection(tcp: &tokio::net::TcpStream) {
 /// serve until SIGTERM or Ctrl-C.
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let state = prepare(&settings).await?;
+    let stop = stop_signal();
     let addr = settings.site_addr;
     let listener = TcpListener::bind(addr)
         .await
@@ -302,36 +303,45 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
         Backend::Postgres => "postgres",
     };
     info!(%addr, backend, public_origin = %settings.public_origin(), "giftlist is listening");
-    serve(listener, state, stop_signal(), settings.shutdown_timeout()).await?;
+    serve(listener, state, stop, settings.shutdown_timeout()).await?;
     info!("stopped");
     Ok(())
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn stop_signal() {
-    let ctrl_c = async {
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed when this
+/// is called, before the port is bound: a SIGTERM sent as soon as the port
+/// answers (a supervisor, a test) still stops the server gracefully instead
+/// of killing it.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, Signal, SignalKind};
+        async fn wait(signal: std::io::Result<Signal>, name: &'static str) {
+            match signal {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(err) => {
+                    warn!(cause = %err, signal = name, "cannot listen for the signal");
+                    std::future::pending::<()>().await;
+                }
+            }
+        }
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            tokio::select! {
+                () = wait(terminate, "SIGTERM") => {},
+                () = wait(interrupt, "SIGINT") => {},
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             warn!(cause = %err, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                warn!(cause = %err, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
     }
 }
 

@@ -96,7 +96,15 @@ pub fn validate_event(event: &serde_json::Value) -> Vec<Violation> {
     }
     match data.get("payload") {
         None => report("$.data.payload", "missing"),
-        Some(Value::Object(_)) => {}
+        Some(Value::Object(payload)) => {
+            let is_item = data
+                .get("entity_id")
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.starts_with("i_"));
+            if is_item {
+                item_extensions(payload, &mut report);
+            }
+        }
         Some(_) => report("$.data.payload", "must be an object (the entity)"),
     }
     for key in ["user_id", "tenant_id"] {
@@ -152,6 +160,156 @@ pub fn validate_events_text(text: &str) -> Vec<String> {
         lines.push("no event found in the input".to_owned());
     }
     lines
+}
+
+/// The fields Giftlist adds to an item (docs/API.md), where present:
+/// `quantity`, `claims` and `group`, each exactly as documented.
+fn item_extensions(
+    item: &serde_json::Map<String, serde_json::Value>,
+    report: &mut impl FnMut(&str, &str),
+) {
+    use serde_json::Value;
+    let int_in = |value: &Value, low: i64, high: i64| {
+        value.as_i64().is_some_and(|n| (low..=high).contains(&n))
+    };
+    let id = |value: &Value| value.as_str().is_some_and(|s| !s.is_empty());
+    let only = |object: &serde_json::Map<String, Value>,
+                path: &str,
+                keys: &[&str],
+                report: &mut dyn FnMut(&str, &str)| {
+        for key in object.keys() {
+            if !keys.contains(&key.as_str()) {
+                report(&format!("{path}.{key}"), "unknown field");
+            }
+        }
+        for key in keys {
+            if !object.contains_key(*key) {
+                report(&format!("{path}.{key}"), "missing");
+            }
+        }
+    };
+    const CENTS_MAX: i64 = 1_000_000_000_000;
+    match item.get("quantity") {
+        None | Some(Value::Null) => {}
+        Some(value) if int_in(value, 1, 999) => {}
+        Some(_) => report(
+            "$.data.payload.quantity",
+            "must be an integer from 1 to 999, or null",
+        ),
+    }
+    match item.get("claims") {
+        None => {}
+        Some(Value::Array(claims)) => {
+            for (n, claim) in claims.iter().enumerate() {
+                let path = format!("$.data.payload.claims[{n}]");
+                let Some(claim) = claim.as_object() else {
+                    report(&path, "must be an object");
+                    continue;
+                };
+                only(claim, &path, &["status", "by", "units"], report);
+                if !matches!(
+                    claim.get("status").and_then(Value::as_str),
+                    Some("reserved" | "purchased")
+                ) {
+                    report(
+                        &format!("{path}.status"),
+                        "must be \"reserved\" or \"purchased\"",
+                    );
+                }
+                if !claim.get("by").is_some_and(id) {
+                    report(&format!("{path}.by"), "must be a user id");
+                }
+                if !claim.get("units").is_some_and(|u| int_in(u, 1, 999)) {
+                    report(&format!("{path}.units"), "must be an integer from 1 to 999");
+                }
+            }
+        }
+        Some(_) => report("$.data.payload.claims", "must be an array"),
+    }
+    match item.get("group") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(group)) => {
+            let path = "$.data.payload.group";
+            only(
+                group,
+                path,
+                &[
+                    "target_cents",
+                    "organiser",
+                    "pledged_cents",
+                    "paid_cents",
+                    "funded",
+                    "pledges",
+                ],
+                report,
+            );
+            if !group
+                .get("target_cents")
+                .is_some_and(|t| int_in(t, 1, CENTS_MAX))
+            {
+                report(
+                    &format!("{path}.target_cents"),
+                    "must be an integer from 1 to 10^12",
+                );
+            }
+            for key in ["pledged_cents", "paid_cents"] {
+                if group
+                    .get(key)
+                    .and_then(serde_json::Value::as_i64)
+                    .is_none_or(|n| n < 0)
+                {
+                    report(&format!("{path}.{key}"), "must be a non-negative integer");
+                }
+            }
+            if !group.get("funded").is_some_and(Value::is_boolean) {
+                report(&format!("{path}.funded"), "must be a boolean");
+            }
+            if !group.get("organiser").is_some_and(|o| o.is_null() || id(o)) {
+                report(&format!("{path}.organiser"), "must be a user id or null");
+            }
+            match group.get("pledges") {
+                Some(Value::Array(pledges)) => {
+                    for (n, pledge) in pledges.iter().enumerate() {
+                        let path = format!("{path}.pledges[{n}]");
+                        let Some(pledge) = pledge.as_object() else {
+                            report(&path, "must be an object");
+                            continue;
+                        };
+                        only(
+                            pledge,
+                            &path,
+                            &["by", "amount_cents", "currency", "paid"],
+                            report,
+                        );
+                        if !pledge.get("by").is_some_and(id) {
+                            report(&format!("{path}.by"), "must be a user id");
+                        }
+                        if !pledge
+                            .get("amount_cents")
+                            .is_some_and(|a| int_in(a, 100, CENTS_MAX))
+                        {
+                            report(
+                                &format!("{path}.amount_cents"),
+                                "must be an integer from 100 to 10^12",
+                            );
+                        }
+                        let currency = pledge.get("currency").and_then(Value::as_str);
+                        if !currency.is_some_and(|c| {
+                            c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())
+                        }) {
+                            report(&format!("{path}.currency"), "must be an ISO 4217 code");
+                        }
+                        if !pledge.get("paid").is_some_and(Value::is_boolean) {
+                            report(&format!("{path}.paid"), "must be a boolean");
+                        }
+                    }
+                }
+                Some(_) => report(&format!("{path}.pledges"), "must be an array"),
+                None => {}
+            }
+        }
+        Some(_) => report("$.data.payload.group", "must be an object or null"),
+    }
 }
 
 fn is_event_name(name: &str) -> bool {
@@ -235,6 +393,54 @@ mod tests {
         generic.as_object_mut().unwrap().remove("type");
         generic.as_object_mut().unwrap().remove("seq");
         assert_eq!(validate_event(&generic), vec![]);
+    }
+
+    #[test]
+    fn items_extensions_are_checked_exactly() {
+        let mut event = good();
+        event["data"]["payload"] = json!({
+            "id": "i_77", "quantity": 6,
+            "claim": {"status": "reserved", "by": "u_2"},
+            "claims": [{"status": "reserved", "by": "u_2", "units": 2}],
+            "group": {"target_cents": 30000, "organiser": null, "pledged_cents": 500,
+                      "paid_cents": 0, "funded": false,
+                      "pledges": [{"by": "u_3", "amount_cents": 500, "currency": "EUR", "paid": false}]}
+        });
+        assert_eq!(validate_event(&event), vec![]);
+        event["data"]["payload"]["quantity"] = json!(null);
+        event["data"]["payload"]["group"] = json!(null);
+        assert_eq!(validate_event(&event), vec![], "no limit, no group");
+        let cases = [
+            (
+                "/data/payload/quantity",
+                json!(0),
+                "$.data.payload.quantity",
+            ),
+            (
+                "/data/payload/claims/0/units",
+                json!(0),
+                "$.data.payload.claims[0].units",
+            ),
+            (
+                "/data/payload/claims/0/status",
+                json!("taken"),
+                "$.data.payload.claims[0].status",
+            ),
+            ("/data/payload/group", json!(7), "$.data.payload.group"),
+        ];
+        for (pointer, value, path) in cases {
+            let mut bad = event.clone();
+            *bad.pointer_mut(pointer).unwrap() = value.clone();
+            let found = validate_event(&bad);
+            assert_eq!(found.len(), 1, "{pointer} = {value}: {found:?}");
+            assert_eq!(found[0].path, path);
+        }
+        let mut extra = event.clone();
+        extra["data"]["payload"]["claims"][0]["note"] = json!("x");
+        assert_eq!(
+            validate_event(&extra)[0].path,
+            "$.data.payload.claims[0].note"
+        );
     }
 
     #[test]
