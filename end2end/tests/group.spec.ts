@@ -1,41 +1,13 @@
-import { test, expect, waitForHydration, newMember, openNewList } from "./fixtures";
+import { test, expect, newMember, familyOfThree, openLive } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 const live = { timeout: 1000 };
-
-/** Alice's family with Bob and Carol, and a list for Bob; returns its URL. */
-async function listForBob(alice: Page, bob: Page, carol: Page): Promise<string> {
-  await alice.getByLabel("Family name").fill("The Okafors");
-  await alice.getByRole("button", { name: "Create family" }).click();
-  await waitForHydration(alice);
-  await alice.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await alice.getByTestId("invite-link").inputValue();
-  for (const [page, name] of [[bob, "Bob"], [carol, "Carol"]] as const) {
-    await page.goto(link);
-    await page.getByRole("button", { name: "Join the family" }).click();
-    await expect(page.getByTestId("members")).toContainText(name);
-  }
-  await alice.reload();
-  await waitForHydration(alice);
-  await openNewList(alice);
-  await alice.getByLabel("Title").fill("Bob's wedding");
-  await alice.getByLabel("For a member").selectOption({ label: "Bob" });
-  await alice.getByRole("button", { name: "Create list" }).click();
-  await expect(alice.getByRole("heading", { level: 1 })).toHaveText("Bob's wedding");
-  return alice.url();
-}
-
-async function openLive(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await waitForHydration(page);
-  await expect(page.getByTestId("connection-status")).toHaveText("Live");
-}
 
 test("givers take parts of a gift wanted six times, live; the recipient sees only how many are wanted", async ({ browser }) => {
   const alice = await newMember(browser, "Alice");
   const bob = await newMember(browser, "Bob");
   const carol = await newMember(browser, "Carol");
-  const url = await listForBob(alice, bob, carol);
+  const url = await familyOfThree(alice, bob, carol);
   const bobFrames: string[] = [];
   bob.on("websocket", (socket) => socket.on("framereceived", (frame) => bobFrames.push(String(frame.payload))));
   for (const page of [alice, bob, carol]) await openLive(page, url);
@@ -82,7 +54,7 @@ test("two givers chip in at once and see the progress move live; a refused pledg
   const alice = await newMember(browser, "Alice");
   const bob = await newMember(browser, "Bob");
   const carol = await newMember(browser, "Carol");
-  const url = await listForBob(alice, bob, carol);
+  const url = await familyOfThree(alice, bob, carol);
   const bobFrames: string[] = [];
   bob.on("websocket", (socket) => socket.on("framereceived", (frame) => bobFrames.push(String(frame.payload))));
   for (const page of [alice, bob, carol]) await openLive(page, url);

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, newMember, openNewList } from "./fixtures";
+import { test, expect, waitForHydration, newMember, familyOfThree, openLive, openNewList } from "./fixtures";
 import type { Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -6,38 +6,6 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-
-/** Alice's family with Bob and Carol, and a list for Bob; returns its URL. */
-async function familyOfThree(alice: Page, bob: Page, carol: Page): Promise<string> {
-  await alice.getByLabel("Family name").fill("The Lius");
-  await alice.getByRole("button", { name: "Create family" }).click();
-  await expect(alice.getByRole("heading", { level: 1 })).toHaveText("The Lius");
-  await waitForHydration(alice);
-  await alice.getByRole("button", { name: "Make an invite link" }).click();
-  const link = await alice.getByTestId("invite-link").inputValue();
-  for (const [page, name] of [[bob, "Bob"], [carol, "Carol"]] as const) {
-    await page.goto(link);
-    await page.getByRole("button", { name: "Join the family" }).click();
-    await expect(page.getByTestId("members")).toContainText(name);
-  }
-  await alice.reload();
-  await waitForHydration(alice);
-  await openNewList(alice);
-  await alice.getByLabel("Title").fill("Bob's birthday");
-  await alice.getByLabel("For a member").selectOption({ label: "Bob" });
-  await alice.getByRole("button", { name: "Create list" }).click();
-  await expect(alice.getByRole("heading", { level: 1 })).toHaveText("Bob's birthday");
-  return alice.url();
-}
-
-/** Opens the list and waits until its live connection is up. */
-async function openLive(page: Page, url: string): Promise<void> {
-  await page.goto(url);
-  await waitForHydration(page);
-  await expect(page.getByTestId("connection-status")).toHaveText("Live");
-  // Marks this document: a reload would lose the mark.
-  await page.evaluate(() => ((window as unknown as { giftlistMark: number }).giftlistMark = 1));
-}
 
 async function stillSameDocument(page: Page): Promise<void> {
   expect(await page.evaluate(() => (window as unknown as { giftlistMark?: number }).giftlistMark)).toBe(1);

@@ -276,13 +276,8 @@ pub fn translate_error(message: &str) -> String {
         return text.to_string();
     }
     // Refusals that carry a number.
-    let number_between = |before: &str, after: &str| {
-        message
-            .strip_prefix(before)?
-            .strip_suffix(after)?
-            .parse::<i64>()
-            .ok()
-    };
+    let between = |before: &str, after: &str| message.strip_prefix(before)?.strip_suffix(after);
+    let number_between = |before: &str, after: &str| between(before, after)?.parse::<i64>().ok();
     if let Some(n) = number_between("only ", " are left to claim") {
         return fill(t_string!(i18n, err_left), &[("n", &n)]);
     }
@@ -291,6 +286,15 @@ pub fn translate_error(message: &str) -> String {
         " of this item: talk to them first, or confirm to release the newest claims",
     ) {
         return fill(t_string!(i18n, err_held), &[("n", &n)]);
+    }
+    if let Some(currency) = between(
+        "members have pledged in ",
+        " to this gift: its currency cannot change",
+    ) {
+        return fill(
+            t_string!(i18n, err_currency_pledged),
+            &[("currency", &currency)],
+        );
     }
     let field = |name: &str| -> String {
         match name {

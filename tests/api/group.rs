@@ -234,20 +234,7 @@ async fn givers_hold_parts_of_an_item_and_change_or_release_them(db: Db) {
 async fn thirty_givers_racing_for_six_units_hold_exactly_six(db: Db) {
     let f = family(db).await;
     let glasses = item_id(&add(&f, &f.member, json!({ "title": "Glasses", "quantity": 6 })).await);
-    let code = f.invite_code().await;
-    let givers = join_all((0..30).map(|n| {
-        let browser = f.server.browser();
-        let code = code.clone();
-        async move {
-            browser.register(&format!("Giver{n}")).await;
-            browser
-                .post(&format!("/invites/{code}/accept"), json!(null))
-                .await
-                .expect(200);
-            browser
-        }
-    }))
-    .await;
+    let givers = f.more_members("Giver", 30).await;
     let answers = join_all(
         givers
             .iter()
@@ -691,20 +678,7 @@ async fn pledges_at_once_are_all_kept(db: Db) {
         .await,
     );
     make_group(&f.member, &bike, json!({})).await.expect(200);
-    let code = f.invite_code().await;
-    let givers = join_all((0..12).map(|n| {
-        let browser = f.server.browser();
-        let code = code.clone();
-        async move {
-            browser.register(&format!("Chipper{n}")).await;
-            browser
-                .post(&format!("/invites/{code}/accept"), json!(null))
-                .await
-                .expect(200);
-            browser
-        }
-    }))
-    .await;
+    let givers = f.more_members("Chipper", 12).await;
     let answers = join_all(
         givers
             .iter()

@@ -45,17 +45,7 @@ async fn twenty_parallel_patches_one_winner(db: Db) {
 async fn twenty_parallel_claims_one_holder(db: Db) {
     let f = family(db).await;
     let item = f.add_item(&f.recipient, "Telescope").await;
-    let code = f.invite_code().await;
-    let mut claimers = Vec::new();
-    for n in 0..20 {
-        let browser = f.server.browser();
-        browser.register(&format!("Cousin{n}")).await;
-        browser
-            .post(&format!("/invites/{code}/accept"), json!(null))
-            .await
-            .expect(200);
-        claimers.push(browser);
-    }
+    let claimers = f.more_members("Cousin", 20).await;
     let path = format!("/items/{}/claim", item["id"].as_str().unwrap());
     let answers = join_all(
         claimers

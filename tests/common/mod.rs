@@ -526,6 +526,25 @@ impl Family {
             .to_string()
     }
 
+    /// `count` more members, registered at once as "{prefix}0", "{prefix}1"...
+    /// and joined through one invite (for races between many people).
+    pub async fn more_members(&self, prefix: &str, count: usize) -> Vec<Browser> {
+        let code = self.invite_code().await;
+        futures::future::join_all((0..count).map(|n| {
+            let browser = self.server.browser();
+            let (code, name) = (code.clone(), format!("{prefix}{n}"));
+            async move {
+                browser.register(&name).await;
+                browser
+                    .post(&format!("/invites/{code}/accept"), serde_json::json!(null))
+                    .await
+                    .expect(200);
+                browser
+            }
+        }))
+        .await
+    }
+
     /// A new invite code of the family, made by its admin.
     pub async fn invite_code(&self) -> String {
         self.admin
