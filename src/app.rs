@@ -15,6 +15,7 @@ use crate::ui::{
     layout::Header,
     list::ListPage,
     not_found::NotFound,
+    share::SharePage,
 };
 
 /// The name the build gives the browser bundle (`output-name` in
@@ -77,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/families/:id") ssr=SsrMode::Async view=FamilyPage />
                         <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />
                         <Route path=path!("/lists/:id") ssr=SsrMode::Async view=ListPage />
+                        <Route path=path!("/s/:token") ssr=SsrMode::Async view=SharePage />
                     </Routes>
                 </main>
             </div>

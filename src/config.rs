@@ -113,6 +113,15 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_AUTH_ACCOUNT_BURST", default_value_t = 10)]
     pub auth_account_burst: u32,
 
+    /// Share and guest links that do not exist, opened from one client
+    /// address per minute, before it is answered 429 ...
+    #[arg(long, env = "GIFTLIST_LINK_MISSES_PER_MINUTE", default_value_t = 20)]
+    pub link_misses_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_LINK_MISSES_BURST", default_value_t = 20)]
+    pub link_misses_burst: u32,
+
     /// How long a request may wait for a password-hashing slot before it is
     /// answered 503, in milliseconds.
     #[arg(long, env = "GIFTLIST_HASH_WAIT_MS", default_value_t = 5_000)]

@@ -38,6 +38,7 @@ use crate::{
         client_ip::TrustedProxies,
         jwt::{Tokens, DEFAULT_TOKEN_TTL},
         limits::{AuthLimits, Rate},
+        links::LinkKeys,
         origin::refuse_cross_site_writes,
         password::Passwords,
         secret::JwtSecret,
@@ -79,7 +80,12 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
                 per_minute: settings.auth_account_per_minute,
                 burst: settings.auth_account_burst,
             },
+            Rate {
+                per_minute: settings.link_misses_per_minute,
+                burst: settings.link_misses_burst,
+            },
         )),
+        links: Arc::new(LinkKeys::new(&jwt_secret, &settings.public_origin())),
         bus,
     };
 
@@ -159,9 +165,11 @@ pub fn router(state: AppState) -> Router {
             &format!("{}/{{code}}", crate::ui::lang::LANG_PATH),
             get(crate::ui::server::set_language),
         )
+        .route("/g/{token}", get(api::shares::manage_link))
         .nest("/api/v1", api::router())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(private_link_headers))
         .layer(sessions)
         .layer(middleware::from_fn(crate::ui::server::server_fn_envelope))
         .layer(middleware::from_fn_with_state(
@@ -170,6 +178,27 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
+}
+
+/// Share pages (`/s/{token}`) and guests' links (`/g/{token}`) carry their
+/// token in the address: it must not leak to the shops their gifts link to
+/// (`Referrer-Policy: no-referrer`), nor be kept by a shared cache.
+async fn private_link_headers(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let private = path.starts_with("/s/") || path.starts_with("/g/");
+    let mut response = next.run(request).await;
+    if private {
+        let headers = response.headers_mut();
+        headers.insert(
+            header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("no-referrer"),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("private, no-store"),
+        );
+    }
+    response
 }
 
 /// How often the housekeeping runs.

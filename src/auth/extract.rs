@@ -91,10 +91,7 @@ where
             .get::<TraceId>()
             .cloned()
             .unwrap_or_else(TraceId::random);
-        Ok(Actor {
-            user_id: user.id,
-            trace_id: trace_id.0,
-        })
+        Ok(Actor::user(user.id, trace_id.0))
     }
 }
 
@@ -113,4 +110,43 @@ where
         let state = AppState::from_ref(state);
         Ok(ClientIp(state.runtime.proxies.client_of(parts)))
     }
+}
+
+/// Opens share link `token` for this request: the viewer (logged in or
+/// not, which decides whether they are the list's recipient), the client's
+/// address (for the limit on unknown links), and the guest the browser is
+/// of this link (its cookie, or the guest header). The one way the edges
+/// reach a share link, so every route that takes one applies the same
+/// rules.
+pub async fn share_access(
+    parts: &mut Parts,
+    state: &AppState,
+    token: &str,
+) -> Result<crate::service::shares::ShareAccess, AppError> {
+    // A bad bearer token on a guest's request says nothing about the link.
+    let viewer = caller(parts, state)
+        .await
+        .ok()
+        .flatten()
+        .map(|user| user.id);
+    let ip = state.runtime.proxies.client_of(parts);
+    let service = &state.service;
+    let mut access = service.open_share(token, viewer.as_ref(), ip).await?;
+    let guest = super::links::guest_token_of(
+        &parts.headers,
+        &access.share.id,
+        state.runtime.secure_cookies,
+    );
+    service.attach_guest(&mut access, guest.as_deref()).await?;
+    Ok(access)
+}
+
+/// The request's trace id (see `state::TraceId`).
+pub fn trace_id(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<TraceId>()
+        .cloned()
+        .unwrap_or_else(TraceId::random)
+        .0
 }

@@ -31,6 +31,8 @@ impl Rate {
 pub struct AuthLimits {
     by_ip: DefaultKeyedRateLimiter<IpAddr>,
     by_account: DefaultKeyedRateLimiter<String>,
+    /// Share and guest links opened that do not exist, per address.
+    link_misses: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
 }
 
@@ -44,10 +46,11 @@ impl std::fmt::Debug for AuthLimits {
 }
 
 impl AuthLimits {
-    pub fn new(per_ip: Rate, per_account: Rate) -> AuthLimits {
+    pub fn new(per_ip: Rate, per_account: Rate, link_misses: Rate) -> AuthLimits {
         AuthLimits {
             by_ip: RateLimiter::keyed(per_ip.quota()),
             by_account: RateLimiter::keyed(per_account.quota()),
+            link_misses: RateLimiter::keyed(link_misses.quota()),
             clock: DefaultClock::default(),
         }
     }
@@ -77,6 +80,18 @@ impl AuthLimits {
             })
     }
 
+    /// Counts one share or guest link from `ip` that does not exist: 429
+    /// instead of 404 once it has opened too many (someone guessing).
+    pub fn check_link_miss(&self, ip: IpAddr) -> Result<(), AppError> {
+        self.link_misses.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            AppError::rate_limited(
+                "too many unknown links from your address; wait a little and try again",
+                wait.as_secs() + 1,
+            )
+        })
+    }
+
     /// Forgets buckets that are full again, so the maps do not grow with
     /// every address ever seen. Called by the periodic sweep.
     pub fn forget_idle(&self) {
@@ -84,6 +99,8 @@ impl AuthLimits {
         self.by_ip.shrink_to_fit();
         self.by_account.retain_recent();
         self.by_account.shrink_to_fit();
+        self.link_misses.retain_recent();
+        self.link_misses.shrink_to_fit();
     }
 }
 
@@ -102,6 +119,10 @@ mod tests {
                 per_minute: 1,
                 burst: 2,
             },
+            Rate {
+                per_minute: 1,
+                burst: 1,
+            },
         );
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for _ in 0..3 {
@@ -118,5 +139,8 @@ mod tests {
         let refused = limits.check_account("a@example.org").unwrap_err();
         assert!(refused.retry_after.is_some_and(|s| s >= 30), "{refused:?}");
         limits.check_account("b@example.org").unwrap();
+
+        limits.check_link_miss(ip).unwrap();
+        assert_eq!(limits.check_link_miss(ip).unwrap_err().code.status(), 429);
     }
 }

@@ -6,6 +6,7 @@ pub mod client_ip;
 pub mod extract;
 pub mod jwt;
 pub mod limits;
+pub mod links;
 pub mod origin;
 pub mod password;
 pub mod secret;

@@ -51,6 +51,21 @@ pub fn has_session_cookie(headers: &axum::http::HeaderMap, name: &str) -> bool {
         .any(|pair| pair.trim_start().split('=').next() == Some(name))
 }
 
+/// Whether the request carries a guest's cookie (`auth::links`): a guest's
+/// claims ride on it as members' ride on the session.
+fn has_guest_cookie(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .any(|pair| {
+            let name = pair.trim_start();
+            name.starts_with(super::links::GUEST_COOKIE_PREFIX)
+                || name.starts_with(&format!("__Host-{}", super::links::GUEST_COOKIE_PREFIX))
+        })
+}
+
 /// Whether the request is a JSON API call authenticated by a bearer token,
 /// the one kind that cannot ride on a browser's ambient credentials.
 fn is_token_api_call(request: &Request) -> bool {
@@ -74,7 +89,9 @@ pub async fn refuse_cross_site_writes(
     );
     let headers = request.headers();
     let ambient = !is_token_api_call(&request)
-        && (has_session_cookie(headers, state.runtime.cookie_name) || headers.contains_key(ORIGIN));
+        && (has_session_cookie(headers, state.runtime.cookie_name)
+            || has_guest_cookie(headers)
+            || headers.contains_key(ORIGIN));
     if unsafe_method && ambient && !is_same_origin(headers, &state.runtime.allowed_origins) {
         tracing::info!(method = %request.method(), "refused a cross-site write");
         return AppError::forbidden("cross-site request refused: it must come from this site")

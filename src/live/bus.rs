@@ -54,6 +54,8 @@ enum Note {
     },
     /// A logout: close the connections opened with this (hashed) session.
     SessionEnded(String),
+    /// A revoked share link: close the guest connections opened with it.
+    ShareEnded(String),
 }
 
 /// Carries committed events to the hub of every instance.
@@ -155,23 +157,40 @@ impl Bus {
 
     /// Closes the connections of a session that logged out, on every instance.
     pub async fn end_session(&self, session: &str) {
+        self.announce_end(Note::SessionEnded(session.to_owned()))
+            .await;
+    }
+
+    /// Closes the guest connections of a revoked share link, on every
+    /// instance (4401).
+    pub async fn end_share(&self, share: &str) {
+        self.announce_end(Note::ShareEnded(share.to_owned())).await;
+    }
+
+    /// Announces a logout or a revocation to every instance; when it cannot
+    /// be announced, at least this instance's connections are closed.
+    async fn announce_end(&self, note: Note) {
         if self.postgres {
-            let note =
-                serde_json::to_string(&Note::SessionEnded(session.to_owned())).unwrap_or_default();
-            let mut conn = match self.store.writes().acquire().await {
-                Ok(conn) => conn,
-                Err(err) => {
-                    warn!(cause = %err, "cannot announce a logout; closing local connections only");
-                    self.hub.end_session(session);
-                    return;
-                }
+            let text = serde_json::to_string(&note).unwrap_or_default();
+            let sent = match self.store.writes().acquire().await {
+                Ok(mut conn) => notify(&mut conn, &text).await,
+                Err(err) => Err(err),
             };
-            if let Err(err) = notify(&mut conn, &note).await {
-                warn!(cause = %err, "cannot announce a logout; closing local connections only");
-                self.hub.end_session(session);
+            match sent {
+                Ok(()) => return,
+                Err(err) => {
+                    warn!(cause = %err, "cannot announce an ending; closing local connections only")
+                }
             }
-        } else {
-            self.hub.end_session(session);
+        }
+        self.end_here(&note);
+    }
+
+    fn end_here(&self, note: &Note) {
+        match note {
+            Note::SessionEnded(session) => self.hub.end_session(session),
+            Note::ShareEnded(share) => self.hub.end_share(share),
+            Note::Event(_) | Note::Ref { .. } => {}
         }
     }
 
@@ -223,7 +242,7 @@ impl Bus {
                     Err(err) => warn!(cause = %err, %topic, seq, "cannot read an announced event"),
                 }
             }
-            Ok(Note::SessionEnded(session)) => self.hub.end_session(&session),
+            Ok(note @ (Note::SessionEnded(_) | Note::ShareEnded(_))) => self.end_here(&note),
             Err(err) => warn!(cause = %err, "unreadable change notification"),
         }
     }

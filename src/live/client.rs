@@ -29,6 +29,9 @@ pub enum Status {
     },
     Polling,
     Offline,
+    /// A guest's page: its share link was revoked or has expired (the
+    /// server closed the socket with 4401). Nothing reconnects.
+    LinkEnded,
 }
 
 impl Status {
@@ -41,6 +44,7 @@ impl Status {
             Status::Reconnecting { .. } => "reconnecting",
             Status::Polling => "polling",
             Status::Offline => "offline",
+            Status::LinkEnded => "link-ended",
         }
     }
 }
@@ -86,6 +90,15 @@ pub fn order(at: StoredValue<i64>, event: &EventFrame) -> Order {
     } else {
         Order::Gap
     }
+}
+
+/// Makes this tab's socket a guest's, opened with share link `token`
+/// (`/ws?share=`), or a member's again (`None`). A guest's page calls it
+/// before it follows its list.
+#[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+pub fn use_share_link(token: Option<String>) {
+    #[cfg(feature = "hydrate")]
+    browser::use_share_link(token);
 }
 
 /// Follows `topic` while the calling component is mounted, from `since`
@@ -226,6 +239,8 @@ mod browser {
         idle_close: Option<TimeoutHandle>,
         listening_online: bool,
         callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+        /// The share link a guest's socket opens with.
+        share: Option<String>,
     }
 
     thread_local! {
@@ -268,6 +283,24 @@ mod browser {
             }
             *open = Some((source, callbacks));
         });
+    }
+
+    pub(super) fn use_share_link(token: Option<String>) {
+        let socket = with(|s| {
+            if s.share == token {
+                return None;
+            }
+            s.share = token;
+            // A socket opened with the other credential is not this page's.
+            stop_timers(s);
+            s.generation += 1;
+            s.welcomed = false;
+            s.failures = 0;
+            s.socket.take()
+        });
+        if let Some(socket) = socket {
+            let _ = socket.close();
+        }
     }
 
     fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
@@ -402,7 +435,10 @@ mod browser {
         } else {
             "ws"
         };
-        Some(format!("{scheme}://{}/ws", location.host().ok()?))
+        let query = with(|s| s.share.clone())
+            .map(|token| format!("?share={token}"))
+            .unwrap_or_default();
+        Some(format!("{scheme}://{}/ws{query}", location.host().ok()?))
     }
 
     /// Opens the socket if something is followed and none is open.
@@ -441,8 +477,13 @@ mod browser {
                 on_frame(generation, &text);
             }
         });
-        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_: CloseEvent| {
-            on_lost(generation);
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
+            let guest = with(|s| s.share.is_some());
+            if guest && event.code() == crate::live::protocol::close::UNAUTHORIZED {
+                link_ended(generation);
+            } else {
+                on_lost(generation);
+            }
         });
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
@@ -543,6 +584,26 @@ mod browser {
         }
         with(|s| s.awaiting_pong = true);
         let _ = socket.send_with_str(r#"{"type":"ping"}"#);
+    }
+
+    /// A guest's link was revoked or expired: stop for good.
+    fn link_ended(generation: u32) {
+        let ended = with(|s| {
+            if s.generation != generation {
+                return false;
+            }
+            s.generation += 1;
+            s.welcomed = false;
+            s.socket = None;
+            stop_timers(s);
+            if let Some(poll) = s.poll.take() {
+                poll.clear();
+            }
+            true
+        });
+        if ended {
+            set_status(Status::LinkEnded);
+        }
     }
 
     /// The socket closed or failed: back off and try again; poll meanwhile

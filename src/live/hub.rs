@@ -46,6 +46,8 @@ struct Conn {
     user: UserId,
     /// The hashed session id, for a connection authenticated by cookie.
     session: Option<String>,
+    /// The share link's id, for a guest's connection.
+    share: Option<String>,
     mailbox: Arc<Mailbox>,
     streams: HashSet<StreamKey>,
 }
@@ -156,6 +158,7 @@ impl Hub {
             Conn {
                 user: user.clone(),
                 session,
+                share: None,
                 mailbox,
                 streams: HashSet::new(),
             },
@@ -536,6 +539,26 @@ impl Hub {
             if conn.session.as_deref() == Some(session) {
                 conn.mailbox
                     .close(super::protocol::close::POLICY, "logged out");
+            }
+        }
+    }
+
+    /// Marks connection `id` as a guest's, opened with share link `share`
+    /// (see [`Hub::end_share`]).
+    pub fn set_share(&self, id: ConnId, share: &str) {
+        if let Some(conn) = self.inner.lock().conns.get_mut(&id) {
+            conn.share = Some(share.to_owned());
+        }
+    }
+
+    /// Closes every connection opened with share link `share` (revoked):
+    /// 4401.
+    pub fn end_share(&self, share: &str) {
+        let inner = self.inner.lock();
+        for conn in inner.conns.values() {
+            if conn.share.as_deref() == Some(share) {
+                conn.mailbox
+                    .close(super::protocol::close::UNAUTHORIZED, "link revoked");
             }
         }
     }

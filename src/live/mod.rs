@@ -31,8 +31,14 @@ pub(crate) fn token_deadline(expires_at: i64) -> tokio::time::Instant {
 /// The `token` query parameter of `/ws?token=` and `/events?token=`.
 #[cfg(feature = "ssr")]
 pub(crate) fn query_token(query: Option<&str>) -> Option<String> {
+    query_param(query, "token")
+}
+
+/// The query parameter `wanted`, decoded.
+#[cfg(feature = "ssr")]
+pub(crate) fn query_param(query: Option<&str>, wanted: &str) -> Option<String> {
     url::form_urlencoded::parse(query?.as_bytes())
-        .find(|(name, _)| name == "token")
+        .find(|(name, _)| name == wanted)
         .map(|(_, value)| value.into_owned())
 }
 

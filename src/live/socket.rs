@@ -47,7 +47,10 @@ use crate::{
         session::{session_key, session_user},
     },
     metrics::Metrics,
-    model::{error::AppError, UserId},
+    model::{
+        error::{AppError, ErrorCode},
+        UserId,
+    },
     service::{new_id, Service},
     state::AppState,
 };
@@ -90,8 +93,11 @@ enum Credential {
     },
     /// A valid `?token=`; it expires at this unix time.
     Token { user: UserId, expires_at: i64 },
-    /// A `?token=` that is bad or expired: closed with 4401.
-    Refused,
+    /// A `?share=` link that a guest's page follows the list with.
+    Share(Box<crate::service::shares::ShareAccess>, UserId),
+    /// A `?token=` or `?share=` that is bad, expired or revoked: closed
+    /// with 4401 and this reason.
+    Refused(&'static str),
     /// Nothing yet: the first frame must be `auth`; the slot counts it
     /// among the sockets waiting for one.
     Pending(Option<super::pending::PendingSlot>),
@@ -121,6 +127,33 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
             }
         }
     }
+    // A guest's page: the share link is the credential (the session, if
+    // any, only says whether the viewer is the list's recipient).
+    if let Some(token) = super::query_param(request.uri().query(), "share") {
+        let (parts, body) = request.into_parts();
+        let ip = state.runtime.proxies.client_of(&parts);
+        let viewer = match &credential {
+            Credential::Session { user, .. } => Some(user.clone()),
+            _ => None,
+        };
+        credential = match state.service.open_share(&token, viewer.as_ref(), ip).await {
+            Ok(access) => {
+                // Guests of one link from one address share the per-user
+                // socket limit.
+                let key = UserId(format!("share:{}@{ip}", access.share.id));
+                Credential::Share(Box::new(access), key)
+            }
+            Err(err) => match err.code {
+                ErrorCode::RateLimited | ErrorCode::Internal | ErrorCode::Unavailable => {
+                    return err.into_response()
+                }
+                _ if err.message.contains("revoked") => Credential::Refused("link revoked"),
+                _ if err.message.contains("expired") => Credential::Refused("link expired"),
+                _ => Credential::Refused("unknown link"),
+            },
+        };
+        request = Request::from_parts(parts, body);
+    }
     if matches!(credential, Credential::Pending(_)) {
         if let Some(token) = super::query_token(request.uri().query()) {
             credential = match state.service.tokens.verify(&token) {
@@ -128,7 +161,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
                     user: verified.user_id,
                     expires_at: verified.expires_at,
                 },
-                None => Credential::Refused,
+                None => Credential::Refused("invalid or expired token"),
             };
         }
     }
@@ -220,17 +253,31 @@ async fn serve<S: WsIo>(
     limits: &LiveLimits,
     credential: Credential,
 ) {
-    let (user, session, expires_at) = match credential {
+    let mut guest = None;
+    let (user, session, expiry) = match credential {
         Credential::Session { user, session } => (user, session, None),
-        Credential::Token { user, expires_at } => (user, None, Some(expires_at)),
-        Credential::Refused => {
-            return close_now(socket, close::UNAUTHORIZED, "invalid or expired token").await;
+        Credential::Token { user, expires_at } => (user, None, Some(Expiry::token(expires_at))),
+        Credential::Share(access, key) => {
+            let expiry = access.share.expires_at.map(|at| Expiry {
+                at,
+                code: close::UNAUTHORIZED,
+                reason: "link expired",
+            });
+            guest = Some(GuestScope {
+                share: access.share.id.clone(),
+                topic: access.topic(),
+                audience: access.audience(),
+            });
+            (key, None, expiry)
+        }
+        Credential::Refused(reason) => {
+            return close_now(socket, close::UNAUTHORIZED, reason).await;
         }
         Credential::Pending(slot) => {
             let authenticated = first_frame_auth(&mut socket, service).await;
             drop(slot);
             match authenticated {
-                Ok((user, expires_at)) => (user, None, Some(expires_at)),
+                Ok((user, expires_at)) => (user, None, Some(Expiry::token(expires_at))),
                 Err((code, reason)) => return close_now(socket, code, reason).await,
             }
         }
@@ -241,12 +288,19 @@ async fn serve<S: WsIo>(
     let Ok(id) = hub.register(&user, session, mailbox.clone(), limits.max_sockets_per_user) else {
         return close_now(socket, close::TOO_SLOW, "too many sockets for this user").await;
     };
+    if let Some(guest) = &guest {
+        hub.set_share(id, &guest.share);
+    }
     let connection_id = new_id("c_");
     tracing::Span::current().record("connection_id", connection_id.as_str());
     let _registered = Registered::new(hub.clone(), id, true);
     let welcome = ServerFrame::Welcome {
         connection_id,
-        user_id: user.to_string(),
+        // A guest has no account: the socket says so, and nothing more.
+        user_id: match guest {
+            Some(_) => GUEST_USER_ID.to_owned(),
+            None => user.to_string(),
+        },
         heartbeat_ms: limits.heartbeat.as_millis() as u64,
     };
     // Nothing can be queued before this: the connection holds no topic yet.
@@ -257,13 +311,14 @@ async fn serve<S: WsIo>(
     let mut conn = Connection {
         id,
         user,
+        guest,
         hub,
         service,
         limits,
         mailbox,
         limiter: RateLimiter::new(limits.frames_per_minute, limits.frame_burst),
     };
-    let stream = conn.read(stream, expires_at).await;
+    let stream = conn.read(stream, expiry).await;
     finish(writer, stream).await;
 }
 
@@ -445,10 +500,43 @@ impl RateLimiter {
     }
 }
 
+/// The `user_id` a guest's socket is welcomed with.
+pub const GUEST_USER_ID: &str = "guest";
+
+/// When a connection's credential runs out, and how it is closed then.
+#[derive(Clone, Copy, Debug)]
+struct Expiry {
+    /// Unix seconds.
+    at: i64,
+    code: u16,
+    reason: &'static str,
+}
+
+impl Expiry {
+    fn token(at: i64) -> Expiry {
+        Expiry {
+            at,
+            code: close::POLICY,
+            reason: "token expired",
+        }
+    }
+}
+
+/// What a guest's socket may follow: its list's topic, as its link's
+/// audience reads it.
+#[derive(Clone, Debug)]
+struct GuestScope {
+    share: String,
+    topic: String,
+    audience: Audience,
+}
+
 /// A live connection's reading side.
 struct Connection<'a> {
     id: ConnId,
     user: UserId,
+    /// Set on a guest's socket (opened with a share link).
+    guest: Option<GuestScope>,
     hub: Arc<Hub>,
     service: &'a Service,
     limits: &'a LiveLimits,
@@ -481,11 +569,11 @@ impl Connection<'_> {
     async fn read<S: WsIo>(
         &mut self,
         mut stream: SplitStream<S>,
-        expires_at: Option<i64>,
+        expires: Option<Expiry>,
     ) -> Option<SplitStream<S>> {
         let silence = self.limits.heartbeat * 2;
         let mut deadline = Instant::now() + silence;
-        let expiry = expires_at.map(super::token_deadline);
+        let expiry = expires.map(|expires| super::token_deadline(expires.at));
         let far = Instant::now() + Duration::from_secs(365 * 24 * 3600);
         let mailbox = self.mailbox.clone();
         loop {
@@ -528,7 +616,8 @@ impl Connection<'_> {
                     return Some(stream);
                 }
                 () = sleep_until(expiry.unwrap_or(far)) => {
-                    self.mailbox.close(close::POLICY, "token expired");
+                    let (code, reason) = expires.map_or((close::POLICY, "token expired"), |e| (e.code, e.reason));
+                    self.mailbox.close(code, reason);
                     return Some(stream);
                 }
                 () = mailbox.closing.notified() => return Some(stream),
@@ -618,15 +707,23 @@ impl Connection<'_> {
                 );
                 continue;
             }
-            let held = self.hub.audience_held(&self.user, &name);
-            let audience = match held {
-                Some(audience) => audience,
-                None => match self.service.topic_audience(&self.user, &topic).await {
-                    Ok(audience) => audience,
-                    Err(err) => {
-                        self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
-                        continue;
-                    }
+            let audience = match &self.guest {
+                // A guest follows their list, as their link shows it, and
+                // nothing else: any other topic is refused as a stranger's.
+                Some(scope) if scope.topic == name => scope.audience,
+                Some(_) => {
+                    self.error(codes::FORBIDDEN, "not yours to follow", Some(&name), &id);
+                    continue;
+                }
+                None => match self.hub.audience_held(&self.user, &name) {
+                    Some(audience) => audience,
+                    None => match self.service.topic_audience(&self.user, &topic).await {
+                        Ok(audience) => audience,
+                        Err(err) => {
+                            self.error(codes::FORBIDDEN, err.message, Some(&name), &id);
+                            continue;
+                        }
+                    },
                 },
             };
             let key = (name.clone(), audience);
@@ -669,7 +766,7 @@ impl Connection<'_> {
                 self.error(codes::BAD_REQUEST, why, Some(&name), &id);
                 continue;
             }
-            for audience in [Audience::All, Audience::Members, Audience::Recipient] {
+            for audience in Audience::ALL {
                 self.hub.unsubscribe(self.id, &(name.clone(), audience));
             }
             if !done.contains(&name) {

@@ -173,11 +173,26 @@ fn item_extensions(
         value.as_i64().is_some_and(|n| (low..=high).contains(&n))
     };
     let id = |value: &Value| value.as_str().is_some_and(|s| !s.is_empty());
+    // Exactly `keys`, and perhaps `guest`: the name of a guest (someone
+    // without an account) on a claim or pledge.
     let only = |object: &serde_json::Map<String, Value>,
                 path: &str,
                 keys: &[&str],
                 report: &mut dyn FnMut(&str, &str)| {
         for key in object.keys() {
+            if key == "guest" && keys.contains(&"by") {
+                if !object
+                    .get("guest")
+                    .and_then(Value::as_str)
+                    .is_some_and(|g| !g.trim().is_empty() && g.chars().count() <= 60)
+                {
+                    report(
+                        &format!("{path}.guest"),
+                        "must be a name of 1 to 60 characters",
+                    );
+                }
+                continue;
+            }
             if !keys.contains(&key.as_str()) {
                 report(&format!("{path}.{key}"), "unknown field");
             }
@@ -226,8 +241,50 @@ fn item_extensions(
         }
         Some(_) => report("$.data.payload.claims", "must be an array"),
     }
+    // An item as guests read it (a share link's stream): what is taken,
+    // and of a group gift only how far it is funded; never who.
+    let shared = item.contains_key("taken");
+    match item.get("taken") {
+        None | Some(Value::Null) => {}
+        Some(value) if value.as_i64().is_some_and(|n| n >= 0) => {}
+        Some(_) => report(
+            "$.data.payload.taken",
+            "must be a non-negative integer or null",
+        ),
+    }
     match item.get("group") {
         None | Some(Value::Null) => {}
+        Some(Value::Object(group)) if shared => {
+            let path = "$.data.payload.group";
+            only(
+                group,
+                path,
+                &["target_cents", "pledged_cents", "funded"],
+                report,
+            );
+            if !group
+                .get("target_cents")
+                .is_some_and(|t| int_in(t, 1, CENTS_MAX))
+            {
+                report(
+                    &format!("{path}.target_cents"),
+                    "must be an integer from 1 to 10^12",
+                );
+            }
+            if group
+                .get("pledged_cents")
+                .and_then(Value::as_i64)
+                .is_none_or(|n| n < 0)
+            {
+                report(
+                    &format!("{path}.pledged_cents"),
+                    "must be a non-negative integer",
+                );
+            }
+            if !group.get("funded").is_some_and(Value::is_boolean) {
+                report(&format!("{path}.funded"), "must be a boolean");
+            }
+        }
         Some(Value::Object(group)) => {
             let path = "$.data.payload.group";
             only(

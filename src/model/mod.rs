@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod input;
+pub mod share;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -151,6 +152,10 @@ pub struct ClaimPart {
     /// Events recorded before quantities existed have no `units`: one.
     #[serde(default = "one_unit")]
     pub units: i64,
+    /// The name a guest gave, when the part is a guest's (someone without
+    /// an account, through a share link): members read "Grandma (guest)".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<String>,
 }
 
 /// One member's chip-in to a group gift. Never shown to the recipient.
@@ -161,6 +166,9 @@ pub struct Pledge {
     /// The item's currency when the pledge was made.
     pub currency: String,
     pub paid: bool,
+    /// The name a guest gave, when the pledge is a guest's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest: Option<String>,
 }
 
 /// A gift members chip in for, as members see it: the target, who

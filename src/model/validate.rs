@@ -154,6 +154,31 @@ pub fn pledge_cents(value: i64) -> Result<(), AppError> {
     }
 }
 
+/// The longest name a guest may give, in characters.
+pub const GUEST_NAME_MAX_CHARS: usize = 60;
+
+/// A guest's display name ("Grandma"): 1 to [`GUEST_NAME_MAX_CHARS`]
+/// characters, not blank, no control characters. Returns it trimmed.
+pub fn guest_name(value: &str) -> Result<String, AppError> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err(AppError::bad_request(
+            "give your name, so the family knows who is bringing it",
+        ));
+    }
+    if name.chars().count() > GUEST_NAME_MAX_CHARS {
+        return Err(AppError::bad_request(format!(
+            "name is too long: at most {GUEST_NAME_MAX_CHARS} characters"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "name must not contain control characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 /// An ISO 4217 code: three capital letters, such as EUR or USD.
 pub fn currency(value: &str) -> Result<(), AppError> {
     if value.len() == 3 && value.bytes().all(|b| b.is_ascii_uppercase()) {
@@ -292,6 +317,16 @@ mod tests {
             priority: None,
             quantity: None,
         }
+    }
+
+    #[test]
+    fn guest_names_are_trimmed_and_bounded() {
+        assert_eq!(guest_name("  Grandma ").unwrap(), "Grandma");
+        assert_eq!(guest_name(&"é".repeat(60)).unwrap().chars().count(), 60);
+        for bad in ["", "   ", "Gr\u{7}andma", "Line\nbreak"] {
+            assert_eq!(guest_name(bad).unwrap_err().code.status(), 400, "{bad:?}");
+        }
+        assert!(guest_name(&"é".repeat(61)).is_err());
     }
 
     #[test]

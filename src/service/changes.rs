@@ -24,8 +24,21 @@ impl Service {
         }
         let (record, _) = self.visible_list(user, id).await?;
         let audience = surprise::audience(user, &record.list);
-        let topic = list_topic(id);
-        let replay = outbox::replay(self.store.pool(), &topic, audience, since).await?;
+        self.stream_changes(&list_topic(id), audience, since).await
+    }
+
+    /// The events of one stream after `since`, or a resync (the one rule
+    /// of `outbox::replay`), for polling.
+    pub(super) async fn stream_changes(
+        &self,
+        topic: &str,
+        audience: Audience,
+        since: i64,
+    ) -> Result<Changes<Box<RawValue>>, AppError> {
+        if since < 0 {
+            return Err(AppError::bad_request("since must be 0 or more"));
+        }
+        let replay = outbox::replay(self.store.pool(), topic, audience, since).await?;
         let Some(events) = replay.events else {
             return Ok(Changes::Resync {
                 resync: true,

@@ -5,8 +5,16 @@
 use super::{surprise, Actor, Write};
 use crate::{
     live::protocol::{family_topic, list_topic, user_topic, EventName},
-    model::{error::AppError, FamilyId, GiftList, Item, UserId},
-    store::outbox::{self, Audience, NewEvent},
+    model::{
+        error::AppError,
+        share::{ShareKind, SharedList},
+        FamilyId, GiftList, Item, UserId,
+    },
+    store::{
+        accounts,
+        outbox::{self, Audience, NewEvent},
+        shares,
+    },
 };
 use serde::Serialize;
 
@@ -42,6 +50,8 @@ impl Recorder<'_> {
         payload: &str,
         user_id: &UserId,
     ) -> Result<(), AppError> {
+        // Guests learn nothing of who changed what, not even an id.
+        let for_guests = matches!(audience, Audience::Guests | Audience::Viewers);
         let stored = outbox::append(
             self.tx,
             NewEvent {
@@ -50,8 +60,8 @@ impl Recorder<'_> {
                 event,
                 entity_id,
                 payload,
-                user_id: Some(user_id.as_str()),
-                tenant_id: Some(self.tenant.as_str()),
+                user_id: (!for_guests).then_some(user_id.as_str()),
+                tenant_id: (!for_guests).then_some(self.tenant.as_str()),
                 trace_id: &self.actor.trace_id,
             },
         )
@@ -61,13 +71,41 @@ impl Recorder<'_> {
     }
 }
 
-/// The streams of a list's topic: the members', and the recipient's when
-/// the recipient has an account.
-fn list_audiences(list: &GiftList) -> &'static [Audience] {
+/// The streams of a list's topic: the members', the recipient's when the
+/// recipient has an account, and while the list has share links that are
+/// not revoked, the viewers' and (for givers' links) the guests'. The
+/// viewers' stream is kept for a list with only givers' links too: it is
+/// what the recipient reads who opens one.
+pub(super) async fn list_audiences(
+    tx: &mut Write,
+    list: &GiftList,
+) -> Result<Vec<Audience>, AppError> {
+    let mut audiences = vec![Audience::Members];
     if list.recipient_user_id.is_some() {
-        &[Audience::Members, Audience::Recipient]
-    } else {
-        &[Audience::Members]
+        audiences.push(Audience::Recipient);
+    }
+    let kinds = match &tx.link_kinds {
+        Some((id, kinds)) if *id == list.id => kinds.clone(),
+        _ => {
+            let kinds = shares::live_kinds(tx, &list.id).await?;
+            tx.link_kinds = Some((list.id.clone(), kinds.clone()));
+            kinds
+        }
+    };
+    if kinds.contains(&ShareKind::Givers) {
+        audiences.push(Audience::Guests);
+    }
+    if !kinds.is_empty() {
+        audiences.push(Audience::Viewers);
+    }
+    Ok(audiences)
+}
+
+/// `item`, as JSON, as `audience` reads it.
+fn item_payload(audience: Audience, item: &Item) -> Result<String, AppError> {
+    match audience {
+        Audience::Guests | Audience::Viewers => json(&surprise::shared_item_for(audience, item)),
+        _ => json(&surprise::item_for_audience(audience, item.clone())),
     }
 }
 
@@ -82,17 +120,20 @@ pub(super) async fn item(
     event: &str,
     item: &Item,
 ) -> Result<(), AppError> {
+    let audiences = list_audiences(tx, list).await?;
     let mut recorder = Recorder {
         tx,
         actor,
         tenant: &list.family_id,
     };
     let topic = list_topic(&list.id);
-    for &audience in list_audiences(list) {
-        if event == STATUS_CHANGED && audience == Audience::Recipient {
+    for audience in audiences {
+        // Claims and pledges change nothing the recipient (or a viewer)
+        // reads: no event, so no gap in their numbers either.
+        if event == STATUS_CHANGED && matches!(audience, Audience::Recipient | Audience::Viewers) {
             continue;
         }
-        let payload = json(&surprise::item_for_audience(audience, item.clone()))?;
+        let payload = item_payload(audience, item)?;
         recorder
             .record(
                 &topic,
@@ -117,26 +158,47 @@ pub(super) async fn list(
     on_list: bool,
     on_family: bool,
 ) -> Result<(), AppError> {
+    let audiences = if on_list {
+        list_audiences(tx, list).await?
+    } else {
+        Vec::new()
+    };
+    // Guests read the list with the name of the person it is for.
+    let shared = if audiences.contains(&Audience::Viewers) {
+        let recipient = match (&list.recipient_name, &list.recipient_user_id) {
+            (Some(name), _) => name.clone(),
+            (None, Some(user)) => accounts::user_by_id(&mut **tx, user)
+                .await?
+                .map(|user| user.name)
+                .unwrap_or_default(),
+            (None, None) => String::new(),
+        };
+        Some(json(&SharedList::of(list, recipient))?)
+    } else {
+        None
+    };
     let mut recorder = Recorder {
         tx,
         actor,
         tenant: &list.family_id,
     };
     let payload = json(list)?;
-    if on_list {
-        let topic = list_topic(&list.id);
-        for &audience in list_audiences(list) {
-            recorder
-                .record(
-                    &topic,
-                    audience,
-                    event,
-                    list.id.as_str(),
-                    &payload,
-                    &actor.user_id,
-                )
-                .await?;
-        }
+    let topic = list_topic(&list.id);
+    for audience in audiences {
+        let payload = match (audience, &shared) {
+            (Audience::Guests | Audience::Viewers, Some(shared)) => shared,
+            _ => &payload,
+        };
+        recorder
+            .record(
+                &topic,
+                audience,
+                event,
+                list.id.as_str(),
+                payload,
+                &actor.user_id,
+            )
+            .await?;
     }
     if on_family {
         recorder

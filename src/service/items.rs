@@ -21,6 +21,16 @@ impl Service {
         let item = lists::item(&mut *self.store.pool().acquire().await?, id)
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
+        // A guest sees the one list of their link, and nothing else.
+        if let Some(list_id) = &actor.guest_of {
+            if &item.list_id != list_id {
+                return Err(AppError::not_found("item"));
+            }
+            let record = lists::list(self.store.pool(), list_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("item"))?;
+            return Ok((item, record.list));
+        }
         let (record, _) = self
             .visible_list(&actor.user_id, &item.list_id)
             .await
@@ -34,6 +44,7 @@ impl Service {
         list_id: &ListId,
         input: NewItem,
     ) -> Result<Item, AppError> {
+        actor.member_only()?;
         let (record, _) = self.visible_list(&actor.user_id, list_id).await?;
         let fields = ItemFields::from_new(input)?;
         let item = Item {
@@ -74,6 +85,7 @@ impl Service {
         id: &ItemId,
         patch: ItemPatch,
     ) -> Result<Item, AppError> {
+        actor.member_only()?;
         let (current, list) = self.visible_item(actor, id).await?;
         let seen = |item: Item| surprise::item_for(&actor.user_id, &list, item);
         if patch.version != current.version {
@@ -144,6 +156,7 @@ impl Service {
     /// Removes an item. Of several removals at once, one removes it and
     /// records its event; the others find it gone (404).
     pub async fn delete_item(&self, actor: &Actor, id: &ItemId) -> Result<(), AppError> {
+        actor.member_only()?;
         let (_, list) = self.visible_item(actor, id).await?;
         let mut tx = self.begin_write().await?;
         let item = lists::locked_item(&mut tx, id)
@@ -174,11 +187,26 @@ impl Service {
             ));
         }
         validate::units(input.units)?;
-        let mut tx = self.begin_write().await?;
+        let tx = self.begin_write().await?;
+        self.claim_in(tx, actor, &list, id, input).await
+    }
+
+    /// The part of [`Service::claim_item`] inside its transaction, once
+    /// the caller may claim on `list`: guests come in here too, their
+    /// account made in the same transaction (`service::shares`).
+    pub(super) async fn claim_in(
+        &self,
+        mut tx: Write,
+        actor: &Actor,
+        list: &GiftList,
+        id: &ItemId,
+        input: ClaimRequest,
+    ) -> Result<Item, AppError> {
         // Locked, so what is read is what this change acts on: two requests
         // at once are decided one after the other.
         let current = lists::locked_item(&mut tx, id)
             .await?
+            .filter(|item| item.list_id == list.id)
             .ok_or_else(|| AppError::not_found("item"))?;
         let mine = current.claim_of(&actor.user_id).cloned();
         let held_by_others = current.units_taken() - mine.as_ref().map_or(0, |c| c.units);
@@ -217,7 +245,7 @@ impl Service {
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         if changed {
-            events::item(&mut tx, actor, &list, events::STATUS_CHANGED, &item).await?;
+            events::item(&mut tx, actor, list, events::STATUS_CHANGED, &item).await?;
         }
         self.commit(tx).await?;
         Ok(item)

@@ -147,6 +147,8 @@ impl Service {
         }
         let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?;
         let items = lists::items_of_list(&mut tx, id).await?;
+        // Read while its share links still exist: their guests hear of it.
+        events::list_audiences(&mut tx, &current.list).await?;
         lists::delete_list(&mut tx, id).await?;
         let items: Vec<_> = items.iter().collect();
         events::claimer_notices(&mut tx, actor, &current.list, events::DELETED, &items).await?;

@@ -14,15 +14,16 @@ mod housekeeping;
 pub mod items;
 pub mod lists;
 pub mod pledges;
+pub mod shares;
 pub mod surprise;
 
 use chrono::{SecondsFormat, Utc};
 use rand::RngCore;
 
 use crate::{
-    auth::{jwt::Tokens, limits::AuthLimits, password::Passwords},
+    auth::{jwt::Tokens, limits::AuthLimits, links::LinkKeys, password::Passwords},
     live::bus::Bus,
-    model::{error::AppError, UserId},
+    model::{error::AppError, ListId, UserId},
     store::{outbox::StoredEvent, Store, WriteTx},
 };
 
@@ -34,6 +35,8 @@ pub struct Service {
     pub tokens: std::sync::Arc<Tokens>,
     /// Log-in and register attempts per client address and per account.
     pub limits: std::sync::Arc<AuthLimits>,
+    /// Share and guest link tokens, and the site's public origin.
+    pub links: std::sync::Arc<LinkKeys>,
     /// Announces committed events to every instance's hub.
     pub bus: std::sync::Arc<Bus>,
 }
@@ -43,6 +46,9 @@ pub struct Service {
 pub(crate) struct Write {
     tx: WriteTx,
     events: Vec<StoredEvent>,
+    /// The kinds of share link a list has, once read in this transaction
+    /// (which guest streams its events are recorded for).
+    link_kinds: Option<(ListId, Vec<crate::model::share::ShareKind>)>,
 }
 
 impl std::ops::Deref for Write {
@@ -64,6 +70,7 @@ impl Service {
         Ok(Write {
             tx: self.store.begin_write().await?,
             events: Vec::new(),
+            link_kinds: None,
         })
     }
 
@@ -79,6 +86,29 @@ impl Service {
 pub struct Actor {
     pub user_id: UserId,
     pub trace_id: String,
+    /// Set for a guest (someone without an account, through a share
+    /// link): the one list they may act on. Only `service::shares` makes
+    /// such an actor, and only for claiming and pledging.
+    pub guest_of: Option<ListId>,
+}
+
+impl Actor {
+    /// A member (or any account holder) acting, as the edges make them.
+    pub fn user(user_id: UserId, trace_id: String) -> Actor {
+        Actor {
+            user_id,
+            trace_id,
+            guest_of: None,
+        }
+    }
+
+    /// Refuses a guest what only members may do.
+    pub(crate) fn member_only(&self) -> Result<(), AppError> {
+        match self.guest_of {
+            None => Ok(()),
+            Some(_) => Err(AppError::forbidden("guests may only claim and chip in")),
+        }
+    }
 }
 
 /// Database failures are ours, never the caller's: logged here, once, with

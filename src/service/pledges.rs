@@ -21,17 +21,34 @@ impl Service {
         actor: &Actor,
         id: &ItemId,
     ) -> Result<(super::Write, Item, GiftList), AppError> {
+        let list = self.may_chip_in(actor, id).await?;
+        let mut tx = self.begin_write().await?;
+        let item = Self::locked_on(&mut tx, &list, id).await?;
+        Ok((tx, item, list))
+    }
+
+    /// The item's list, for a member who is not its recipient (or a guest
+    /// of its givers' link).
+    async fn may_chip_in(&self, actor: &Actor, id: &ItemId) -> Result<GiftList, AppError> {
         let (_, list) = self.visible_item(actor, id).await?;
         if surprise::is_recipient(&actor.user_id, &list) {
             return Err(AppError::forbidden(
                 "you cannot chip in for gifts on your own list",
             ));
         }
-        let mut tx = self.begin_write().await?;
-        let item = lists::locked_item(&mut tx, id)
+        Ok(list)
+    }
+
+    /// The item under its lock, if it is (still) on `list`.
+    async fn locked_on(
+        tx: &mut super::Write,
+        list: &GiftList,
+        id: &ItemId,
+    ) -> Result<Item, AppError> {
+        lists::locked_item(tx, id)
             .await?
-            .ok_or_else(|| AppError::not_found("item"))?;
-        Ok((tx, item, list))
+            .filter(|item| item.list_id == list.id)
+            .ok_or_else(|| AppError::not_found("item"))
     }
 
     /// Records `STATUS_CHANGED` for the members, commits, and answers with
@@ -60,6 +77,7 @@ impl Service {
         id: &ItemId,
         input: GroupRequest,
     ) -> Result<Item, AppError> {
+        actor.member_only()?;
         if let Some(target) = input.target_cents {
             validate::target_cents(target)?;
         }
@@ -89,6 +107,7 @@ impl Service {
     /// Makes a group gift an ordinary item again: only while nobody has
     /// pledged (409 otherwise: nothing a member promised is dropped).
     pub async fn unmark_group_gift(&self, actor: &Actor, id: &ItemId) -> Result<Item, AppError> {
+        actor.member_only()?;
         let (mut tx, item, list) = self.group_change(actor, id).await?;
         let Some(group) = &item.group else {
             return Err(AppError::conflict("this item is not a group gift"));
@@ -106,6 +125,7 @@ impl Service {
     /// Takes the organiser's role of a group gift ("I'll buy it, send me
     /// your share"). Until someone does, the first pledger organises.
     pub async fn organise_group_gift(&self, actor: &Actor, id: &ItemId) -> Result<Item, AppError> {
+        actor.member_only()?;
         let (mut tx, item, list) = self.group_change(actor, id).await?;
         let Some(group) = &item.group else {
             return Err(AppError::conflict("this item is not a group gift"));
@@ -131,7 +151,24 @@ impl Service {
         if let Some(currency) = &input.currency {
             validate::currency(currency)?;
         }
-        let (mut tx, item, list) = self.group_change(actor, id).await?;
+        let list = self.may_chip_in(actor, id).await?;
+        let tx = self.begin_write().await?;
+        self.pledge_in(tx, actor, &list, id, input).await
+    }
+
+    /// The part of [`Service::pledge`] inside its transaction, once the
+    /// caller may chip in on `list` (a guest's account is made in the same
+    /// transaction: `service::shares`).
+    pub(super) async fn pledge_in(
+        &self,
+        mut tx: super::Write,
+        actor: &Actor,
+        list: &GiftList,
+        id: &ItemId,
+        input: PledgeRequest,
+    ) -> Result<Item, AppError> {
+        validate::pledge_cents(input.amount_cents)?;
+        let item = Self::locked_on(&mut tx, list, id).await?;
         if item.group.is_none() {
             return Err(AppError::conflict_with(
                 "this item is not a group gift",
@@ -167,7 +204,7 @@ impl Service {
             &now_iso(),
         )
         .await?;
-        self.group_changed(tx, actor, &list, id).await
+        self.group_changed(tx, actor, list, id).await
     }
 
     /// Withdraws one's pledge: 409 when there is none.

@@ -6,7 +6,7 @@
 //! polling, the socket and SSE, which replay those events.
 
 use crate::{
-    model::{GiftList, Item, UserId},
+    model::{share::SharedItem, GiftList, Item, UserId},
     store::outbox::Audience,
 };
 
@@ -28,14 +28,23 @@ pub fn audience(viewer: &UserId, list: &GiftList) -> Audience {
 /// (target, pledges, organiser) for the recipient. The wanted quantity
 /// stays: the recipient chose it.
 pub fn item_for_audience(audience: Audience, item: Item) -> Item {
-    if audience == Audience::Recipient {
-        Item {
+    match audience {
+        Audience::Members | Audience::All => item,
+        // The recipient. (Guests are given a `SharedItem`, see
+        // `shared_item_for`; were one given an `Item`, it would hold no
+        // claim either.)
+        Audience::Recipient | Audience::Guests | Audience::Viewers => Item {
             group: None,
             ..item.with_claims(Vec::new())
-        }
-    } else {
-        item
+        },
     }
+}
+
+/// `item` as a guest of `audience` sees it: how much is taken for guests
+/// of a givers' link, nothing of it for viewers (a view link, or the
+/// recipient opening any link). Never who.
+pub fn shared_item_for(audience: Audience, item: &Item) -> SharedItem {
+    SharedItem::of(item, audience == Audience::Guests)
 }
 
 /// `item` as `viewer` may see it.
@@ -82,6 +91,7 @@ mod tests {
                     amount_cents: 2_500,
                     currency: "EUR".into(),
                     paid: true,
+                    guest: None,
                 }],
                 "EUR",
             )),
@@ -91,11 +101,13 @@ mod tests {
                 status: ClaimStatus::Reserved,
                 by: UserId("u_3".into()),
                 units: 2,
+                guest: None,
             },
             ClaimPart {
                 status: ClaimStatus::Purchased,
                 by: UserId("u_4".into()),
                 units: 1,
+                guest: Some("Grandma".into()),
             },
         ])
     }

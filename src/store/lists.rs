@@ -208,6 +208,16 @@ pub async fn delete_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<
         .bind(id.as_str())
         .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "delete from guests where share_id in (select id from share_links where list_id = $1)",
+    )
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("delete from share_links where list_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("delete from lists where id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -231,6 +241,8 @@ struct ItemRow {
     claim_status: Option<String>,
     claim_by: Option<String>,
     claim_units: Option<i64>,
+    /// The holder's name when the holder is a guest.
+    claim_guest: Option<String>,
 }
 
 impl ItemRow {
@@ -239,6 +251,7 @@ impl ItemRow {
             status: ClaimStatus::parse(self.claim_status.as_deref()?)?,
             by: UserId(self.claim_by.take()?),
             units: self.claim_units?,
+            guest: self.claim_guest.take(),
         })
     }
 }
@@ -284,8 +297,9 @@ fn items_from(rows: Vec<ItemRow>) -> Vec<Item> {
 
 const ITEM_SELECT: &str = "select i.id, i.list_id, i.title, i.url, i.price_cents, i.currency, \
      i.notes, i.priority, i.version, i.created_by, i.quantity, c.status as claim_status, \
-     c.user_id as claim_by, c.units as claim_units \
-     from items i left join claims c on c.item_id = i.id";
+     c.user_id as claim_by, c.units as claim_units, cu.name as claim_guest \
+     from items i left join claims c on c.item_id = i.id \
+     left join guests cg on cg.user_id = c.user_id left join users cu on cu.id = cg.user_id";
 
 /// Each item's claims oldest first (rows of one item stay together).
 const CLAIM_ORDER: &str = "c.claimed_at, c.user_id";
@@ -330,21 +344,24 @@ async fn with_groups(
     if groups.is_empty() {
         return Ok(items);
     }
-    let rows: Vec<(String, String, i64, String, i64)> = sqlx::query_as(&format!(
-        "select p.item_id, p.user_id, p.amount_cents, p.currency, p.paid from pledges p \
-         join items i on i.id = p.item_id where {} order by p.pledged_at, p.user_id",
+    let rows: Vec<(String, String, i64, String, i64, Option<String>)> = sqlx::query_as(&format!(
+        "select p.item_id, p.user_id, p.amount_cents, p.currency, p.paid, pu.name from pledges p \
+         join items i on i.id = p.item_id \
+         left join guests pg on pg.user_id = p.user_id left join users pu on pu.id = pg.user_id \
+         where {} order by p.pledged_at, p.user_id",
         scope.condition()
     ))
     .bind(scope.id())
     .fetch_all(&mut *conn)
     .await?;
     let mut pledges: HashMap<String, Vec<Pledge>> = HashMap::new();
-    for (item, by, amount_cents, currency, paid) in rows {
+    for (item, by, amount_cents, currency, paid, guest) in rows {
         pledges.entry(item).or_default().push(Pledge {
             by: UserId(by),
             amount_cents,
             currency,
             paid: paid != 0,
+            guest,
         });
     }
     let groups: HashMap<String, (i64, Option<String>)> = groups

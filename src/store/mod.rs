@@ -21,6 +21,7 @@ pub mod accounts;
 pub mod families;
 pub mod lists;
 pub mod outbox;
+pub mod shares;
 
 use std::{str::FromStr, time::Duration};
 

@@ -40,6 +40,11 @@ pub enum Audience {
     Members,
     /// A list's recipient.
     Recipient,
+    /// Guests of a list's givers' links: availability, never who.
+    Guests,
+    /// Guests of a list's view links (and its recipient opening any link):
+    /// the list without availability.
+    Viewers,
 }
 
 /// An `audience` column value that names no audience: only a bug or a
@@ -57,18 +62,31 @@ impl TryFrom<String> for Audience {
             "all" => Ok(Audience::All),
             "members" => Ok(Audience::Members),
             "recipient" => Ok(Audience::Recipient),
+            "guests" => Ok(Audience::Guests),
+            "viewers" => Ok(Audience::Viewers),
             _ => Err(UnknownAudience(stored)),
         }
     }
 }
 
 impl Audience {
+    /// Every audience.
+    pub const ALL: [Audience; 5] = [
+        Audience::All,
+        Audience::Members,
+        Audience::Recipient,
+        Audience::Guests,
+        Audience::Viewers,
+    ];
+
     /// The value stored in the `audience` column; `serde` writes the same.
     pub fn as_str(self) -> &'static str {
         match self {
             Audience::All => "all",
             Audience::Members => "members",
             Audience::Recipient => "recipient",
+            Audience::Guests => "guests",
+            Audience::Viewers => "viewers",
         }
     }
 }

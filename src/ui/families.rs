@@ -421,7 +421,10 @@ pub fn FamilyPage() -> impl IntoView {
 /// the wasm runs (without it the button could do nothing; the link stays
 /// selectable in its field).
 #[component]
-fn CopyButton(text: String) -> impl IntoView {
+pub(crate) fn CopyButton(
+    text: String,
+    #[prop(default = "copy-invite")] testid: &'static str,
+) -> impl IntoView {
     let i18n = use_i18n();
     let ready = RwSignal::new(false);
     let copied = RwSignal::new(false);
@@ -444,7 +447,7 @@ fn CopyButton(text: String) -> impl IntoView {
     };
     view! {
         <Show when=move || ready.get()>
-            <button type="button" class="copy" on:click=copy data-testid="copy-invite">{t!(i18n, copy_link)}</button>
+            <button type="button" class="copy" on:click=copy data-testid=testid>{t!(i18n, copy_link)}</button>
         </Show>
         <span class="muted" role="status" aria-live="polite" data-testid="copy-status">
             {move || copied.get().then(|| format!(" {}", t_string!(i18n, copied)))}

@@ -270,6 +270,24 @@ pub fn translate_error(message: &str) -> String {
         "units must be between 1 and 999" | "units must be a number from 1 to 999" => {
             Some(t_string!(i18n, err_units))
         }
+        "this link was revoked" => Some(t_string!(i18n, err_link_revoked)),
+        "this link has expired" => Some(t_string!(i18n, err_link_expired)),
+        "this link only shows the list: claiming needs a givers' link" => {
+            Some(t_string!(i18n, err_link_view_only))
+        }
+        "give your name, so the family knows who is bringing it" => {
+            Some(t_string!(i18n, err_guest_name))
+        }
+        "only whoever claimed this can change it: open the link you were given when you claimed" => {
+            Some(t_string!(i18n, err_guest_not_yours))
+        }
+        "you cannot make a givers' link for your own list: it would show what is taken" => {
+            Some(t_string!(i18n, err_no_givers_link_own))
+        }
+        "expires_at must be in the future" => Some(t_string!(i18n, err_expiry_past)),
+        "too many unknown links from your address; wait a little and try again" => {
+            Some(t_string!(i18n, err_too_many_links))
+        }
         _ => None,
     };
     if let Some(text) = exact {

@@ -36,6 +36,7 @@ pub fn Header() -> impl IntoView {
         ),
         Status::Polling => t_string!(i18n, status_polling).to_string(),
         Status::Offline => t_string!(i18n, status_offline).to_string(),
+        Status::LinkEnded => t_string!(i18n, status_link_ended).to_string(),
     };
     view! {
         <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>

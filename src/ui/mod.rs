@@ -12,3 +12,4 @@ pub mod money;
 pub mod not_found;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod share;

@@ -125,10 +125,7 @@ pub(super) async fn actor() -> Result<Actor, AppError> {
     let trace_id = parts
         .and_then(|parts| parts.extensions.get::<TraceId>().cloned())
         .unwrap_or_else(TraceId::random);
-    Ok(Actor {
-        user_id,
-        trace_id: trace_id.0,
-    })
+    Ok(Actor::user(user_id, trace_id.0))
 }
 
 /// Runs one change as the logged-in user: the service and the actor, the
@@ -296,4 +293,39 @@ fn is_local_path(path: &str) -> bool {
         && !path.starts_with("//")
         && !path.contains('\\')
         && !path.chars().any(char::is_control)
+}
+
+/// Opens share link `token` for a page's server function, as the API
+/// does (`auth::extract::share_access`).
+pub(super) async fn share_access(
+    token: &str,
+) -> Result<crate::service::shares::ShareAccess, AppError> {
+    let state = state()?;
+    let mut parts: axum::http::request::Parts =
+        leptos::prelude::use_context().ok_or_else(|| {
+            tracing::error!("server function without its request");
+            AppError::internal()
+        })?;
+    crate::auth::extract::share_access(&mut parts, &state, token).await
+}
+
+/// The request's trace id, for a change made without an account.
+pub(super) fn request_trace_id() -> String {
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    parts.map_or_else(
+        || TraceId::random().0,
+        |parts| crate::auth::extract::trace_id(&parts),
+    )
+}
+
+/// Sets the cookie that keeps this browser a guest of link `share`.
+pub(super) fn set_guest_cookie(share: &str, token: &str) {
+    let Ok(state) = state() else { return };
+    let cookie = crate::auth::links::guest_cookie(share, token, state.runtime.secure_cookies);
+    if let (Some(response), Ok(value)) = (
+        leptos::prelude::use_context::<leptos_axum::ResponseOptions>(),
+        HeaderValue::from_str(&cookie),
+    ) {
+        response.append_header(header::SET_COOKIE, value);
+    }
 }

@@ -13,3 +13,4 @@ mod families;
 mod group;
 mod privacy;
 mod races;
+mod shares;

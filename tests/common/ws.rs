@@ -26,6 +26,8 @@ pub struct Open {
     pub cookie: Option<String>,
     pub origin: Option<String>,
     pub token: Option<String>,
+    /// A share link's token (`?share=`): a guest's socket.
+    pub share: Option<String>,
 }
 
 /// What the server sent next.
@@ -60,6 +62,9 @@ pub async fn open(server: &TestServer, how: Open) -> Result<Ws, tungstenite::Err
     let mut url = format!("ws://{}/ws", server.addr);
     if let Some(token) = &how.token {
         url.push_str(&format!("?token={token}"));
+    }
+    if let Some(share) = &how.share {
+        url.push_str(&format!("?share={share}"));
     }
     let mut request = url.into_client_request()?;
     if let Some(cookie) = &how.cookie {
@@ -104,6 +109,7 @@ pub async fn open_browser(server: &TestServer, browser: &super::Browser) -> Ws {
             cookie: browser.cookie_header(),
             origin: Some(server.origin()),
             token: None,
+            ..Open::default()
         },
     )
     .await

@@ -29,6 +29,7 @@ async fn the_three_ways_in_each_start_with_welcome(db: Db) {
             cookie: f.member.cookie_header(),
             origin: Some(server.origin()),
             token: None,
+            ..Open::default()
         },
     )
     .await
@@ -128,6 +129,7 @@ async fn refused_credentials_close_with_4401(db: Db) {
             cookie: Some("giftlist_session=forged".into()),
             origin: Some(server.origin()),
             token: None,
+            ..Open::default()
         },
     )
     .await
@@ -164,6 +166,7 @@ async fn foreign_origins_are_refused_at_the_upgrade(db: Db) {
                 cookie: f.member.cookie_header(),
                 origin: Some(origin.to_owned()),
                 token: Some(token_for(server, &f.member_id)),
+                share: None,
             },
         )
         .await;

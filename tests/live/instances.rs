@@ -31,6 +31,7 @@ async fn postgres_instances_share_events_and_logouts() {
             cookie: f.member.cookie_header(),
             origin: Some(other.origin()),
             token: None,
+            ..Open::default()
         },
     )
     .await

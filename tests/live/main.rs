@@ -9,6 +9,7 @@ mod common;
 
 mod audiences;
 mod connect;
+mod guests;
 mod instances;
 mod limits;
 mod metrics;

@@ -9,6 +9,7 @@ mod actions;
 mod arrange;
 mod live;
 pub mod server;
+mod shares;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -98,6 +99,15 @@ impl Names {
             .find(|m| &m.user_id == user)
             .map_or_else(|| t_string!(i18n, someone).into(), |m| m.name.clone())
     }
+
+    /// Whoever holds a part or made a pledge: a guest by the name they gave
+    /// ("Grandma (guest)"), anyone else as [`Names::of`].
+    fn holder(&self, by: &UserId, guest: Option<&String>) -> String {
+        match guest {
+            Some(name) => fill(t_string!(self.i18n, guest_name), &[("name", name)]),
+            None => self.of(by),
+        }
+    }
 }
 
 fn list_view(
@@ -165,6 +175,7 @@ fn list_view(
             <ItemFields item=None title_ref=new_title />
             <button type="submit">{t!(i18n, add)}</button>
         </ActionForm>
+        <shares::ShareLinks list_id=list.id.clone() is_recipient />
     }
 }
 
@@ -524,10 +535,10 @@ fn item_row(
             if current.quantity != Some(1) {
                 return unit_claims(&current, &names, actions, hidden.clone()).into_any();
             }
-            let claim = current.claim;
+            let claim = current.claims.first().cloned();
             let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
             let claim_line = claim.as_ref().map(|c| {
-                let name = names.of(&c.by);
+                let name = names.holder(&c.by, c.guest.as_ref());
                 let text = match c.status {
                     ClaimStatus::Reserved => fill(t_string!(i18n, reserved_by), &[("name", &name)]),
                     ClaimStatus::Purchased => fill(t_string!(i18n, bought_by), &[("name", &name)]),
@@ -634,7 +645,7 @@ fn unit_claims<V: IntoView + 'static>(
         .claims
         .iter()
         .map(|claim| {
-            let name = names.of(&claim.by);
+            let name = names.holder(&claim.by, claim.guest.as_ref());
             let template = match claim.status {
                 ClaimStatus::Reserved => t_string!(i18n, holder),
                 ClaimStatus::Purchased => t_string!(i18n, holder_bought),
@@ -769,14 +780,23 @@ fn group_section<V: IntoView + 'static>(
                 t_string!(i18n, pledge_line)
             };
             let amount = format_money(p.amount_cents, &p.currency, lang);
-            fill(template, &[("name", &names.of(&p.by)), ("amount", &amount)])
+            fill(
+                template,
+                &[
+                    ("name", &names.holder(&p.by, p.guest.as_ref())),
+                    ("amount", &amount),
+                ],
+            )
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let organiser = group
-        .organiser
-        .as_ref()
-        .map(|by| fill(t_string!(i18n, group_organiser), &[("name", &names.of(by))]));
+    let organiser = group.organiser.as_ref().map(|by| {
+        let guest = group.pledge_of(by).and_then(|p| p.guest.as_ref());
+        fill(
+            t_string!(i18n, group_organiser),
+            &[("name", &names.holder(by, guest))],
+        )
+    });
     let mine = group.pledge_of(&names.me).cloned();
     let amount = mine
         .as_ref()
