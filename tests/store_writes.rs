@@ -18,7 +18,8 @@ use giftlist::store::{
 
 on_both_backends!(
     fifty_concurrent_writers_never_fail,
-    sequence_numbers_survive_a_restart
+    sequence_numbers_survive_a_restart,
+    the_share_links_migration_keeps_every_event
 );
 
 const WRITERS: usize = 50;
@@ -192,4 +193,88 @@ async fn sqlite_uses_wal_and_a_busy_timeout() {
         assert_eq!(foreign_keys, 1);
     }
     store.close().await;
+}
+
+/// A database one migration behind (before share links, whose SQLite step
+/// rebuilds `streams` and `events`) with events in it: migrating keeps
+/// every event and counter, and the new audiences are then accepted.
+async fn the_share_links_migration_keeps_every_event(db: Db) {
+    use sqlx::{any::AnyPoolOptions, migrate::Migrator};
+    let fresh = FreshDb::new(db).await;
+    let (mut migrator, url) = match db {
+        Db::Sqlite => (
+            sqlx::migrate!("migrations/sqlite"),
+            format!("{}?mode=rwc", fresh.url.expose()),
+        ),
+        Db::Postgres => (
+            sqlx::migrate!("migrations/postgres"),
+            fresh.url.expose().to_owned(),
+        ),
+    };
+    let all = migrator.migrations.to_vec();
+    let before = all
+        .iter()
+        .position(|m| m.description.contains("share links"))
+        .expect("the share links migration");
+    migrator.migrations = all[..before].to_vec().into();
+    sqlx::any::install_default_drivers();
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    migrator.run(&pool).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    for n in 0..3 {
+        outbox::append(
+            &mut tx,
+            NewEvent {
+                topic: "gift-list:l_1",
+                audience: Audience::Members,
+                event: "ADDED",
+                entity_id: &format!("i_{n}"),
+                payload: "{}",
+                user_id: Some("u_1"),
+                tenant_id: Some("f_1"),
+                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    pool.close().await;
+
+    let store = Store::open(&fresh.url).await.unwrap();
+    let kept = outbox::since(store.pool(), "gift-list:l_1", Audience::Members, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(kept.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    let mut tx = store.begin_write().await.unwrap();
+    for audience in [Audience::Members, Audience::Guests, Audience::Viewers] {
+        outbox::append(
+            &mut tx,
+            NewEvent {
+                topic: "gift-list:l_1",
+                audience,
+                event: "UPDATED",
+                entity_id: "l_1",
+                payload: "{}",
+                user_id: None,
+                tenant_id: None,
+                trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    assert_eq!(
+        outbox::last_seq(store.pool(), "gift-list:l_1", Audience::Members)
+            .await
+            .unwrap(),
+        4
+    );
+    store.close().await;
+    fresh.drop_database().await;
 }

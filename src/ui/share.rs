@@ -122,6 +122,10 @@ struct LiveShare {
     items: RwSignal<Vec<RwSignal<SharedItem>>>,
     seq: StoredValue<i64>,
     removed: RwSignal<bool>,
+    /// The items the guest holds a part of or pledged to: a change to one
+    /// of them (perhaps their own, from another device) reloads the page,
+    /// which brings their own part with it.
+    held: StoredValue<Vec<ItemId>>,
 }
 
 impl LiveData for LiveShare {
@@ -142,6 +146,9 @@ impl LiveData for LiveShare {
             let Ok(item) = serde_json::from_value::<SharedItem>(payload) else {
                 return false;
             };
+            if self.held.with_value(|held| held.contains(&item.id)) {
+                return false;
+            }
             let existing = self.items.with_untracked(|items| {
                 items
                     .iter()
@@ -246,6 +253,15 @@ fn share_view(
         items: RwSignal::new(items.into_iter().map(RwSignal::new).collect()),
         seq: StoredValue::new(seq),
         removed: RwSignal::new(false),
+        held: StoredValue::new(
+            guest
+                .iter()
+                .flat_map(|me| {
+                    let parts = me.claims.iter().map(|part| part.item_id.clone());
+                    parts.chain(me.pledges.iter().map(|pledge| pledge.item_id.clone()))
+                })
+                .collect(),
+        ),
     };
     use_share_link(Some(token.clone()));
     follow_live(

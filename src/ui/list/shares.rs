@@ -14,8 +14,7 @@ use crate::{
     },
     ui::{
         families::CopyButton,
-        form::{error_text, Message},
-        lang::fill,
+        lang::{fill, translate_error},
     },
 };
 
@@ -69,8 +68,16 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
             move |_| list_shares(list_id.clone()),
         )
     };
-    let make_message = error_text(move || make.value().get());
-    let revoke_message = error_text(move || revoke.value().get());
+    // Only these two actions' refusals: a refused plain form post comes
+    // back in `?error=`, which the page's own message shows.
+    let refusal = RwSignal::new(None::<String>);
+    for answered in [make.value(), revoke.value()] {
+        Effect::new(move |_| {
+            if let Some(result) = answered.get() {
+                refusal.set(result.err().map(|err| translate_error(&err.message)));
+            }
+        });
+    }
     let list_field = list_id.to_string();
     let revoke_list = StoredValue::new(list_id.to_string());
     view! {
@@ -90,7 +97,7 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
                     }.into_any()
                 })}
             </Transition>
-            <Message message=revoke_message />
+            <p class="form-error" role="alert" aria-live="assertive" data-testid="share-links-error">{move || refusal.get()}</p>
             <details class="share-make">
                 <summary>{t!(i18n, share_make_title)}</summary>
                 <ActionForm action=make attr:class="stacked-form" attr:data-testid="make-share">
@@ -113,7 +120,6 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
                     <input id="share-expires" name="expires" type="date" />
                     <button type="submit">{t!(i18n, share_make)}</button>
                 </ActionForm>
-                <Message message=make_message />
             </details>
         </section>
     }
