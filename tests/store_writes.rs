@@ -199,7 +199,7 @@ async fn sqlite_uses_wal_and_a_busy_timeout() {
 /// rebuilds `streams` and `events`) with events in it: migrating keeps
 /// every event and counter, and the new audiences are then accepted.
 async fn the_share_links_migration_keeps_every_event(db: Db) {
-    use sqlx::{any::AnyPoolOptions, migrate::Migrator};
+    use sqlx::any::AnyPoolOptions;
     let fresh = FreshDb::new(db).await;
     let (mut migrator, url) = match db {
         Db::Sqlite => (
