@@ -177,6 +177,11 @@ pub fn SharePage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
+    // This tab's socket is the guest's while the page is shown (before
+    // anything follows the list), and a member's again once it is left:
+    // a page reached from here must not follow its topics as a guest.
+    use_share_link(params.read_untracked().get("token"));
+    on_cleanup(|| use_share_link(None));
     let act = ServerAction::<GuestAct>::new();
     let data = Resource::new(token, get_share);
     // After each answer the page is read again: the guest's own parts (and,
