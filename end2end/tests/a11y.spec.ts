@@ -41,6 +41,11 @@ async function everyPage(browser: Browser): Promise<{ alice: Page; bob: Page; ur
   await expect(alice.getByTestId("item")).toHaveCount(2);
   await alice.getByTestId("item").filter({ hasText: "Kite" }).getByRole("button", { name: "I bought this" }).click();
   await expect(alice.getByTestId("claim")).toHaveText("Bought by you");
+  const shares = alice.getByTestId("shares");
+  await shares.locator("summary").click();
+  await shares.getByLabel("For givers: what is still available, and they can claim gifts").check();
+  await shares.getByRole("button", { name: "Make link" }).click();
+  const share = await shares.getByTestId("share-url").inputValue();
 
   return {
     alice,
@@ -51,6 +56,7 @@ async function everyPage(browser: Browser): Promise<{ alice: Page; bob: Page; ur
       list,
       invite,
       dashboardEmpty,
+      share,
     },
   };
 }
@@ -72,6 +78,7 @@ test("every page passes axe in light and dark, at 390 and 1280 px", async ({ bro
     ["register", visitor, "/register"],
     ["not found", visitor, "/nowhere"],
     ["invite, logged out", visitor, urls.invite],
+    ["shared list, as a guest", visitor, urls.share],
     ["dashboard", alice, urls.dashboard],
     ["family", alice, urls.family],
     ["list, as a member", alice, urls.list],

@@ -24,10 +24,14 @@ use crate::{
         links::guest_cookie,
     },
     model::{
+        error::AppError,
         share::{GuestClaim, GuestPledgeRequest, NewShare},
         ItemId, ListId,
     },
-    service::{shares::GuestAnswer, Actor, Service},
+    service::{
+        shares::{GuestAnswer, ShareAccess},
+        Actor, Service,
+    },
     state::AppState,
 };
 
@@ -106,58 +110,67 @@ fn guest_answer(state: &AppState, share: &str, answer: GuestAnswer) -> ApiResult
     Ok(response)
 }
 
+/// Opens the link, makes one change as the browser's guest (made by it
+/// when new), and answers it with the guest's cookie.
+async fn guest_change<Fut>(
+    state: AppState,
+    mut parts: Parts,
+    token: &str,
+    change: impl FnOnce(Service, ShareAccess, String) -> Fut,
+) -> ApiResult
+where
+    Fut: std::future::Future<Output = Result<GuestAnswer, AppError>>,
+{
+    let access = share_access(&mut parts, &state, token).await?;
+    let share = access.share.id.clone();
+    let answer = change(state.service.clone(), access, trace_id(&parts)).await?;
+    guest_answer(&state, &share, answer)
+}
+
 async fn guest_claim(
     State(state): State<AppState>,
-    mut parts: Parts,
+    parts: Parts,
     ApiPath((token, item)): ApiPath<(String, ItemId)>,
     ApiJson(input): ApiJson<GuestClaim>,
 ) -> ApiResult {
-    let access = share_access(&mut parts, &state, &token).await?;
-    let answer = state
-        .service
-        .guest_claim(&access, &item, input, trace_id(&parts))
-        .await?;
-    guest_answer(&state, &access.share.id, answer)
+    guest_change(state, parts, &token, |service, access, trace| async move {
+        service.guest_claim(&access, &item, input, trace).await
+    })
+    .await
 }
 
 async fn guest_release(
     State(state): State<AppState>,
-    mut parts: Parts,
+    parts: Parts,
     ApiPath((token, item)): ApiPath<(String, ItemId)>,
 ) -> ApiResult {
-    let access = share_access(&mut parts, &state, &token).await?;
-    let answer = state
-        .service
-        .guest_release(&access, &item, trace_id(&parts))
-        .await?;
-    guest_answer(&state, &access.share.id, answer)
+    guest_change(state, parts, &token, |service, access, trace| async move {
+        service.guest_release(&access, &item, trace).await
+    })
+    .await
 }
 
 async fn guest_pledge(
     State(state): State<AppState>,
-    mut parts: Parts,
+    parts: Parts,
     ApiPath((token, item)): ApiPath<(String, ItemId)>,
     ApiJson(input): ApiJson<GuestPledgeRequest>,
 ) -> ApiResult {
-    let access = share_access(&mut parts, &state, &token).await?;
-    let answer = state
-        .service
-        .guest_pledge(&access, &item, input, trace_id(&parts))
-        .await?;
-    guest_answer(&state, &access.share.id, answer)
+    guest_change(state, parts, &token, |service, access, trace| async move {
+        service.guest_pledge(&access, &item, input, trace).await
+    })
+    .await
 }
 
 async fn guest_withdraw(
     State(state): State<AppState>,
-    mut parts: Parts,
+    parts: Parts,
     ApiPath((token, item)): ApiPath<(String, ItemId)>,
 ) -> ApiResult {
-    let access = share_access(&mut parts, &state, &token).await?;
-    let answer = state
-        .service
-        .guest_withdraw(&access, &item, trace_id(&parts))
-        .await?;
-    guest_answer(&state, &access.share.id, answer)
+    guest_change(state, parts, &token, |service, access, trace| async move {
+        service.guest_withdraw(&access, &item, trace).await
+    })
+    .await
 }
 
 /// `GET /g/{token}`: a guest's "manage my claim" link. Makes this browser

@@ -501,6 +501,36 @@ mod tests {
     }
 
     #[test]
+    fn guests_and_guest_streams_are_checked_exactly() {
+        let mut event = good();
+        event["data"]["payload"] = json!({
+            "id": "i_77", "quantity": 6,
+            "claims": [{"status": "reserved", "by": "u_2", "units": 2, "guest": "Grandma"}],
+        });
+        assert_eq!(validate_event(&event), vec![]);
+        event["data"]["payload"]["claims"][0]["guest"] = json!("");
+        assert_eq!(
+            validate_event(&event)[0].path,
+            "$.data.payload.claims[0].guest"
+        );
+        // A guest stream's item: what is taken, and of a group only how far.
+        let mut shared = good();
+        shared["data"]["payload"] = json!({
+            "id": "i_77", "quantity": 6, "taken": 2,
+            "group": {"target_cents": 30000, "pledged_cents": 500, "funded": false},
+        });
+        assert_eq!(validate_event(&shared), vec![]);
+        shared["data"]["payload"]["group"]["pledges"] = json!([]);
+        assert_eq!(
+            validate_event(&shared)[0].path,
+            "$.data.payload.group.pledges"
+        );
+        shared["data"]["payload"]["group"] = json!(null);
+        shared["data"]["payload"]["taken"] = json!(-1);
+        assert_eq!(validate_event(&shared)[0].path, "$.data.payload.taken");
+    }
+
+    #[test]
     fn each_violation_names_its_path() {
         let cases = [
             ("/topic", json!("gift-list"), "$.topic"),

@@ -251,15 +251,13 @@ impl Service {
         ip: IpAddr,
     ) -> Result<ShareAccess, AppError> {
         let found = if links::well_formed(token) {
-            shares::share_by_hash(self.store.pool(), &links::token_hash(token))
-                .await?
-                .filter(|share| links::hash_matches(&share.token_hash, token))
+            shares::share_by_hash(self.store.pool(), &links::token_hash(token)).await?
         } else {
             None
         };
-        let Some(share) = found else {
-            self.limits.check_link_miss(ip)?;
-            return Err(AppError::not_found("link"));
+        let Some(share) = found.filter(|share| links::hash_matches(&share.token_hash, token))
+        else {
+            return Err(self.link_miss(ip));
         };
         if share.revoked {
             return Err(AppError::forbidden("this link was revoked"));
@@ -319,18 +317,25 @@ impl Service {
         ip: IpAddr,
     ) -> Result<(GuestRow, String), AppError> {
         let found = if links::well_formed(token) {
-            shares::guest_by_hash(self.store.pool(), &links::token_hash(token))
-                .await?
-                .filter(|guest| links::hash_matches(&guest.token_hash, token))
+            shares::guest_by_hash(self.store.pool(), &links::token_hash(token)).await?
         } else {
             None
         };
-        let Some(guest) = found else {
-            self.limits.check_link_miss(ip)?;
-            return Err(AppError::not_found("link"));
+        let Some(guest) = found.filter(|guest| links::hash_matches(&guest.token_hash, token))
+        else {
+            return Err(self.link_miss(ip));
         };
         let path = self.links.path(LinkKind::Share, &guest.share_id);
         Ok((guest, path))
+    }
+
+    /// What a token that opens nothing is answered: 404, or 429 once `ip`
+    /// has tried too many (someone guessing).
+    fn link_miss(&self, ip: IpAddr) -> AppError {
+        match self.limits.check_link_miss(ip) {
+            Ok(()) => AppError::not_found("link"),
+            Err(limited) => limited,
+        }
     }
 
     /// The token that makes a browser `guest` (its cookie's value).

@@ -517,7 +517,7 @@ fn guest_controls(
         }
     });
     view! {
-        <p class="claim" data-testid="availability" data-status=status>{line}</p>
+        <p class="claim availability" data-testid="availability" data-status=status>{line}</p>
         <div class="row-actions">{forms}</div>
         {group}
     }
