@@ -51,8 +51,11 @@ if (exec 3<>/dev/tcp/127.0.0.1/3000) 2>/dev/null; then
 fi
 # Every browser test registers its people from 127.0.0.1: the per-IP login
 # limit (tested in tests/hardening.rs) is lifted so it does not get in the way.
+# Mail goes to the SMTP server that end2end/tests/account.spec.ts runs on
+# port 2525 while it needs one.
 GIFTLIST_DATA_DIR="$logs/e2e-data" GIFTLIST_METRICS_TOKEN=e2e-metrics \
   GIFTLIST_AUTH_IP_BURST=10000 GIFTLIST_AUTH_IP_PER_MINUTE=10000 \
+  GIFTLIST_SMTP_URL=smtp://127.0.0.1:2525 GIFTLIST_MAIL_RETRY_MS=200 \
   cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"
 
 # One closing line for everything (each step above already stopped the

@@ -113,6 +113,34 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_AUTH_ACCOUNT_BURST", default_value_t = 10)]
     pub auth_account_burst: u32,
 
+    /// Where mail goes: smtps://user:pass@host:465 (implicit TLS),
+    /// smtp://user:pass@host:587?tls=required (STARTTLS), or plain smtp://
+    /// for a relay on this machine. Unset: mails are written to the log.
+    #[arg(long, env = "GIFTLIST_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Giftlist's mails.
+    #[arg(
+        long,
+        env = "GIFTLIST_MAIL_FROM",
+        default_value = "Giftlist <giftlist@localhost>"
+    )]
+    pub mail_from: String,
+
+    /// The first pause before a failed mail is tried again, in
+    /// milliseconds (it doubles; four attempts in all).
+    #[arg(long, env = "GIFTLIST_MAIL_RETRY_MS", default_value_t = 5_000)]
+    pub mail_retry_ms: u64,
+
+    /// Password-reset requests per email address per minute (per client
+    /// address, the login limit applies) ...
+    #[arg(long, env = "GIFTLIST_RESET_PER_MINUTE", default_value_t = 1)]
+    pub reset_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_RESET_BURST", default_value_t = 3)]
+    pub reset_burst: u32,
+
     /// Share and guest links that do not exist, opened from one client
     /// address per minute, before it is answered 429 ...
     #[arg(long, env = "GIFTLIST_LINK_MISSES_PER_MINUTE", default_value_t = 20)]
@@ -348,6 +376,8 @@ impl fmt::Debug for Settings {
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("allowed_origins", &self.allowed_origins)
             .field("jwt_secret", &self.jwt_secret.as_ref().map(|_| "<set>"))
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("mail_from", &self.mail_from)
             .field(
                 "metrics_token",
                 &self.metrics_token.as_ref().map(|_| "<set>"),

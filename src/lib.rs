@@ -16,6 +16,7 @@
 //! - `store`: the database: connection, migrations, write transactions,
 //!   the SQL, the event outbox.
 //! - `auth`: passwords, tokens, sessions, the caller, the cross-site check.
+//! - `mail`: mail over SMTP (or to the log), sent in the background.
 //! - `state`: what handlers reach (`AppState`, `Runtime`, `TraceId`); a leaf.
 //! - `server`: the axum router, request logging, start and graceful stop.
 //!
@@ -57,6 +58,8 @@ pub mod auth;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod metrics;
 #[cfg(feature = "ssr")]

@@ -47,6 +47,7 @@ use crate::{
     config::{Backend, Settings},
     error::StartError,
     live::{self, bus::Bus, hub::Hub, pending::PendingAuth},
+    mail::Mailer,
     metrics::Metrics,
     model::error::AppError,
     service::Service,
@@ -84,7 +85,16 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
                 per_minute: settings.link_misses_per_minute,
                 burst: settings.link_misses_burst,
             },
+            Rate {
+                per_minute: settings.reset_per_minute,
+                burst: settings.reset_burst,
+            },
         )),
+        mailer: Arc::new(Mailer::start(
+            settings.smtp_url.as_deref(),
+            &settings.mail_from,
+            std::time::Duration::from_millis(settings.mail_retry_ms),
+        )?),
         links: Arc::new(LinkKeys::new(&jwt_secret, &settings.public_origin())),
         bus,
     };
@@ -180,12 +190,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Share pages (`/s/{token}`) and guests' links (`/g/{token}`) carry their
-/// token in the address: it must not leak to the shops their gifts link to
-/// (`Referrer-Policy: no-referrer`), nor be kept by a shared cache.
+/// Share pages (`/s/{token}`), guests' links (`/g/{token}`) and reset
+/// links (`/reset/{token}`) carry their token in the address: it must not
+/// leak to the sites they link to (`Referrer-Policy: no-referrer`), nor be
+/// kept by a shared cache.
 async fn private_link_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let private = path.starts_with("/s/") || path.starts_with("/g/");
+    let private = ["/s/", "/g/", "/reset/"]
+        .iter()
+        .any(|prefix| path.starts_with(prefix));
     let mut response = next.run(request).await;
     if private {
         let headers = response.headers_mut();

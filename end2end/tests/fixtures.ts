@@ -87,3 +87,63 @@ export async function openLive(page: Page, url: string): Promise<void> {
   // Marks this document: a reload would lose the mark.
   await page.evaluate(() => ((window as unknown as { giftlistMark: number }).giftlistMark = 1));
 }
+
+/** A mail as the test mailbox received it: the raw message. */
+export type Mail = string;
+
+/**
+ * A small SMTP server for the browser tests: the app under test sends its
+ * mail here (scripts/test.sh points GIFTLIST_SMTP_URL at this port), and a
+ * test reads what arrived.
+ */
+export async function startMailbox(port: number): Promise<{ next: () => Promise<Mail>; close: () => Promise<void> }> {
+  const { createServer } = await import("node:net");
+  const arrived: Mail[] = [];
+  const waiting: Array<(mail: Mail) => void> = [];
+  const deliver = (mail: Mail) => {
+    const waiter = waiting.shift();
+    if (waiter) waiter(mail);
+    else arrived.push(mail);
+  };
+  const server = createServer((socket) => {
+    let buffer = "";
+    let inData = false;
+    let data = "";
+    socket.write("220 test.invalid ESMTP\r\n");
+    socket.on("data", (chunk) => {
+      buffer += chunk.toString("utf8");
+      let end: number;
+      while ((end = buffer.indexOf("\r\n")) >= 0) {
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        if (inData) {
+          if (line === ".") {
+            inData = false;
+            deliver(data);
+            data = "";
+            socket.write("250 OK queued\r\n");
+          } else {
+            data += (line.startsWith("..") ? line.slice(1) : line) + "\r\n";
+          }
+          continue;
+        }
+        const command = line.toUpperCase();
+        if (command.startsWith("EHLO") || command.startsWith("HELO")) socket.write("250-test.invalid\r\n250 8BITMIME\r\n");
+        else if (command === "DATA") {
+          inData = true;
+          socket.write("354 go on\r\n");
+        } else if (command === "QUIT") socket.end("221 bye\r\n");
+        else socket.write("250 OK\r\n");
+      }
+    });
+    socket.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+  return {
+    next: () => {
+      const mail = arrived.shift();
+      return mail ? Promise.resolve(mail) : new Promise<Mail>((resolve) => waiting.push(resolve));
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -20,14 +20,14 @@ use tower_sessions::Session;
 use self::error::{ApiJson, ApiPath, ApiQuery};
 use crate::{
     auth::{
-        extract::{ClientIp, CurrentUser},
-        session::{log_in, log_out},
+        extract::{AuthMethod, ClientIp, CurrentUser},
+        session::{log_in, log_out, session_key},
     },
     model::{
         error::AppError,
         input::{
-            ClaimRequest, Credentials, GroupRequest, ItemPatch, NewFamily, NewItem, NewList,
-            PledgeRequest, Register, RenameList,
+            ChangePassword, ClaimRequest, Credentials, ForgotPassword, GroupRequest, ItemPatch,
+            NewFamily, NewItem, NewList, PledgeRequest, Register, RenameList, ResetPassword,
         },
         FamilyId, ItemId, ListId,
     },
@@ -45,6 +45,10 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/auth/token", post(token))
+        .route("/auth/forgot", post(forgot_password))
+        .route("/auth/reset", post(reset_password))
+        .route("/auth/logout-everywhere", post(logout_everywhere))
+        .route("/me/password", post(change_password))
         .route("/me", get(me))
         .route("/families", post(create_family))
         .route("/families/{id}", get(family))
@@ -121,6 +125,65 @@ async fn logout(State(state): State<AppState>, session: Session) -> ApiResult {
     log_out(&session, &state.service.bus)
         .await
         .map_err(session_error)?;
+    no_content()
+}
+
+/// Always 202, whether or not the address has an account; says whether
+/// mail really goes out (else the link is in the server's log).
+async fn forgot_password(
+    State(service): State<Service>,
+    ClientIp(ip): ClientIp,
+    ApiJson(input): ApiJson<ForgotPassword>,
+) -> ApiResult {
+    service.request_reset(&input.email, ip).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "mail_configured": service.mailer.configured() })),
+    )
+        .into_response())
+}
+
+/// Sets the new password and logs the browser in.
+async fn reset_password(
+    State(service): State<Service>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    ApiJson(input): ApiJson<ResetPassword>,
+) -> ApiResult {
+    service.limits.check_ip(ip)?;
+    let user = service.reset_password(&input.token, input.password).await?;
+    log_in(&session, &user.id).await.map_err(session_error)?;
+    ok(json!({ "user": user }))
+}
+
+async fn change_password(
+    State(service): State<Service>,
+    user: CurrentUser,
+    session: Session,
+    ApiJson(input): ApiJson<ChangePassword>,
+) -> ApiResult {
+    // A browser keeps the session it changed the password in.
+    let keep = (user.method == AuthMethod::Session)
+        .then(|| session_key(&session))
+        .flatten();
+    service
+        .change_password(
+            &user.id,
+            input.current_password,
+            input.new_password,
+            keep.as_deref(),
+        )
+        .await?;
+    no_content()
+}
+
+async fn logout_everywhere(
+    State(service): State<Service>,
+    user: CurrentUser,
+    session: Session,
+) -> ApiResult {
+    service.log_out_everywhere(&user.id).await?;
+    session.flush().await.map_err(session_error)?;
     no_content()
 }
 

@@ -33,6 +33,9 @@ pub struct AuthLimits {
     by_account: DefaultKeyedRateLimiter<String>,
     /// Share and guest links opened that do not exist, per address.
     link_misses: DefaultKeyedRateLimiter<IpAddr>,
+    /// Password-reset mails asked for, per email key: nobody can make
+    /// Giftlist flood someone's mailbox.
+    resets: DefaultKeyedRateLimiter<String>,
     clock: DefaultClock,
 }
 
@@ -46,11 +49,12 @@ impl std::fmt::Debug for AuthLimits {
 }
 
 impl AuthLimits {
-    pub fn new(per_ip: Rate, per_account: Rate, link_misses: Rate) -> AuthLimits {
+    pub fn new(per_ip: Rate, per_account: Rate, link_misses: Rate, resets: Rate) -> AuthLimits {
         AuthLimits {
             by_ip: RateLimiter::keyed(per_ip.quota()),
             by_account: RateLimiter::keyed(per_account.quota()),
             link_misses: RateLimiter::keyed(link_misses.quota()),
+            resets: RateLimiter::keyed(resets.quota()),
             clock: DefaultClock::default(),
         }
     }
@@ -92,6 +96,20 @@ impl AuthLimits {
         })
     }
 
+    /// Counts one reset mail asked for `email_key`; 429 beyond the limit.
+    /// The answer is the same whether or not the account exists.
+    pub fn check_reset(&self, email_key: &str) -> Result<(), AppError> {
+        self.resets
+            .check_key(&email_key.to_owned())
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                AppError::rate_limited(
+                    "a reset link was sent to this address a moment ago; wait a little before asking again",
+                    wait.as_secs() + 1,
+                )
+            })
+    }
+
     /// Forgets buckets that are full again, so the maps do not grow with
     /// every address ever seen. Called by the periodic sweep.
     pub fn forget_idle(&self) {
@@ -101,6 +119,8 @@ impl AuthLimits {
         self.by_account.shrink_to_fit();
         self.link_misses.retain_recent();
         self.link_misses.shrink_to_fit();
+        self.resets.retain_recent();
+        self.resets.shrink_to_fit();
     }
 }
 
@@ -118,6 +138,10 @@ mod tests {
             Rate {
                 per_minute: 1,
                 burst: 2,
+            },
+            Rate {
+                per_minute: 1,
+                burst: 1,
             },
             Rate {
                 per_minute: 1,

@@ -61,6 +61,12 @@ fn encode(record: &Record) -> session_store::Result<String> {
     serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))
 }
 
+/// Whose session it is, kept beside it so all of a user's sessions can be
+/// ended at once (a password reset or change, "log out everywhere").
+fn owner(record: &Record) -> Option<&str> {
+    record.data.get(USER_KEY).and_then(|user| user.as_str())
+}
+
 #[async_trait]
 impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
@@ -71,6 +77,7 @@ impl SessionStore for DbSessionStore {
             &id_hash(&record.id),
             &data,
             record.expiry_date.unix_timestamp(),
+            owner(record),
         )
         .await
         .map_err(backend)?
@@ -86,6 +93,7 @@ impl SessionStore for DbSessionStore {
             &id_hash(&record.id),
             &encode(record)?,
             record.expiry_date.unix_timestamp(),
+            owner(record),
         )
         .await
         .map_err(backend)

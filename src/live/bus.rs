@@ -56,6 +56,12 @@ enum Note {
     SessionEnded(String),
     /// A revoked share link: close the guest connections opened with it.
     ShareEnded(String),
+    /// A user's sessions ended (all but `keep`, a hashed session id):
+    /// close their connections.
+    UserEnded {
+        user: crate::model::UserId,
+        keep: Option<String>,
+    },
 }
 
 /// Carries committed events to the hub of every instance.
@@ -167,6 +173,16 @@ impl Bus {
         self.announce_end(Note::ShareEnded(share.to_owned())).await;
     }
 
+    /// Closes `user`'s connections but those of session `keep`, on every
+    /// instance (1008).
+    pub async fn end_user(&self, user: &crate::model::UserId, keep: Option<&str>) {
+        self.announce_end(Note::UserEnded {
+            user: user.clone(),
+            keep: keep.map(str::to_owned),
+        })
+        .await;
+    }
+
     /// Announces a logout or a revocation to every instance; when it cannot
     /// be announced, at least this instance's connections are closed.
     async fn announce_end(&self, note: Note) {
@@ -190,6 +206,7 @@ impl Bus {
         match note {
             Note::SessionEnded(session) => self.hub.end_session(session),
             Note::ShareEnded(share) => self.hub.end_share(share),
+            Note::UserEnded { user, keep } => self.hub.end_user(user, keep.as_deref()),
             Note::Event(_) | Note::Ref { .. } => {}
         }
     }
@@ -242,7 +259,9 @@ impl Bus {
                     Err(err) => warn!(cause = %err, %topic, seq, "cannot read an announced event"),
                 }
             }
-            Ok(note @ (Note::SessionEnded(_) | Note::ShareEnded(_))) => self.end_here(&note),
+            Ok(note @ (Note::SessionEnded(_) | Note::ShareEnded(_) | Note::UserEnded { .. })) => {
+                self.end_here(&note)
+            }
             Err(err) => warn!(cause = %err, "unreadable change notification"),
         }
     }

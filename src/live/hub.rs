@@ -543,6 +543,19 @@ impl Hub {
         }
     }
 
+    /// Closes every connection of `user` except those opened with the
+    /// session hashed `keep` (a password reset or change, "log out
+    /// everywhere"): 1008.
+    pub fn end_user(&self, user: &UserId, keep: Option<&str>) {
+        let inner = self.inner.lock();
+        for conn in inner.conns.values() {
+            if &conn.user == user && (keep.is_none() || conn.session.as_deref() != keep) {
+                conn.mailbox
+                    .close(super::protocol::close::POLICY, "logged out");
+            }
+        }
+    }
+
     /// Marks connection `id` as a guest's, opened with share link `share`
     /// (see [`Hub::end_share`]).
     pub fn set_share(&self, id: ConnId, share: &str) {

@@ -171,3 +171,26 @@ pub struct PledgeRequest {
     #[serde(default)]
     pub paid: bool,
 }
+
+/// Asks for a password-reset link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    pub email: String,
+}
+
+/// Sets a new password with a reset link's token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    pub token: String,
+    pub password: String,
+}
+
+/// Changes one's password, given the current one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}

@@ -84,3 +84,141 @@ impl Service {
         })
     }
 }
+
+/// How long a password-reset link works.
+const RESET_TTL_SECS: i64 = 3600;
+
+/// What a reset link that cannot be used is answered, whatever the reason
+/// (unknown, used, expired): nothing to learn from it.
+const BAD_RESET: &str = "this reset link is invalid, used or expired: ask for a new one";
+
+/// A reset link's token: 256 random bits in hex.
+fn reset_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn well_formed_reset(token: &str) -> bool {
+    token.len() == 64
+        && token
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The reset mail, in plain text and HTML.
+fn reset_mail(user: &User, link: &str) -> crate::mail::Mail {
+    use crate::mail::escape;
+    let text = format!(
+        "Hello {name},\n\n\
+         someone (we hope you) asked to reset the password of your Giftlist account.\n\
+         Open this link within an hour to choose a new one:\n\n{link}\n\n\
+         If it was not you, ignore this mail: your password stays as it is.\n",
+        name = user.name
+    );
+    let html = format!(
+        "<p>Hello {name},</p>\
+         <p>someone (we hope you) asked to reset the password of your Giftlist account. \
+         Open this link within an hour to choose a new one:</p>\
+         <p><a href=\"{href}\">{href}</a></p>\
+         <p>If it was not you, ignore this mail: your password stays as it is.</p>",
+        name = escape(&user.name),
+        href = escape(link)
+    );
+    crate::mail::Mail {
+        to: user.email.clone(),
+        subject: "Reset your Giftlist password".into(),
+        text,
+        html,
+    }
+}
+
+impl Service {
+    /// Sends a reset link to `email`'s account, if there is one. The answer
+    /// is the same either way (no account enumeration); asking is limited
+    /// per client address and per address asked for. The mail goes out in
+    /// the background: SMTP being down never fails this.
+    pub async fn request_reset(&self, email: &str, from: IpAddr) -> Result<(), AppError> {
+        self.limits.check_ip(from)?;
+        let email = email.trim();
+        validate::email(email)?;
+        let key = validate::email_key(email);
+        self.limits.check_reset(&key)?;
+        let Some(found) = accounts::user_by_email_key(self.store.pool(), &key).await? else {
+            return Ok(());
+        };
+        let user = found.user();
+        let token = reset_token();
+        let expires_at = super::now_unix() + RESET_TTL_SECS;
+        let hash = crate::auth::links::token_hash(&token);
+        accounts::insert_reset(self.store.writes(), &hash, &user.id, expires_at, &now_iso())
+            .await?;
+        let link = self.links.url(&format!("/reset/{token}"));
+        self.mailer.send(reset_mail(&user, &link));
+        tracing::info!(user_id = %user.id, "password reset asked for");
+        Ok(())
+    }
+
+    /// Sets a new password with a reset link's token: once, within the
+    /// hour. Every session and live connection of the user ends; the caller
+    /// logs the person in anew.
+    pub async fn reset_password(&self, token: &str, password: String) -> Result<User, AppError> {
+        validate::password(&password)?;
+        let invalid = || AppError::bad_request(BAD_RESET);
+        if !well_formed_reset(token) {
+            return Err(invalid());
+        }
+        let hash = crate::auth::links::token_hash(token);
+        // Checked before the (deliberately slow) hashing, so forged links
+        // cost nothing; used under the write lock below.
+        if !accounts::reset_is_open(self.store.pool(), &hash, super::now_unix()).await? {
+            return Err(invalid());
+        }
+        let password_hash = self.passwords.hash(password).await?;
+        let mut tx = self.begin_write().await?;
+        let user = accounts::use_reset(&mut *tx, &hash, super::now_unix(), &now_iso())
+            .await?
+            .ok_or_else(invalid)?;
+        accounts::set_password(&mut *tx, &user, &password_hash).await?;
+        accounts::delete_sessions_of(&mut *tx, &user, None).await?;
+        self.commit(tx).await?;
+        self.bus.end_user(&user, None).await;
+        tracing::info!(user_id = %user, "password reset");
+        accounts::user_by_id(self.store.pool(), &user)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
+    }
+
+    /// Changes the password, given the current one. Every other session
+    /// (all but `keep`, the hashed id of the caller's own) and its live
+    /// connections end.
+    pub async fn change_password(
+        &self,
+        user: &UserId,
+        current: String,
+        new: String,
+        keep: Option<&str>,
+    ) -> Result<(), AppError> {
+        validate::password(&new)?;
+        let stored = accounts::password_hash(self.store.pool(), user).await?;
+        if !self.passwords.verify(current, stored).await? {
+            return Err(AppError::forbidden("the current password is not right"));
+        }
+        let password_hash = self.passwords.hash(new).await?;
+        let mut tx = self.begin_write().await?;
+        accounts::set_password(&mut *tx, user, &password_hash).await?;
+        accounts::delete_sessions_of(&mut *tx, user, keep).await?;
+        self.commit(tx).await?;
+        self.bus.end_user(user, keep).await;
+        tracing::info!(user_id = %user, "password changed");
+        Ok(())
+    }
+
+    /// Ends every session of `user`, and their live connections.
+    pub async fn log_out_everywhere(&self, user: &UserId) -> Result<(), AppError> {
+        accounts::delete_sessions_of(self.store.writes(), user, None).await?;
+        self.bus.end_user(user, None).await;
+        Ok(())
+    }
+}

@@ -15,6 +15,11 @@ impl Service {
             Ok(deleted) => tracing::info!(deleted, "removed expired sessions"),
             Err(err) => tracing::warn!(cause = %err, "could not remove expired sessions"),
         }
+        match accounts::delete_expired_resets(self.store.writes(), now.timestamp()).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "removed expired reset links"),
+            Err(err) => tracing::warn!(cause = %err, "could not remove expired reset links"),
+        }
         let retention = chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::MAX);
         let before = now
             .checked_sub_signed(retention)

@@ -37,6 +37,8 @@ pub struct Service {
     pub limits: std::sync::Arc<AuthLimits>,
     /// Share and guest link tokens, and the site's public origin.
     pub links: std::sync::Arc<LinkKeys>,
+    /// Sends mail in the background (or logs it, unconfigured).
+    pub mailer: std::sync::Arc<crate::mail::Mailer>,
     /// Announces committed events to every instance's hub.
     pub bus: std::sync::Arc<Bus>,
 }

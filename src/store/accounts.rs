@@ -95,20 +95,23 @@ pub struct SessionRow {
     pub expires_at: i64,
 }
 
-/// Inserts a session; `Ok(false)` if the id is taken.
+/// Inserts a session (of `user`, once logged in); `Ok(false)` if the id
+/// is taken.
 pub async fn insert_session<'e, E: Executor<'e, Database = Any>>(
     db: E,
     id_hash: &str,
     data: &str,
     expires_at: i64,
+    user: Option<&str>,
 ) -> sqlx::Result<bool> {
     let inserted = sqlx::query(
-        "insert into sessions (id_hash, data, expires_at) values ($1, $2, $3) \
+        "insert into sessions (id_hash, data, expires_at, user_id) values ($1, $2, $3, $4) \
          on conflict (id_hash) do nothing",
     )
     .bind(id_hash)
     .bind(data)
     .bind(expires_at)
+    .bind(user)
     .execute(db)
     .await?;
     Ok(inserted.rows_affected() == 1)
@@ -119,17 +122,133 @@ pub async fn upsert_session<'e, E: Executor<'e, Database = Any>>(
     id_hash: &str,
     data: &str,
     expires_at: i64,
+    user: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into sessions (id_hash, data, expires_at) values ($1, $2, $3) \
-         on conflict (id_hash) do update set data = excluded.data, expires_at = excluded.expires_at",
+        "insert into sessions (id_hash, data, expires_at, user_id) values ($1, $2, $3, $4) \
+         on conflict (id_hash) do update set data = excluded.data, \
+         expires_at = excluded.expires_at, user_id = excluded.user_id",
     )
     .bind(id_hash)
     .bind(data)
     .bind(expires_at)
+    .bind(user)
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Ends every session of `user` but the one hashed `keep`; returns how
+/// many went.
+pub async fn delete_sessions_of<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+    keep: Option<&str>,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query("delete from sessions where user_id = $1 and id_hash <> $2")
+        .bind(user.as_str())
+        .bind(keep.unwrap_or(""))
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected())
+}
+
+/// Sets `user`'s password hash.
+pub async fn set_password<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+    hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update users set password_hash = $1 where id = $2")
+        .bind(hash)
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// `user`'s password hash.
+pub async fn password_hash<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(user.as_str())
+        .fetch_optional(db)
+        .await
+}
+
+/// Records a reset link (its token's hash) for `user`, valid until
+/// `expires_at` (unix seconds).
+pub async fn insert_reset<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    user: &UserId,
+    expires_at: i64,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into password_resets (token_hash, user_id, expires_at, used_at, created_at) \
+         values ($1, $2, $3, null, $4)",
+    )
+    .bind(token_hash)
+    .bind(user.as_str())
+    .bind(expires_at)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the reset link hashed `token_hash` is unused and open at
+/// `now_unix`.
+pub async fn reset_is_open<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    now_unix: i64,
+) -> sqlx::Result<bool> {
+    let found: Option<String> = sqlx::query_scalar(
+        "select user_id from password_resets \
+         where token_hash = $1 and used_at is null and expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now_unix)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Uses the reset link hashed `token_hash` if it is unused and has not
+/// expired at `now_unix`: whose it was. One use only, even when two arrive
+/// at once (the update decides).
+pub async fn use_reset<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    now_unix: i64,
+    now: &str,
+) -> sqlx::Result<Option<UserId>> {
+    let user: Option<String> = sqlx::query_scalar(
+        "update password_resets set used_at = $1 \
+         where token_hash = $2 and used_at is null and expires_at > $3 returning user_id",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .bind(now_unix)
+    .fetch_optional(db)
+    .await?;
+    Ok(user.map(UserId))
+}
+
+/// Removes reset links that expired before `now_unix`.
+pub async fn delete_expired_resets<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    now_unix: i64,
+) -> sqlx::Result<u64> {
+    let deleted = sqlx::query("delete from password_resets where expires_at <= $1")
+        .bind(now_unix)
+        .execute(db)
+        .await?;
+    Ok(deleted.rows_affected())
 }
 
 /// The session if it exists and has not expired at `now` (unix seconds).

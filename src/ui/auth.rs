@@ -36,6 +36,19 @@ pub async fn logout() -> Result<(), AppError> {
     super::server::logout().await
 }
 
+/// Sets the new password with a reset link's token, and logs the browser
+/// in (`ui::account` has the page).
+#[server(prefix = "/api/fn", endpoint = "reset_password", client = crate::ui::fetch::PageClient)]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    super::server::reset_password(token, password).await
+}
+
+/// Ends every session of the user, this one too.
+#[server(prefix = "/api/fn", endpoint = "logout_everywhere", client = crate::ui::fetch::PageClient)]
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    super::server::logout_everywhere().await
+}
+
 /// The account actions, shared so the header can refresh when one of them
 /// completes.
 #[derive(Clone, Copy)]
@@ -43,6 +56,10 @@ pub struct AuthActions {
     pub register: ServerAction<Register>,
     pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
+    /// A password reset, which logs the person in.
+    pub reset: ServerAction<ResetPassword>,
+    /// "Log out everywhere".
+    pub everywhere: ServerAction<LogoutEverywhere>,
 }
 
 impl AuthActions {
@@ -51,6 +68,8 @@ impl AuthActions {
             register: ServerAction::new(),
             login: ServerAction::new(),
             logout: ServerAction::new(),
+            reset: ServerAction::new(),
+            everywhere: ServerAction::new(),
         };
         provide_context(actions);
         actions
@@ -58,7 +77,11 @@ impl AuthActions {
 
     /// Changes whenever one of the actions completes.
     pub fn version(&self) -> usize {
-        self.register.version().get() + self.login.version().get() + self.logout.version().get()
+        self.register.version().get()
+            + self.login.version().get()
+            + self.logout.version().get()
+            + self.reset.version().get()
+            + self.everywhere.version().get()
     }
 }
 
@@ -109,6 +132,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit" disabled=move || action.pending().get()>{t!(i18n, log_in)}</button>
             </ActionForm>
             <Message message />
+            <p><A href="/forgot">{t!(i18n, forgot_link)}</A></p>
             <p>{t!(i18n, new_here)}" " <A href="/register">{t!(i18n, create_an_account)}</A></p>
         </section>
     }
@@ -127,6 +151,7 @@ pub fn AccountMenu() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <span class="account-name" data-testid="account-name">{user.name}</span>
+                        <A href="/settings">{t!(i18n, settings)}</A>
                         <ActionForm action=logout>
                             <button type="submit" class="link-button">{t!(i18n, log_out)}</button>
                         </ActionForm>

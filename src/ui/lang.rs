@@ -285,6 +285,13 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_no_givers_link_own))
         }
         "expires_at must be in the future" => Some(t_string!(i18n, err_expiry_past)),
+        "this reset link is invalid, used or expired: ask for a new one" => {
+            Some(t_string!(i18n, err_bad_reset))
+        }
+        "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
+        "a reset link was sent to this address a moment ago; wait a little before asking again" => {
+            Some(t_string!(i18n, err_reset_wait))
+        }
         "too many unknown links from your address; wait a little and try again" => {
             Some(t_string!(i18n, err_too_many_links))
         }

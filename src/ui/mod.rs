@@ -1,5 +1,6 @@
 //! Components and pages.
 
+pub mod account;
 pub mod auth;
 pub mod families;
 pub mod fetch;

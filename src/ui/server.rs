@@ -147,10 +147,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
 
 /// The client's address (see `auth::client_ip`).
 async fn client_ip(state: &AppState) -> std::net::IpAddr {
-    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
-    parts.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |parts| {
-        state.runtime.proxies.client_of(&parts)
-    })
+    request_ip(state)
 }
 
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
@@ -328,4 +325,56 @@ pub(super) fn set_guest_cookie(share: &str, token: &str) {
     ) {
         response.append_header(header::SET_COOKIE, value);
     }
+}
+
+/// The client's address, for a page's server function.
+pub(super) fn request_ip(state: &AppState) -> std::net::IpAddr {
+    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
+    parts.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |parts| {
+        state.runtime.proxies.client_of(&parts)
+    })
+}
+
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let result = async {
+        let state = state()?;
+        state.service.limits.check_ip(request_ip(&state))?;
+        let user = state.service.reset_password(&token, password).await?;
+        log_in(&session().await?, &user.id)
+            .await
+            .map_err(session_error)
+    }
+    .await;
+    answer(result, "/").await
+}
+
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    let result = async {
+        let state = state()?;
+        let session = session().await?;
+        let user = session_user(&session)
+            .await
+            .ok_or_else(|| AppError::unauthorized("log in to see this"))?;
+        let keep = crate::auth::session::session_key(&session);
+        state
+            .service
+            .change_password(&user, current, new, keep.as_deref())
+            .await
+    }
+    .await;
+    answer(result, "/settings?changed=1").await
+}
+
+pub async fn logout_everywhere() -> Result<(), AppError> {
+    let result = async {
+        let state = state()?;
+        let session = session().await?;
+        let user = session_user(&session)
+            .await
+            .ok_or_else(|| AppError::unauthorized("log in to see this"))?;
+        state.service.log_out_everywhere(&user).await?;
+        session.flush().await.map_err(session_error)
+    }
+    .await;
+    answer(result, "/").await
 }

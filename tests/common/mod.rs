@@ -2,6 +2,7 @@
 //! database, SQLite in a temporary folder or a new PostgreSQL database.
 #![allow(dead_code)] // each test file uses a different part
 
+pub mod smtp;
 pub mod sse;
 pub mod ws;
 

@@ -1,0 +1,167 @@
+//! Sending mail: over SMTP with `lettre` when `GIFTLIST_SMTP_URL` is set,
+//! else written to the log (so a fresh install works, and whoever runs it
+//! can pass a reset link on by hand).
+//!
+//! A mail never fails the request that wants it sent: it is queued, and a
+//! background task sends it, trying again a few times with a growing pause
+//! when the server is away or refuses; a mail that still cannot go is
+//! logged (who to and what about, never its links) and dropped.
+
+use std::time::Duration;
+
+use lettre::{
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+use tokio::sync::mpsc;
+use tracing::{info, warn};
+
+use crate::error::StartError;
+
+/// One mail: plain text and simple HTML with the same content.
+#[derive(Clone, Debug)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// How many times a mail is tried in all.
+const ATTEMPTS: u32 = 4;
+
+/// Where queued mail goes, and how it is sent. Cheap to share.
+#[derive(Debug)]
+pub struct Mailer {
+    queue: mpsc::UnboundedSender<Mail>,
+    configured: bool,
+}
+
+impl Mailer {
+    /// Starts the sending task: over SMTP to `smtp_url` (`smtps://` for
+    /// implicit TLS, `smtp://...?tls=required` for STARTTLS, plain
+    /// `smtp://` only for a relay on the same machine; `user:pass@` for
+    /// authentication), or to the log when there is none. `retry` is the first pause between
+    /// attempts (doubling after each).
+    pub fn start(
+        smtp_url: Option<&str>,
+        from: &str,
+        retry: Duration,
+    ) -> Result<Mailer, StartError> {
+        let from: Mailbox = from.parse().map_err(|_| {
+            StartError::Config(format!(
+                "GIFTLIST_MAIL_FROM: {from:?} is not an address like \"Giftlist <gifts@example.org>\""
+            ))
+        })?;
+        let transport = match smtp_url.map(str::trim).filter(|url| !url.is_empty()) {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|_| {
+                        // The URL may hold a password: not echoed.
+                        StartError::Config(
+                            "GIFTLIST_SMTP_URL is not an SMTP URL like smtp://user:pass@host:587"
+                                .into(),
+                        )
+                    })?
+                    .timeout(Some(Duration::from_secs(20)))
+                    .build(),
+            ),
+            None => None,
+        };
+        let configured = transport.is_some();
+        let (queue, mut queued) = mpsc::unbounded_channel::<Mail>();
+        tokio::spawn(async move {
+            while let Some(mail) = queued.recv().await {
+                match &transport {
+                    Some(transport) => send_with_retries(transport, &from, mail, retry).await,
+                    None => log_instead(&mail),
+                }
+            }
+        });
+        Ok(Mailer { queue, configured })
+    }
+
+    /// Whether mail really goes out (else it is only logged).
+    pub fn configured(&self) -> bool {
+        self.configured
+    }
+
+    /// Queues `mail`; it is sent in the background.
+    pub fn send(&self, mail: Mail) {
+        if self.queue.send(mail).is_err() {
+            warn!("the mail task has stopped; a mail was not sent");
+        }
+    }
+}
+
+/// Without SMTP the mail goes to the log, links and all: the zero-config
+/// install's way to hand a reset link on.
+fn log_instead(mail: &Mail) {
+    info!(
+        to = %mail.to,
+        subject = %mail.subject,
+        body = %mail.text,
+        "mail is not configured (GIFTLIST_SMTP_URL): this mail was not sent"
+    );
+}
+
+async fn send_with_retries(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    from: &Mailbox,
+    mail: Mail,
+    first_pause: Duration,
+) {
+    let message = match build(from, &mail) {
+        Ok(message) => message,
+        Err(err) => {
+            warn!(cause = %err, subject = %mail.subject, "a mail could not be written; not sent");
+            return;
+        }
+    };
+    let mut pause = first_pause;
+    for attempt in 1..=ATTEMPTS {
+        match transport.send(message.clone()).await {
+            Ok(_) => {
+                info!(subject = %mail.subject, attempt, "mail sent");
+                return;
+            }
+            Err(err) if attempt < ATTEMPTS => {
+                warn!(cause = %err, subject = %mail.subject, attempt, "sending a mail failed; trying again");
+                tokio::time::sleep(pause).await;
+                pause *= 2;
+            }
+            Err(err) => {
+                warn!(cause = %err, subject = %mail.subject, attempts = ATTEMPTS, "a mail could not be sent; giving up");
+            }
+        }
+    }
+}
+
+fn build(from: &Mailbox, mail: &Mail) -> Result<Message, lettre::error::Error> {
+    let to: Mailbox = mail
+        .to
+        .parse()
+        .map_err(|_| lettre::error::Error::MissingTo)?;
+    Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(&mail.subject)
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(mail.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(mail.html.clone()),
+                ),
+        )
+}
+
+/// `text` made safe inside HTML.
+pub fn escape(text: &str) -> String {
+    html_escape::encode_quoted_attribute(text).into_owned()
+}
