@@ -140,6 +140,35 @@ async fn server_functions_answer_like_the_api() {
     f.server.stop().await;
 }
 
+/// The list page's "delete" needs its box ticked, and only the list's
+/// maker or an admin may; nothing is removed otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_list_from_its_page_needs_the_box_ticked() {
+    let f = family_with(Db::Sqlite, |_| {}).await;
+    let ids = format!("list_id={}&family_id={}", f.list_id, f.family_id);
+    let unticked = answer(server_fn(&f, &f.admin, "delete_list", ids.clone()).await).await;
+    assert_eq!(
+        (unticked.status, unticked.body["code"].as_str()),
+        (400, Some("bad_request")),
+        "{}",
+        unticked.body
+    );
+    let ticked = format!("{ids}&confirm=on");
+    let not_theirs = answer(server_fn(&f, &f.member, "delete_list", ticked.clone()).await).await;
+    assert_eq!(not_theirs.status, 403, "{}", not_theirs.body);
+    f.member
+        .get(&format!("/lists/{}", f.list_id))
+        .await
+        .expect(200);
+    let deleted = server_fn(&f, &f.admin, "delete_list", ticked).await;
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    f.member
+        .get(&format!("/lists/{}", f.list_id))
+        .await
+        .expect_error(404, "not_found");
+    f.server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guessing_passwords_is_rate_limited() {
     let fresh = FreshDb::new(Db::Sqlite).await;

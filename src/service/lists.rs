@@ -100,6 +100,12 @@ impl Service {
         Ok(lists::item_ids_by_age(self.store.pool(), id).await?)
     }
 
+    /// Whether `user` may rename and remove the list (see `may_manage`).
+    pub async fn may_manage_list(&self, user: &UserId, id: &ListId) -> Result<bool, AppError> {
+        let (record, role) = self.visible_list(user, id).await?;
+        Ok(role == Role::Admin || &record.created_by == user)
+    }
+
     /// Renaming and removing a list is for whoever made it and the admins.
     fn may_manage(actor: &Actor, record: &ListRecord, role: Role) -> Result<(), AppError> {
         if role == Role::Admin || record.created_by == actor.user_id {

@@ -289,6 +289,9 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_bad_reset))
         }
         "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
+        "tick the box to confirm that the list and its gifts go" => {
+            Some(t_string!(i18n, err_confirm_delete))
+        }
         "a reset link was sent to this address a moment ago; wait a little before asking again" => {
             Some(t_string!(i18n, err_reset_wait))
         }

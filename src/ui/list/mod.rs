@@ -121,6 +121,7 @@ fn list_view(
         members,
         me,
         oldest_first,
+        may_manage,
     } = page;
     let live = LiveList::new(&detail, &oldest_first);
     shown_rows.set_value(Some(live.rows));
@@ -176,6 +177,47 @@ fn list_view(
             <button type="submit">{t!(i18n, add)}</button>
         </ActionForm>
         <shares::ShareLinks list_id=list.id.clone() is_recipient />
+        {may_manage.then(|| manage_list(live, list.family_id.to_string()))}
+    }
+}
+
+/// "List settings", for whoever made the list and the family's admins:
+/// rename it, or delete it once a box says so. Everyone on the list sees
+/// either at once (the list's own events).
+fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let rename = ServerAction::<server::RenameList>::new();
+    let delete = ServerAction::<server::DeleteList>::new();
+    let refusal = RwSignal::new(None::<String>);
+    for answered in [rename.value(), delete.value()] {
+        Effect::new(move |_| {
+            if let Some(result) = answered.get() {
+                refusal.set(result.err().map(|err| translate_error(&err.message)));
+            }
+        });
+    }
+    let list_id = live.list.with_untracked(|list| list.id.to_string());
+    let delete_list_id = list_id.clone();
+    view! {
+        <details class="manage-list" data-testid="manage-list">
+            <summary>{t!(i18n, list_settings)}</summary>
+            <ActionForm action=rename attr:class="stacked-form" attr:data-testid="rename-list">
+                <input type="hidden" name="list_id" value=list_id />
+                <label for="list-title">{t!(i18n, list_title_label)}</label>
+                <input id="list-title" name="title" required maxlength="200" value=move || live.list.get().title />
+                <button type="submit">{t!(i18n, rename_list)}</button>
+            </ActionForm>
+            <ActionForm action=delete attr:class="stacked-form" attr:data-testid="delete-list">
+                <input type="hidden" name="list_id" value=delete_list_id />
+                <input type="hidden" name="family_id" value=family_id />
+                <label class="check">
+                    <input type="checkbox" name="confirm" required />
+                    {t!(i18n, delete_list_confirm)}
+                </label>
+                <button type="submit">{t!(i18n, delete_list)}</button>
+            </ActionForm>
+            <p class="form-error" role="alert" aria-live="assertive" data-testid="manage-list-error">{move || refusal.get()}</p>
+        </details>
     }
 }
 

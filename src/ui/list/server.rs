@@ -19,6 +19,9 @@ pub struct ListPageData {
     /// The items' ids in the order they were added (for "newest first";
     /// the wire `Item` has no creation time, and needs none).
     pub oldest_first: Vec<ItemId>,
+    /// Whether the viewer may rename and delete the list (who made it, and
+    /// the family's admins).
+    pub may_manage: bool,
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
@@ -27,6 +30,7 @@ pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
     let me = crate::ui::server::user_id().await?;
     let detail = service.list_detail(&me, &id).await?;
     let oldest_first = service.item_ids_by_age(&me, &id).await?;
+    let may_manage = service.may_manage_list(&me, &id).await?;
     let members = service
         .family_detail(&me, &detail.list.family_id)
         .await?
@@ -36,7 +40,40 @@ pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
         members,
         me,
         oldest_first,
+        may_manage,
     })
+}
+
+#[server(prefix = "/api/fn", endpoint = "rename_list", client = crate::ui::fetch::PageClient)]
+pub async fn rename_list(list_id: ListId, title: String) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        let input = crate::model::input::RenameList { title };
+        service.rename_list(&actor, &list_id, input).await
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
+}
+
+/// Deletes the list: only with the box ticked that says so. Sends the
+/// browser to the family's page.
+#[server(prefix = "/api/fn", endpoint = "delete_list", client = crate::ui::fetch::PageClient)]
+pub async fn delete_list(
+    list_id: ListId,
+    family_id: crate::model::FamilyId,
+    // A checkbox: present ("on") when ticked.
+    confirm: Option<String>,
+) -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        if confirm.is_none() {
+            return Err(AppError::bad_request(
+                "tick the box to confirm that the list and its gifts go",
+            ));
+        }
+        service.delete_list(&actor, &list_id).await
+    })
+    .await;
+    crate::ui::server::answer(result, &format!("/families/{family_id}")).await
 }
 
 /// "12.50" (or "12,50") to 1250 cents; empty is no price.
