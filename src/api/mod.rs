@@ -27,7 +27,8 @@ use crate::{
         error::AppError,
         input::{
             ChangePassword, ClaimRequest, Credentials, ForgotPassword, GroupRequest, ItemPatch,
-            NewFamily, NewItem, NewList, PledgeRequest, Register, RenameList, ResetPassword,
+            NewFamily, NewItem, NewList, PledgeRequest, Register, RenameList, RenameMe,
+            ResetPassword,
         },
         FamilyId, ItemId, ListId,
     },
@@ -49,9 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/reset", post(reset_password))
         .route("/auth/logout-everywhere", post(logout_everywhere))
         .route("/me/password", post(change_password))
-        .route("/me", get(me))
+        .route("/me", get(me).patch(rename_me))
         .route("/families", post(create_family))
-        .route("/families/{id}", get(family))
+        .route("/families/{id}", get(family).patch(rename_family))
         .route("/families/{id}/invites", post(create_invite))
         .route("/families/{id}/lists", post(create_list))
         .route("/invites/{code}/accept", post(accept_invite))
@@ -211,6 +212,25 @@ async fn token(
 
 async fn me(State(service): State<Service>, user: CurrentUser) -> ApiResult {
     ok(service.me(&user.id).await?)
+}
+
+async fn rename_me(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<RenameMe>,
+) -> ApiResult {
+    let user = service.rename_me(&actor, input.name).await?;
+    ok(json!({ "user": user }))
+}
+
+async fn rename_family(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<FamilyId>,
+    ApiJson(input): ApiJson<NewFamily>,
+) -> ApiResult {
+    let family = service.rename_family(&actor, &id, input).await?;
+    ok(json!({ "family": family }))
 }
 
 async fn create_family(

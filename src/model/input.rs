@@ -194,3 +194,10 @@ pub struct ChangePassword {
     pub current_password: String,
     pub new_password: String,
 }
+
+/// A new display name for oneself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameMe {
+    pub name: String,
+}

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{new_id, now_iso, Service};
+use super::{new_id, now_iso, Actor, Service};
 use crate::{
     model::{
         error::AppError,
@@ -233,5 +233,33 @@ impl Service {
         accounts::delete_sessions_of(self.store.writes(), user, None).await?;
         self.bus.end_user(user, None).await;
         Ok(())
+    }
+}
+
+impl Service {
+    /// Changes the display name. Each family of the user hears of it at
+    /// once (`UPDATED` on its topic, the member as payload), so their
+    /// pages show the new name.
+    pub async fn rename_me(&self, actor: &Actor, name: String) -> Result<User, AppError> {
+        actor.member_only()?;
+        validate::person_name(&name)?;
+        let mut tx = self.begin_write().await?;
+        accounts::rename_user(&mut *tx, &actor.user_id, &name).await?;
+        for family in families::families_of(&mut *tx, &actor.user_id).await? {
+            if let Some(member) = families::member(&mut *tx, &family.id, &actor.user_id).await? {
+                super::events::family_updated(
+                    &mut tx,
+                    actor,
+                    &family.id,
+                    actor.user_id.as_str(),
+                    &member,
+                )
+                .await?;
+            }
+        }
+        self.commit(tx).await?;
+        accounts::user_by_id(self.store.pool(), &actor.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
     }
 }

@@ -215,6 +215,32 @@ pub(super) async fn list(
     Ok(())
 }
 
+/// `UPDATED` on the family's topic about the family itself (renamed) or
+/// one of its members (a new display name): the family or the member is
+/// the entity and the payload.
+pub(super) async fn family_updated(
+    tx: &mut Write,
+    actor: &Actor,
+    family: &FamilyId,
+    entity_id: &str,
+    payload: &impl Serialize,
+) -> Result<(), AppError> {
+    Recorder {
+        tx,
+        actor,
+        tenant: family,
+    }
+    .record(
+        &family_topic(family),
+        Audience::All,
+        UPDATED,
+        entity_id,
+        &json(payload)?,
+        &actor.user_id,
+    )
+    .await
+}
+
 /// `MEMBER_JOINED` on the family's topic: the member is the entity, and
 /// `data.user_id` is the one who joined.
 pub(super) async fn member_joined(

@@ -75,6 +75,33 @@ impl Service {
             .collect())
     }
 
+    /// Renames the family: its admins only. Everyone on its page sees the
+    /// new name at once (`UPDATED` on its topic, the family as payload).
+    pub async fn rename_family(
+        &self,
+        actor: &Actor,
+        id: &FamilyId,
+        input: NewFamily,
+    ) -> Result<Family, AppError> {
+        if self.role_in(id, &actor.user_id).await? != Role::Admin {
+            return Err(AppError::forbidden(
+                "only the family's admins may rename it",
+            ));
+        }
+        validate::family_name(&input.name)?;
+        let family = Family {
+            id: id.clone(),
+            name: input.name,
+        };
+        let mut tx = self.begin_write().await?;
+        if !families::rename_family(&mut *tx, id, &family.name).await? {
+            return Err(AppError::not_found("family"));
+        }
+        events::family_updated(&mut tx, actor, id, id.as_str(), &family).await?;
+        self.commit(tx).await?;
+        Ok(family)
+    }
+
     /// A new invite code for `family`; any member may make one.
     pub async fn create_invite(
         &self,

@@ -286,3 +286,17 @@ pub async fn delete_expired_sessions<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(deleted.rows_affected())
 }
+
+/// Sets `user`'s display name.
+pub async fn rename_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+    name: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update users set name = $1 where id = $2")
+        .bind(name)
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}

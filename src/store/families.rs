@@ -193,3 +193,18 @@ pub async fn family_of_invite<'e, E: Executor<'e, Database = Any>>(
             .await?;
     Ok(id.map(FamilyId))
 }
+
+/// Renames a family; `false` when it does not exist.
+#[instrument(skip_all, fields(family_id = %id))]
+pub async fn rename_family<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &FamilyId,
+    name: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query("update families set name = $1 where id = $2")
+        .bind(name)
+        .bind(id.as_str())
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

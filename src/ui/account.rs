@@ -113,6 +113,8 @@ pub fn SettingsPage() -> impl IntoView {
     let user = use_current_user();
     let change = ServerAction::<ChangePassword>::new();
     let everywhere = expect_context::<AuthActions>().everywhere;
+    let rename = expect_context::<AuthActions>().rename;
+    let rename_message = error_text(move || rename.value().get());
     let change_message = error_text(move || change.value().get());
     let query = use_query_map();
     let changed = move || {
@@ -126,7 +128,16 @@ pub fn SettingsPage() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <h1>{t!(i18n, settings)}</h1>
-                        <p class="muted">{user.name}" · "{user.email}</p>
+                        <p class="muted">{user.email}</p>
+                        <section aria-labelledby="name-title">
+                            <h2 id="name-title">{t!(i18n, your_name)}</h2>
+                            <ActionForm action=rename attr:class="stacked-form" attr:data-testid="rename-me">
+                                <label for="my-name">{t!(i18n, display_name)}</label>
+                                <input id="my-name" name="name" required maxlength="100" autocomplete="name" value=user.name />
+                                <button type="submit">{t!(i18n, save)}</button>
+                            </ActionForm>
+                            <Message message=rename_message />
+                        </section>
                         <section aria-labelledby="password-title">
                             <h2 id="password-title">{t!(i18n, change_password)}</h2>
                             <ActionForm action=change attr:class="stacked-form" attr:data-testid="change-password">

@@ -49,6 +49,15 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     super::server::logout_everywhere().await
 }
 
+/// A new display name (`ui::account` has the form).
+#[server(prefix = "/api/fn", endpoint = "rename_me", client = crate::ui::fetch::PageClient)]
+pub async fn rename_me(name: String) -> Result<(), AppError> {
+    let result =
+        super::server::act(|service, actor| async move { service.rename_me(&actor, name).await })
+            .await;
+    super::server::answer(result, "/settings").await.map(|_| ())
+}
+
 /// The account actions, shared so the header can refresh when one of them
 /// completes.
 #[derive(Clone, Copy)]
@@ -60,6 +69,8 @@ pub struct AuthActions {
     pub reset: ServerAction<ResetPassword>,
     /// "Log out everywhere".
     pub everywhere: ServerAction<LogoutEverywhere>,
+    /// A new display name.
+    pub rename: ServerAction<RenameMe>,
 }
 
 impl AuthActions {
@@ -70,6 +81,7 @@ impl AuthActions {
             logout: ServerAction::new(),
             reset: ServerAction::new(),
             everywhere: ServerAction::new(),
+            rename: ServerAction::new(),
         };
         provide_context(actions);
         actions
@@ -82,6 +94,7 @@ impl AuthActions {
             + self.logout.version().get()
             + self.reset.version().get()
             + self.everywhere.version().get()
+            + self.rename.version().get()
     }
 }
 

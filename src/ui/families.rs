@@ -22,7 +22,8 @@ use crate::{
         protocol::{family_topic, EventFrame, EventName},
     },
     model::{
-        error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListCounts, ListId, Member, Role,
+        error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListCounts, ListId, Member,
+        Role, UserId,
     },
 };
 
@@ -34,6 +35,8 @@ pub struct FamilyPageData {
     pub seq: i64,
     /// Each list's gifts and, on lists not for the viewer, what is free.
     pub counts: Vec<ListCounts>,
+    /// Whether the viewer is one of the family's admins (who may rename it).
+    pub is_admin: bool,
 }
 
 /// One family on the dashboard: its lists as cards.
@@ -85,17 +88,32 @@ pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
     let seq = service.family_seq(&me, &id).await?;
     let detail = service.family_detail(&me, &id).await?;
     let counts = service.list_counts(&me, &id).await?;
+    let is_admin = service.role_in(&id, &me).await? == Role::Admin;
     Ok(FamilyPageData {
         detail,
         seq,
         counts,
+        is_admin,
     })
+}
+
+/// Renames the family (its admins only).
+#[server(prefix = "/api/fn", endpoint = "rename_family", client = crate::ui::fetch::PageClient)]
+pub async fn rename_family(family_id: FamilyId, name: String) -> Result<(), AppError> {
+    let back = format!("/families/{family_id}");
+    let result = super::server::act(|service, actor| async move {
+        let input = crate::model::input::NewFamily { name };
+        service.rename_family(&actor, &family_id, input).await
+    })
+    .await;
+    super::server::answer(result, &back).await.map(|_| ())
 }
 
 /// The family's lists and members as the page shows them, kept current by
 /// the family's live topic. Applying an event twice changes nothing.
 #[derive(Clone, Copy)]
 struct LiveFamily {
+    family: RwSignal<Family>,
     lists: RwSignal<Vec<GiftList>>,
     members: RwSignal<Vec<Member>>,
     seq: StoredValue<i64>,
@@ -120,7 +138,26 @@ impl LiveData for LiveFamily {
             });
             return true;
         }
-        if !event.data.entity_id.starts_with(ListId::PREFIX) {
+        let entity = event.data.entity_id.as_str();
+        if event.name() == Some(EventName::Updated) && entity.starts_with(FamilyId::PREFIX) {
+            let Ok(family) = serde_json::from_value::<Family>(payload) else {
+                return false;
+            };
+            self.family.set(family);
+            return true;
+        }
+        if event.name() == Some(EventName::Updated) && entity.starts_with(UserId::PREFIX) {
+            let Ok(member) = serde_json::from_value::<Member>(payload) else {
+                return false;
+            };
+            self.members.update(|members| {
+                if let Some(known) = members.iter_mut().find(|m| m.user_id == member.user_id) {
+                    *known = member;
+                }
+            });
+            return true;
+        }
+        if !entity.starts_with(ListId::PREFIX) {
             return true;
         }
         if event.name() == Some(EventName::Deleted) {
@@ -321,6 +358,16 @@ pub fn FamilyPage() -> impl IntoView {
     );
     let invite_message = error_text(move || invite.value().get());
     let list_message = error_text(move || new_list.value().get());
+    let rename = ServerAction::<RenameFamily>::new();
+    // This form's own refusal only: a refused plain post comes back in
+    // `?error=`, which the page's other messages show.
+    let rename_refusal = move || {
+        rename
+            .value()
+            .get()
+            .and_then(Result::err)
+            .map(|err| translate_error(&err.message))
+    };
     let invite_link = move || {
         query.read().get("invite").map(|code| {
             let origin = window_origin();
@@ -335,11 +382,13 @@ pub fn FamilyPage() -> impl IntoView {
                         <Title text=format!("{} · Giftlist", t_string!(i18n, family)) />
                         <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
-                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts }) => {
+                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, is_admin }) => {
                         let no_lists = lists.is_empty();
                         let list_family = family.id.to_string();
                         let invite_family_id = family.id.to_string();
+                        let rename_family_id = family.id.to_string();
                         let live = LiveFamily {
+                            family: RwSignal::new(family.clone()),
                             lists: RwSignal::new(lists),
                             members: RwSignal::new(members),
                             seq: StoredValue::new(seq),
@@ -347,9 +396,26 @@ pub fn FamilyPage() -> impl IntoView {
                         follow_live(live, family_topic(&family.id), None, move || detail.refetch());
                         let name_of = move |list: &GiftList| live.members.with(|members| recipient_name(list, members));
                         let counts = StoredValue::new(counts);
+                        // Read with `try_`: the document title is set by
+                        // leptos_meta, which can ask once more while this
+                        // view is being replaced (a refetch racing a
+                        // navigation), after its signals are gone.
+                        let family_name = move || live.family.try_with(|f| f.name.clone()).unwrap_or_default();
                         view! {
-                            <Title text=format!("{} · Giftlist", family.name) />
-                            <h1>{family.name.clone()}</h1>
+                            <Title text=move || format!("{} · Giftlist", family_name()) />
+                            <h1>{family_name}</h1>
+                            {is_admin.then(|| view! {
+                                <details class="reveal" data-testid="rename-family">
+                                    <summary>{t!(i18n, rename_family)}</summary>
+                                    <ActionForm action=rename attr:class="stacked-form">
+                                        <input type="hidden" name="family_id" value=rename_family_id />
+                                        <label for="family-name">{t!(i18n, family_name)}</label>
+                                        <input id="family-name" name="name" required maxlength="200" value=family_name />
+                                        <button type="submit">{t!(i18n, rename_list)}</button>
+                                    </ActionForm>
+                                    <p class="form-error" role="alert" aria-live="assertive" data-testid="rename-family-error">{rename_refusal}</p>
+                                </details>
+                            })}
                             <section aria-labelledby="lists-title">
                                 <h2 id="lists-title">{t!(i18n, lists)}</h2>
                                 <Show when=move || live.lists.with(Vec::is_empty)>
@@ -393,7 +459,7 @@ pub fn FamilyPage() -> impl IntoView {
                                 <ul data-testid="members">
                                     <For
                                         each=move || live.members.get()
-                                        key=|m| m.user_id.clone()
+                                        key=|m| (m.user_id.clone(), m.name.clone())
                                         children=move |m| view! { <li>{m.name.clone()}" "<span class="muted">{role_name(m.role)}</span></li> }
                                     />
                                 </ul>

@@ -289,6 +289,7 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_bad_reset))
         }
         "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
+        "only the family's admins may rename it" => Some(t_string!(i18n, err_not_family_admin)),
         "tick the box to confirm that the list and its gifts go" => {
             Some(t_string!(i18n, err_confirm_delete))
         }

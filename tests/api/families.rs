@@ -12,6 +12,7 @@ on_both_backends!(
     who_may_rename_and_remove_lists,
     items_versions_and_conflicts,
     claims_have_one_holder,
+    families_and_people_are_renamed_live,
 );
 
 async fn families_and_invites(db: Db) {
@@ -331,4 +332,109 @@ async fn claims_have_one_holder(db: Db) {
         .await
         .expect_error(400, "bad_request");
     f.server.stop().await;
+}
+
+/// An admin renames the family; anyone renames themselves; each family
+/// of theirs hears of it on its topic (polled here through the outbox).
+async fn families_and_people_are_renamed_live(db: Db) {
+    let f = family(db).await;
+    let topic = format!("family:{}", f.family_id);
+    let before = family_events(&f, &topic).await;
+    f.member
+        .patch(
+            &format!("/families/{}", f.family_id),
+            json!({ "name": "Bob's lot" }),
+        )
+        .await
+        .expect_error(403, "forbidden");
+    f.admin
+        .patch(
+            &format!("/families/{}", f.family_id),
+            json!({ "name": "  " }),
+        )
+        .await
+        .expect_error(400, "bad_request");
+    let renamed = f
+        .admin
+        .patch(
+            &format!("/families/{}", f.family_id),
+            json!({ "name": "The Smith-Joneses" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(renamed["family"]["name"], "The Smith-Joneses");
+    let stranger = f.server.browser();
+    stranger.register("Zed").await;
+    stranger
+        .patch(
+            &format!("/families/{}", f.family_id),
+            json!({ "name": "Mine" }),
+        )
+        .await
+        .expect_error(404, "not_found");
+
+    f.member
+        .send(reqwest::Method::PATCH, "/me", Some(json!({ "name": "" })))
+        .await
+        .expect_error(400, "bad_request");
+    let me = f
+        .member
+        .send(
+            reqwest::Method::PATCH,
+            "/me",
+            Some(json!({ "name": "Robert" })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(me["user"]["name"], "Robert");
+    let detail = f
+        .admin
+        .get(&format!("/families/{}", f.family_id))
+        .await
+        .expect(200);
+    assert!(detail["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["name"] == "Robert" && m["user_id"] == f.member_id.as_str()));
+
+    let events = family_events(&f, &topic).await;
+    let new: Vec<(String, String, Value)> = events[before.len()..]
+        .iter()
+        .map(|e| {
+            (
+                e.event.clone(),
+                e.entity_id.clone(),
+                serde_json::from_str(&e.payload).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(new.len(), 2, "{new:?}");
+    assert_eq!(
+        (new[0].0.as_str(), new[0].1.as_str()),
+        ("UPDATED", f.family_id.as_str())
+    );
+    assert_eq!(new[0].2["name"], "The Smith-Joneses");
+    assert_eq!(
+        (new[1].0.as_str(), new[1].1.as_str()),
+        ("UPDATED", f.member_id.as_str())
+    );
+    assert_eq!(new[1].2["name"], "Robert");
+    assert_eq!(new[1].2["role"], "member");
+    f.server.stop().await;
+}
+
+async fn family_events(
+    f: &crate::common::Family,
+    topic: &str,
+) -> Vec<giftlist::store::outbox::StoredEvent> {
+    giftlist::store::outbox::since(
+        f.server.state.store.pool(),
+        topic,
+        giftlist::store::outbox::Audience::All,
+        0,
+        1000,
+    )
+    .await
+    .unwrap()
 }
