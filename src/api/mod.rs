@@ -151,8 +151,9 @@ async fn reset_password(
     session: Session,
     ApiJson(input): ApiJson<ResetPassword>,
 ) -> ApiResult {
-    service.limits.check_ip(ip)?;
-    let user = service.reset_password(&input.token, input.password).await?;
+    let user = service
+        .reset_password(&input.token, input.password, ip)
+        .await?;
     log_in(&session, &user.id).await.map_err(session_error)?;
     ok(json!({ "user": user }))
 }

@@ -175,8 +175,15 @@ impl Service {
 
     /// Sets a new password with a reset link's token: once, within the
     /// hour. Every session and live connection of the user ends; the caller
-    /// logs the person in anew.
-    pub async fn reset_password(&self, token: &str, password: String) -> Result<User, AppError> {
+    /// logs the person in anew. Attempts count against the client
+    /// address's login limit, like logins.
+    pub async fn reset_password(
+        &self,
+        token: &str,
+        password: String,
+        from: IpAddr,
+    ) -> Result<User, AppError> {
+        self.limits.check_ip(from)?;
         validate::password(&password)?;
         let invalid = || AppError::bad_request(BAD_RESET);
         if !well_formed_reset(token) {

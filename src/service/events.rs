@@ -11,7 +11,7 @@ use crate::{
         FamilyId, GiftList, Item, UserId,
     },
     store::{
-        accounts,
+        lists,
         outbox::{self, Audience, NewEvent},
         shares,
     },
@@ -165,14 +165,7 @@ pub(super) async fn list(
     };
     // Guests read the list with the name of the person it is for.
     let shared = if audiences.contains(&Audience::Viewers) {
-        let recipient = match (&list.recipient_name, &list.recipient_user_id) {
-            (Some(name), _) => name.clone(),
-            (None, Some(user)) => accounts::user_by_id(&mut **tx, user)
-                .await?
-                .map(|user| user.name)
-                .unwrap_or_default(),
-            (None, None) => String::new(),
-        };
+        let recipient = lists::recipient_name(&mut **tx, list).await?;
         Some(json(&SharedList::of(list, recipient))?)
     } else {
         None

@@ -29,7 +29,7 @@ use crate::{
         validate, ClaimStatus, GiftList, Item, ItemId, ListId, UserId,
     },
     store::{
-        accounts, families, lists,
+        families, lists,
         outbox::{self, Audience},
         shares::{self, GuestRow, ShareRow},
     },
@@ -343,18 +343,6 @@ impl Service {
         self.links.token(LinkKind::Guest, guest.as_str())
     }
 
-    /// Who a list is for, by name.
-    async fn recipient_name(&self, list: &GiftList) -> Result<String, AppError> {
-        Ok(match (&list.recipient_name, &list.recipient_user_id) {
-            (Some(name), _) => name.clone(),
-            (None, Some(user)) => accounts::user_by_id(self.store.pool(), user)
-                .await?
-                .map(|user| user.name)
-                .unwrap_or_default(),
-            (None, None) => String::new(),
-        })
-    }
-
     /// The guest as they see themselves, with what they hold of `items`.
     fn guest_self(&self, guest: &GuestRow, items: &[Item]) -> GuestSelf {
         let manage_path = self.links.path(LinkKind::Guest, guest.user_id.as_str());
@@ -407,7 +395,10 @@ impl Service {
             .map(|guest| self.guest_self(guest, &items));
         Ok(SharePage {
             kind: access.kind,
-            list: SharedList::of(&access.list, self.recipient_name(&access.list).await?),
+            list: SharedList::of(
+                &access.list,
+                lists::recipient_name(self.store.pool(), &access.list).await?,
+            ),
             items: items
                 .iter()
                 .map(|item| surprise::shared_item_for(audience, item))

@@ -87,6 +87,24 @@ pub async fn list<'e, E: Executor<'e, Database = Any>>(
     Ok(row.map(ListRecord::from))
 }
 
+/// Who `list` is for, by name: the name given, or the member's.
+pub async fn recipient_name<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    list: &GiftList,
+) -> sqlx::Result<String> {
+    match (&list.recipient_name, &list.recipient_user_id) {
+        (Some(name), _) => Ok(name.clone()),
+        (None, Some(user)) => {
+            let name: Option<String> = sqlx::query_scalar("select name from users where id = $1")
+                .bind(user.as_str())
+                .fetch_optional(db)
+                .await?;
+            Ok(name.unwrap_or_default())
+        }
+        (None, None) => Ok(String::new()),
+    }
+}
+
 /// The lists of a family, oldest first.
 #[instrument(skip_all, fields(family_id = %family))]
 pub async fn lists_of_family<'e, E: Executor<'e, Database = Any>>(

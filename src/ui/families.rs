@@ -10,7 +10,7 @@ use leptos_router::{
 
 use super::{
     auth::use_current_user,
-    form::{error_text, Message},
+    form::{error_text, own_refusal, Message},
     lang::{fill, gift_count, translate_error},
 };
 use serde::{Deserialize, Serialize};
@@ -359,15 +359,7 @@ pub fn FamilyPage() -> impl IntoView {
     let invite_message = error_text(move || invite.value().get());
     let list_message = error_text(move || new_list.value().get());
     let rename = ServerAction::<RenameFamily>::new();
-    // This form's own refusal only: a refused plain post comes back in
-    // `?error=`, which the page's other messages show.
-    let rename_refusal = move || {
-        rename
-            .value()
-            .get()
-            .and_then(Result::err)
-            .map(|err| translate_error(&err.message))
-    };
+    let rename_refusal = own_refusal(vec![rename.value()]);
     let invite_link = move || {
         query.read().get("invite").map(|code| {
             let origin = window_origin();
@@ -413,7 +405,7 @@ pub fn FamilyPage() -> impl IntoView {
                                         <input id="family-name" name="name" required maxlength="200" value=family_name />
                                         <button type="submit">{t!(i18n, rename_list)}</button>
                                     </ActionForm>
-                                    <p class="form-error" role="alert" aria-live="assertive" data-testid="rename-family-error">{rename_refusal}</p>
+                                    <Message message=rename_refusal testid="rename-family-error" />
                                 </details>
                             })}
                             <section aria-labelledby="lists-title">

@@ -23,11 +23,33 @@ pub fn error_text(
     })
 }
 
+/// The refusal of whichever of `answers` (actions' values) came last, a
+/// success clearing it; never `?error=`. For a form beside others on a
+/// page whose main message already shows a refused plain form post.
+pub fn own_refusal(
+    answers: Vec<MappedSignal<Option<Result<(), AppError>>>>,
+) -> Signal<Option<String>> {
+    let latest = RwSignal::new(None::<String>);
+    for answered in answers {
+        Effect::new(move |_| {
+            if let Some(result) = answered.get() {
+                latest.set(result.err().map(|err| translate_error(&err.message)));
+            }
+        });
+    }
+    latest.into()
+}
+
 /// An `aria-live` region for messages, present from the first render.
 #[component]
-pub fn Message(message: Signal<Option<String>>) -> impl IntoView {
+pub fn Message(
+    message: Signal<Option<String>>,
+    /// A page with several messages names each its own.
+    #[prop(default = "form-error")]
+    testid: &'static str,
+) -> impl IntoView {
     view! {
-        <p class="form-error" role="alert" aria-live="assertive" data-testid="form-error">
+        <p class="form-error" role="alert" aria-live="assertive" data-testid=testid>
             {move || message.get()}
         </p>
     }

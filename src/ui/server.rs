@@ -120,12 +120,7 @@ pub(super) async fn user_id() -> Result<UserId, AppError> {
 
 /// The logged-in user as the actor of a change, with the request's trace id.
 pub(super) async fn actor() -> Result<Actor, AppError> {
-    let user_id = user_id().await?;
-    let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
-    let trace_id = parts
-        .and_then(|parts| parts.extensions.get::<TraceId>().cloned())
-        .unwrap_or_else(TraceId::random);
-    Ok(Actor::user(user_id, trace_id.0))
+    Ok(Actor::user(user_id().await?, request_trace_id()))
 }
 
 /// Runs one change as the logged-in user: the service and the actor, the
@@ -145,15 +140,10 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     Ok(Some(state()?.service.me(&id).await?.user))
 }
 
-/// The client's address (see `auth::client_ip`).
-async fn client_ip(state: &AppState) -> std::net::IpAddr {
-    request_ip(state)
-}
-
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
     let result = async {
         let state = state()?;
-        let ip = client_ip(&state).await;
+        let ip = request_ip(&state);
         let user = state
             .service
             .register(
@@ -176,7 +166,7 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
 pub async fn login(email: String, password: String) -> Result<(), AppError> {
     let result = async {
         let state = state()?;
-        let ip = client_ip(&state).await;
+        let ip = request_ip(&state);
         let user = state
             .service
             .authenticate(Credentials { email, password }, ip)
@@ -327,7 +317,8 @@ pub(super) fn set_guest_cookie(share: &str, token: &str) {
     }
 }
 
-/// The client's address, for a page's server function.
+/// The client's address, for a page's server function (see
+/// `auth::client_ip`).
 pub(super) fn request_ip(state: &AppState) -> std::net::IpAddr {
     let parts: Option<axum::http::request::Parts> = leptos::prelude::use_context();
     parts.map_or(std::net::IpAddr::from([127, 0, 0, 1]), |parts| {
@@ -338,8 +329,8 @@ pub(super) fn request_ip(state: &AppState) -> std::net::IpAddr {
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
     let result = async {
         let state = state()?;
-        state.service.limits.check_ip(request_ip(&state))?;
-        let user = state.service.reset_password(&token, password).await?;
+        let ip = request_ip(&state);
+        let user = state.service.reset_password(&token, password, ip).await?;
         log_in(&session().await?, &user.id)
             .await
             .map_err(session_error)
@@ -350,13 +341,10 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
 
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
     let result = async {
-        let state = state()?;
-        let session = session().await?;
-        let user = session_user(&session)
-            .await
-            .ok_or_else(|| AppError::unauthorized("log in to see this"))?;
-        let keep = crate::auth::session::session_key(&session);
-        state
+        let user = user_id().await?;
+        // The session it was changed in goes on; the others end.
+        let keep = crate::auth::session::session_key(&session().await?);
+        state()?
             .service
             .change_password(&user, current, new, keep.as_deref())
             .await
@@ -367,13 +355,9 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 
 pub async fn logout_everywhere() -> Result<(), AppError> {
     let result = async {
-        let state = state()?;
-        let session = session().await?;
-        let user = session_user(&session)
-            .await
-            .ok_or_else(|| AppError::unauthorized("log in to see this"))?;
-        state.service.log_out_everywhere(&user).await?;
-        session.flush().await.map_err(session_error)
+        let user = user_id().await?;
+        state()?.service.log_out_everywhere(&user).await?;
+        session().await?.flush().await.map_err(session_error)
     }
     .await;
     answer(result, "/").await

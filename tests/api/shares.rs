@@ -410,7 +410,21 @@ async fn guests_read_claim_and_come_back_with_their_own_link(db: Db) {
         .as_array()
         .unwrap()
         .iter()
-        .all(|item| item["taken"].is_null()));
+        .all(|item| item["taken"].is_null() && item["group"].is_null()));
+    assert_eq!(peek["guest"], Value::Null);
+    // Polling through the link, the recipient reads the viewers' stream:
+    // edits, never a claim or a pledge.
+    f.add_item(&f.member, "Tea").await;
+    let polled = f
+        .recipient
+        .get(&format!("{base}/changes?since=0"))
+        .await
+        .expect(200);
+    assert!(!polled["events"].as_array().unwrap().is_empty());
+    let text = polled.to_string();
+    for trace in ["STATUS_CHANGED", "Grandma", "\"taken\":2", "pledged_cents"] {
+        assert!(!text.contains(trace), "{trace} in {text}");
+    }
     f.recipient
         .post(
             &format!("{base}/items/{glasses_id}/claim"),

@@ -52,6 +52,20 @@ async fn a_guest_socket_follows_its_list_and_nothing_else(db: Db) {
     guest.subscribe(&[&topic], json!({}), "g1").await;
     let mut viewer = open_guest(&f.server, &view).await;
     viewer.subscribe(&[&topic], json!({}), "v1").await;
+    // The recipient, logged in, opening the givers' link: the viewers' view.
+    let mut recipient = ws::open(
+        &f.server,
+        ws::Open {
+            cookie: f.recipient.cookie_header(),
+            origin: Some(f.server.origin()),
+            share: Some(token.clone()),
+            ..ws::Open::default()
+        },
+    )
+    .await
+    .expect("upgrade");
+    recipient.expect("welcome").await;
+    recipient.subscribe(&[&topic], json!({}), "r1").await;
 
     // Anything but its list is refused, as for a stranger.
     for other in [
@@ -96,6 +110,20 @@ async fn a_guest_socket_follows_its_list_and_nothing_else(db: Db) {
     viewer
         .expect_silence(std::time::Duration::from_millis(300))
         .await;
+    let seen = recipient.expect("event").await;
+    assert_eq!(seen["event"], "ADDED");
+    assert!(seen["data"]["payload"]["taken"].is_null(), "{seen}");
+    recipient
+        .expect_silence(std::time::Duration::from_millis(300))
+        .await;
+    assert!(
+        recipient
+            .log
+            .iter()
+            .all(|frame| frame["event"] != "STATUS_CHANGED"),
+        "{:?}",
+        recipient.log
+    );
 
     // A token that opens nothing is closed as unauthorized.
     let mut stranger = ws::open(

@@ -23,7 +23,7 @@ use self::{
     server::{get_list, parse_price, EditItem, ListPageData},
 };
 use super::{
-    form::Message,
+    form::{own_refusal, Message},
     lang::{current_lang, fill, priority_words, translate_error},
     money::format_money,
 };
@@ -188,14 +188,7 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
     let i18n = use_i18n();
     let rename = ServerAction::<server::RenameList>::new();
     let delete = ServerAction::<server::DeleteList>::new();
-    let refusal = RwSignal::new(None::<String>);
-    for answered in [rename.value(), delete.value()] {
-        Effect::new(move |_| {
-            if let Some(result) = answered.get() {
-                refusal.set(result.err().map(|err| translate_error(&err.message)));
-            }
-        });
-    }
+    let refusal = own_refusal(vec![rename.value(), delete.value()]);
     let list_id = live.list.with_untracked(|list| list.id.to_string());
     let delete_list_id = list_id.clone();
     view! {
@@ -216,7 +209,7 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
                 </label>
                 <button type="submit">{t!(i18n, delete_list)}</button>
             </ActionForm>
-            <p class="form-error" role="alert" aria-live="assertive" data-testid="manage-list-error">{move || refusal.get()}</p>
+            <Message message=refusal testid="manage-list-error" />
         </details>
     }
 }

@@ -14,7 +14,8 @@ use crate::{
     },
     ui::{
         families::CopyButton,
-        lang::{fill, translate_error},
+        form::{own_refusal, Message},
+        lang::fill,
     },
 };
 
@@ -68,16 +69,7 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
             move |_| list_shares(list_id.clone()),
         )
     };
-    // Only these two actions' refusals: a refused plain form post comes
-    // back in `?error=`, which the page's own message shows.
-    let refusal = RwSignal::new(None::<String>);
-    for answered in [make.value(), revoke.value()] {
-        Effect::new(move |_| {
-            if let Some(result) = answered.get() {
-                refusal.set(result.err().map(|err| translate_error(&err.message)));
-            }
-        });
-    }
+    let refusal = own_refusal(vec![make.value(), revoke.value()]);
     let list_field = list_id.to_string();
     let revoke_list = StoredValue::new(list_id.to_string());
     view! {
@@ -97,7 +89,7 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
                     }.into_any()
                 })}
             </Transition>
-            <p class="form-error" role="alert" aria-live="assertive" data-testid="share-links-error">{move || refusal.get()}</p>
+            <Message message=refusal testid="share-links-error" />
             <details class="share-make">
                 <summary>{t!(i18n, share_make_title)}</summary>
                 <ActionForm action=make attr:class="stacked-form" attr:data-testid="make-share">
