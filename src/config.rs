@@ -141,6 +141,14 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_RESET_BURST", default_value_t = 3)]
     pub reset_burst: u32,
 
+    /// Invites one member may mail per minute ...
+    #[arg(long, env = "GIFTLIST_INVITE_MAILS_PER_MINUTE", default_value_t = 1)]
+    pub invite_mails_per_minute: u32,
+
+    /// ... and in one burst.
+    #[arg(long, env = "GIFTLIST_INVITE_MAILS_BURST", default_value_t = 10)]
+    pub invite_mails_burst: u32,
+
     /// Share and guest links that do not exist, opened from one client
     /// address per minute, before it is answered 429 ...
     #[arg(long, env = "GIFTLIST_LINK_MISSES_PER_MINUTE", default_value_t = 20)]

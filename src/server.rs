@@ -37,7 +37,7 @@ use crate::{
     auth::{
         client_ip::TrustedProxies,
         jwt::{Tokens, DEFAULT_TOKEN_TTL},
-        limits::{AuthLimits, Rate},
+        limits::{AuthLimits, Rate, Rates},
         links::LinkKeys,
         origin::refuse_cross_site_writes,
         password::Passwords,
@@ -72,24 +72,28 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
         store: store.clone(),
         passwords: Passwords::new(std::time::Duration::from_millis(settings.hash_wait_ms)),
         tokens: Arc::new(Tokens::new(&jwt_secret, DEFAULT_TOKEN_TTL)),
-        limits: Arc::new(AuthLimits::new(
-            Rate {
+        limits: Arc::new(AuthLimits::new(Rates {
+            per_ip: Rate {
                 per_minute: settings.auth_ip_per_minute,
                 burst: settings.auth_ip_burst,
             },
-            Rate {
+            per_account: Rate {
                 per_minute: settings.auth_account_per_minute,
                 burst: settings.auth_account_burst,
             },
-            Rate {
+            link_misses: Rate {
                 per_minute: settings.link_misses_per_minute,
                 burst: settings.link_misses_burst,
             },
-            Rate {
+            mails_per_address: Rate {
                 per_minute: settings.reset_per_minute,
                 burst: settings.reset_burst,
             },
-        )),
+            invite_mails: Rate {
+                per_minute: settings.invite_mails_per_minute,
+                burst: settings.invite_mails_burst,
+            },
+        })),
         mailer: Arc::new(Mailer::start(
             settings.smtp_url.as_deref(),
             &settings.mail_from,

@@ -10,7 +10,7 @@ use axum::{
     extract::{DefaultBodyLimit, State},
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::{get, patch, post, put},
+    routing::{delete, get, patch, post, put},
     Json, Router,
 };
 use serde::Deserialize;
@@ -26,11 +26,11 @@ use crate::{
     model::{
         error::AppError,
         input::{
-            ChangePassword, ClaimRequest, Credentials, ForgotPassword, GroupRequest, ItemPatch,
-            NewFamily, NewItem, NewList, PledgeRequest, Register, RenameList, RenameMe,
-            ResetPassword,
+            ChangePassword, ClaimRequest, Credentials, DeleteAccount, ForgotPassword, GroupRequest,
+            ItemPatch, MemberRole, NewFamily, NewItem, NewList, PledgeRequest, Register,
+            RenameList, RenameMe, ResetPassword,
         },
-        FamilyId, ItemId, ListId,
+        FamilyId, ItemId, ListId, UserId,
     },
     service::{Actor, Service},
     state::AppState,
@@ -50,10 +50,18 @@ pub fn router() -> Router<AppState> {
         .route("/auth/reset", post(reset_password))
         .route("/auth/logout-everywhere", post(logout_everywhere))
         .route("/me/password", post(change_password))
-        .route("/me", get(me).patch(rename_me))
+        .route("/me", get(me).patch(rename_me).delete(delete_account))
         .route("/families", post(create_family))
         .route("/families/{id}", get(family).patch(rename_family))
-        .route("/families/{id}/invites", post(create_invite))
+        .route(
+            "/families/{id}/invites",
+            post(create_invite).get(open_invites),
+        )
+        .route("/families/{id}/invites/{code}", delete(revoke_invite))
+        .route(
+            "/families/{id}/members/{user_id}",
+            patch(set_member_role).delete(remove_member),
+        )
         .route("/families/{id}/lists", post(create_list))
         .route("/invites/{code}/accept", post(accept_invite))
         .route(
@@ -251,13 +259,64 @@ async fn family(
     ok(service.family_detail(&user.id, &id).await?)
 }
 
+async fn delete_account(
+    State(service): State<Service>,
+    actor: Actor,
+    session: Session,
+    ApiJson(input): ApiJson<DeleteAccount>,
+) -> Result<StatusCode, AppError> {
+    service.delete_account(&actor, input).await?;
+    // The browser's own session went with the others; forget its cookie.
+    session.flush().await.map_err(session_error)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 async fn create_invite(
     State(service): State<Service>,
     actor: Actor,
     ApiPath(id): ApiPath<FamilyId>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult {
-    let invite = service.create_invite(&actor, &id).await?;
+    let input = optional_json(body?)?;
+    let invite = service.create_invite(&actor, &id, input).await?;
     created(serde_json::to_value(invite).unwrap_or_default())
+}
+
+async fn open_invites(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath(id): ApiPath<FamilyId>,
+) -> ApiResult {
+    let invites = service.open_invites(&actor, &id).await?;
+    ok(json!({ "invites": invites }))
+}
+
+async fn revoke_invite(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath((id, code)): ApiPath<(FamilyId, String)>,
+) -> Result<StatusCode, AppError> {
+    service.revoke_invite(&actor, &id, &code).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_member_role(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath((id, user)): ApiPath<(FamilyId, UserId)>,
+    ApiJson(input): ApiJson<MemberRole>,
+) -> ApiResult {
+    let member = service.set_member_role(&actor, &id, &user, input).await?;
+    ok(json!({ "member": member }))
+}
+
+async fn remove_member(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiPath((id, user)): ApiPath<(FamilyId, UserId)>,
+) -> Result<StatusCode, AppError> {
+    service.remove_member(&actor, &id, &user).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn accept_invite(
@@ -376,13 +435,7 @@ async fn mark_group_gift(
     ApiPath(id): ApiPath<ItemId>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult {
-    let body = body?;
-    let input = if body.iter().all(u8::is_ascii_whitespace) {
-        GroupRequest::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|err| AppError::bad_request(format!("the body is not valid: {err}")))?
-    };
+    let input: GroupRequest = optional_json(body?)?;
     let item = service.mark_group_gift(&actor, &id, input).await?;
     ok(json!({ "item": item }))
 }
@@ -422,4 +475,17 @@ async fn withdraw_pledge(
 ) -> ApiResult {
     let item = service.withdraw_pledge(&actor, &id).await?;
     ok(json!({ "item": item }))
+}
+
+/// A JSON body that may be left out (empty, or `null`): then the default.
+fn optional_json<T: Default + serde::de::DeserializeOwned>(body: Bytes) -> Result<T, AppError> {
+    let invalid =
+        |err: serde_json::Error| AppError::bad_request(format!("the body is not valid: {err}"));
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    match serde_json::from_slice::<serde_json::Value>(&body).map_err(invalid)? {
+        serde_json::Value::Null => Ok(T::default()),
+        value => serde_json::from_value(value).map_err(invalid),
+    }
 }

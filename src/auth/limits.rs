@@ -36,7 +36,23 @@ pub struct AuthLimits {
     /// Password-reset mails asked for, per email key: nobody can make
     /// Giftlist flood someone's mailbox.
     resets: DefaultKeyedRateLimiter<String>,
+    invite_mails: DefaultKeyedRateLimiter<crate::model::UserId>,
     clock: DefaultClock,
+}
+
+/// The rates of [`AuthLimits`], one per kind of attempt.
+#[derive(Clone, Copy, Debug)]
+pub struct Rates {
+    /// Logins, registrations and resets per client address.
+    pub per_ip: Rate,
+    /// Logins per account.
+    pub per_account: Rate,
+    /// Share and guest links that do not exist, per client address.
+    pub link_misses: Rate,
+    /// Mails to one address (reset links, invites).
+    pub mails_per_address: Rate,
+    /// Invites one member mails.
+    pub invite_mails: Rate,
 }
 
 impl std::fmt::Debug for AuthLimits {
@@ -49,12 +65,13 @@ impl std::fmt::Debug for AuthLimits {
 }
 
 impl AuthLimits {
-    pub fn new(per_ip: Rate, per_account: Rate, link_misses: Rate, resets: Rate) -> AuthLimits {
+    pub fn new(rates: Rates) -> AuthLimits {
         AuthLimits {
-            by_ip: RateLimiter::keyed(per_ip.quota()),
-            by_account: RateLimiter::keyed(per_account.quota()),
-            link_misses: RateLimiter::keyed(link_misses.quota()),
-            resets: RateLimiter::keyed(resets.quota()),
+            by_ip: RateLimiter::keyed(rates.per_ip.quota()),
+            by_account: RateLimiter::keyed(rates.per_account.quota()),
+            link_misses: RateLimiter::keyed(rates.link_misses.quota()),
+            resets: RateLimiter::keyed(rates.mails_per_address.quota()),
+            invite_mails: RateLimiter::keyed(rates.invite_mails.quota()),
             clock: DefaultClock::default(),
         }
     }
@@ -112,6 +129,32 @@ impl AuthLimits {
 
     /// Forgets buckets that are full again, so the maps do not grow with
     /// every address ever seen. Called by the periodic sweep.
+    /// An invite that `user` mails to the address keyed `email_key`:
+    /// limited per member, and per address with the reset links (so that
+    /// nobody is flooded with mail from this site).
+    pub fn check_invite_mail(
+        &self,
+        user: &crate::model::UserId,
+        email_key: &str,
+    ) -> Result<(), AppError> {
+        self.invite_mails.check_key(user).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            AppError::rate_limited(
+                "you have mailed many invites just now; wait a little and try again",
+                wait.as_secs() + 1,
+            )
+        })?;
+        self.resets
+            .check_key(&format!("invite:{email_key}"))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                AppError::rate_limited(
+                    "an invite was mailed to this address a moment ago; wait a little before mailing it again",
+                    wait.as_secs() + 1,
+                )
+            })
+    }
+
     pub fn forget_idle(&self) {
         self.by_ip.retain_recent();
         self.by_ip.shrink_to_fit();
@@ -121,6 +164,8 @@ impl AuthLimits {
         self.link_misses.shrink_to_fit();
         self.resets.retain_recent();
         self.resets.shrink_to_fit();
+        self.invite_mails.retain_recent();
+        self.invite_mails.shrink_to_fit();
     }
 }
 
@@ -130,24 +175,26 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_429_with_retry_after() {
-        let limits = AuthLimits::new(
-            Rate {
+        let one = Rate {
+            per_minute: 1,
+            burst: 1,
+        };
+        let limits = AuthLimits::new(Rates {
+            per_ip: Rate {
                 per_minute: 60,
                 burst: 3,
             },
-            Rate {
+            per_account: Rate {
                 per_minute: 1,
                 burst: 2,
             },
-            Rate {
+            link_misses: one,
+            mails_per_address: one,
+            invite_mails: Rate {
                 per_minute: 1,
-                burst: 1,
+                burst: 2,
             },
-            Rate {
-                per_minute: 1,
-                burst: 1,
-            },
-        );
+        });
         let ip: IpAddr = "192.0.2.7".parse().unwrap();
         for _ in 0..3 {
             limits.check_ip(ip).unwrap();
@@ -166,5 +213,31 @@ mod tests {
 
         limits.check_link_miss(ip).unwrap();
         assert_eq!(limits.check_link_miss(ip).unwrap_err().code.status(), 429);
+
+        // Invites: one per address a minute, two per member at once; a
+        // reset link to the same address counts on its own.
+        let (ann, bo) = (
+            crate::model::UserId("u_ann".into()),
+            crate::model::UserId("u_bo".into()),
+        );
+        limits.check_invite_mail(&ann, "x@example.org").unwrap();
+        assert_eq!(
+            limits
+                .check_invite_mail(&bo, "x@example.org")
+                .unwrap_err()
+                .code
+                .status(),
+            429
+        );
+        limits.check_invite_mail(&ann, "y@example.org").unwrap();
+        assert_eq!(
+            limits
+                .check_invite_mail(&ann, "z@example.org")
+                .unwrap_err()
+                .code
+                .status(),
+            429
+        );
+        limits.check_reset("x@example.org").unwrap();
     }
 }

@@ -62,6 +62,12 @@ enum Note {
         user: crate::model::UserId,
         keep: Option<String>,
     },
+    /// A user left a family (or was removed): their connections lose
+    /// these topics.
+    AccessEnded {
+        user: crate::model::UserId,
+        topics: Vec<String>,
+    },
 }
 
 /// Carries committed events to the hub of every instance.
@@ -183,6 +189,20 @@ impl Bus {
         .await;
     }
 
+    /// Takes `topics` from `user`'s connections on every instance (they
+    /// left the family the topics belong to).
+    pub async fn end_access(&self, user: &crate::model::UserId, topics: Vec<String>) {
+        // A notification holds at most 8000 bytes: a family with many
+        // lists is announced in parts (a topic is at most 255 bytes).
+        for part in topics.chunks(24) {
+            self.announce_end(Note::AccessEnded {
+                user: user.clone(),
+                topics: part.to_vec(),
+            })
+            .await;
+        }
+    }
+
     /// Announces a logout or a revocation to every instance; when it cannot
     /// be announced, at least this instance's connections are closed.
     async fn announce_end(&self, note: Note) {
@@ -207,6 +227,7 @@ impl Bus {
             Note::SessionEnded(session) => self.hub.end_session(session),
             Note::ShareEnded(share) => self.hub.end_share(share),
             Note::UserEnded { user, keep } => self.hub.end_user(user, keep.as_deref()),
+            Note::AccessEnded { user, topics } => self.hub.end_access(user, topics),
             Note::Event(_) | Note::Ref { .. } => {}
         }
     }
@@ -259,9 +280,12 @@ impl Bus {
                     Err(err) => warn!(cause = %err, %topic, seq, "cannot read an announced event"),
                 }
             }
-            Ok(note @ (Note::SessionEnded(_) | Note::ShareEnded(_) | Note::UserEnded { .. })) => {
-                self.end_here(&note)
-            }
+            Ok(
+                note @ (Note::SessionEnded(_)
+                | Note::ShareEnded(_)
+                | Note::UserEnded { .. }
+                | Note::AccessEnded { .. }),
+            ) => self.end_here(&note),
             Err(err) => warn!(cause = %err, "unreadable change notification"),
         }
     }

@@ -65,6 +65,9 @@ pub enum Incoming {
     Event(Box<EventFrame>),
     /// Missed events cannot be replayed: reload over HTTP.
     Resync,
+    /// The server refused the topic, or took it away (the viewer left the
+    /// family, or was removed from it).
+    Forbidden,
 }
 
 /// Where an event stands against the `seq` a page's data is at.
@@ -123,6 +126,11 @@ pub trait LiveData: Copy + 'static {
     /// Applies the next event (in `seq` order); false when it cannot be
     /// read, and the page must reload.
     fn apply_next(&self, event: &EventFrame) -> bool;
+    /// The topic was refused or taken away; false to reload (the page's
+    /// own load then says why).
+    fn lost_access(&self) -> bool {
+        false
+    }
 }
 
 /// [`follow`] for a [`LiveData`]: events are applied in `seq` order, one
@@ -138,6 +146,7 @@ pub fn follow_live(
     follow(topic, since, poll, move |incoming| {
         let applied = match incoming {
             Incoming::Resync => false,
+            Incoming::Forbidden => live.lost_access(),
             Incoming::Event(event) => match order(live.seq(), &event) {
                 Order::Seen => true,
                 Order::Gap => false,
@@ -524,6 +533,9 @@ mod browser {
                 ..
             }) => {
                 leptos::logging::warn!("live: {code} {message} {topic:?}");
+                if let (Some(topic), "forbidden") = (topic, code.as_str()) {
+                    deliver(&topic, Incoming::Forbidden);
+                }
             }
             _ => {}
         }

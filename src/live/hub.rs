@@ -556,6 +556,47 @@ impl Hub {
         }
     }
 
+    /// Takes `topics` from every connection of `user` (who left a family,
+    /// or was removed from it): each held topic is answered with `error`
+    /// `forbidden` naming it, and nothing of it arrives any more. The
+    /// connections themselves stay, with whatever else they hold.
+    pub fn end_access(&self, user: &UserId, topics: &[String]) {
+        let topics: HashSet<&str> = topics.iter().map(String::as_str).collect();
+        let mut inner = self.inner.lock();
+        let mut dropped = Vec::new();
+        for (&id, conn) in inner.conns.iter_mut() {
+            if &conn.user != user {
+                continue;
+            }
+            let lost: Vec<StreamKey> = conn
+                .streams
+                .iter()
+                .filter(|(topic, _)| topics.contains(topic.as_str()))
+                .cloned()
+                .collect();
+            let mut told = HashSet::new();
+            for key in lost {
+                conn.streams.remove(&key);
+                if told.insert(key.0.clone()) {
+                    conn.mailbox.push(Out::frame(&ServerFrame::Error {
+                        code: "forbidden".into(),
+                        message: "you are no longer a member of this family".into(),
+                        topic: Some(key.0.clone()),
+                        id: None,
+                    }));
+                }
+                dropped.push((id, key));
+            }
+        }
+        let count = dropped.len() as i64;
+        for (id, key) in dropped {
+            Self::detach(&mut inner, id, user, &key);
+        }
+        self.metrics
+            .subscriptions
+            .fetch_sub(count, Ordering::Relaxed);
+    }
+
     /// Marks connection `id` as a guest's, opened with share link `share`
     /// (see [`Hub::end_share`]).
     pub fn set_share(&self, id: ConnId, share: &str) {

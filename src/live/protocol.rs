@@ -92,15 +92,18 @@ pub enum EventName {
     Deleted,
     StatusChanged,
     MemberJoined,
+    /// A member left the family or was removed from it (Giftlist's own).
+    MemberLeft,
 }
 
 impl EventName {
-    pub const ALL: [EventName; 5] = [
+    pub const ALL: [EventName; 6] = [
         EventName::Added,
         EventName::Updated,
         EventName::Deleted,
         EventName::StatusChanged,
         EventName::MemberJoined,
+        EventName::MemberLeft,
     ];
 
     /// The name on the wire; `serde` writes the same (checked in a test).
@@ -111,6 +114,7 @@ impl EventName {
             EventName::Deleted => "DELETED",
             EventName::StatusChanged => "STATUS_CHANGED",
             EventName::MemberJoined => "MEMBER_JOINED",
+            EventName::MemberLeft => "MEMBER_LEFT",
         }
     }
 

@@ -36,6 +36,21 @@ pub struct NewFamily {
     pub name: String,
 }
 
+/// A member's new role in their family.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberRole {
+    pub role: super::Role,
+}
+
+/// A new invite code; with `email`, it is also mailed there.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvite {
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
 /// A new list: for a member (`recipient_user_id`) or for someone without an
 /// account (`recipient_name`), exactly one of the two.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +208,16 @@ pub struct ResetPassword {
 pub struct ChangePassword {
     pub current_password: String,
     pub new_password: String,
+}
+
+/// Deleting one's account: the password, and whether the lists for one
+/// go too (else they stay for the family, for one's name).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteAccount {
+    pub password: String,
+    #[serde(default)]
+    pub delete_my_lists: bool,
 }
 
 /// A new display name for oneself.

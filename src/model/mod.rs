@@ -66,7 +66,7 @@ pub struct Family {
 }
 
 /// What a member may do beyond the basics: admins rename and remove any list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -330,6 +330,26 @@ pub struct Me {
 pub struct Invite {
     pub code: String,
     pub expires_at: String,
+    /// Where it was mailed, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// An open invite as the family's members see it, to pass on again or
+/// revoke.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenInvite {
+    pub code: String,
+    /// The whole link to pass on.
+    pub url: String,
+    pub expires_at: String,
+    pub created_at: String,
+    pub created_by: UserId,
+    pub created_by_name: String,
+    /// Where it was mailed, if it was.
+    pub email: Option<String>,
+    /// Whether the caller may revoke it: whoever made it, and admins.
+    pub may_revoke: bool,
 }
 
 /// A signed token for scripts and the socket.

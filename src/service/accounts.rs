@@ -6,10 +6,10 @@ use super::{new_id, now_iso, Actor, Service};
 use crate::{
     model::{
         error::AppError,
-        input::{Credentials, Register},
-        validate, Me, Token, User, UserId,
+        input::{Credentials, DeleteAccount, Register},
+        validate, GiftList, Me, Member, Role, Token, User, UserId,
     },
-    store::{accounts, families},
+    store::{accounts, families, lists},
 };
 
 /// What every failed login hears, whichever part was wrong.
@@ -269,4 +269,112 @@ impl Service {
             .await?
             .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
     }
+
+    /// Deletes the caller's account, given its password, in one
+    /// transaction. In each of their families: an admin who is the last
+    /// hands over to the member who joined first; their claims and
+    /// pledges are released (each a `STATUS_CHANGED` for the list's
+    /// members, as any release); lists for them are deleted if they ask,
+    /// else kept for the family under their name (a list for someone
+    /// without an account); they leave (`MEMBER_LEFT`). A family they were
+    /// alone in goes with them. Their invites are revoked, their sessions
+    /// and live connections end, and their row keeps nothing of them but
+    /// its id (what others made with it refers to it).
+    pub async fn delete_account(
+        &self,
+        actor: &Actor,
+        input: DeleteAccount,
+    ) -> Result<(), AppError> {
+        actor.member_only()?;
+        let user = &actor.user_id;
+        let Some(me) = accounts::user_by_id(self.store.pool(), user).await? else {
+            return Err(AppError::unauthorized("this account no longer exists"));
+        };
+        let stored = accounts::password_hash(self.store.pool(), user).await?;
+        if !self.passwords.verify(input.password, stored).await? {
+            return Err(AppError::forbidden("the password is not right"));
+        }
+        let mut tx = self.begin_write().await?;
+        for family in families::families_of(&mut *tx, user).await? {
+            self.leave_for_good(&mut tx, actor, &me, &family.id, input.delete_my_lists)
+                .await?;
+        }
+        families::delete_invites_by(&mut *tx, user).await?;
+        accounts::delete_sessions_of(&mut *tx, user, None).await?;
+        accounts::delete_links_of(&mut tx, user).await?;
+        accounts::scrub_user(&mut *tx, user, DELETED_NAME).await?;
+        self.commit(tx).await?;
+        self.bus.end_user(user, None).await;
+        tracing::info!(user_id = %user, "account deleted");
+        Ok(())
+    }
+
+    /// One family's part of [`Service::delete_account`].
+    async fn leave_for_good(
+        &self,
+        tx: &mut super::Write,
+        actor: &Actor,
+        me: &User,
+        family: &crate::model::FamilyId,
+        delete_my_lists: bool,
+    ) -> Result<(), AppError> {
+        families::lock_family(&mut **tx, family).await?;
+        let members = families::members(&mut **tx, family).await?;
+        let Some(mine) = members.iter().find(|m| m.user_id == me.id).cloned() else {
+            return Ok(());
+        };
+        let others: Vec<&Member> = members.iter().filter(|m| m.user_id != me.id).collect();
+        let last_admin = mine.role == Role::Admin && !others.iter().any(|m| m.role == Role::Admin);
+        if let (true, Some(next)) = (last_admin, others.first()) {
+            families::set_role(&mut **tx, family, &next.user_id, Role::Admin).await?;
+            let promoted = Member {
+                role: Role::Admin,
+                ..(*next).clone()
+            };
+            super::events::family_updated(tx, actor, family, next.user_id.as_str(), &promoted)
+                .await?;
+        }
+        if others.is_empty() {
+            // Nobody is left to see it: the family goes, with its lists.
+            for list in lists::lists_of_family(&mut **tx, family).await? {
+                lists::delete_list(tx, &list.id).await?;
+            }
+            families::delete_family(tx, family).await?;
+            return Ok(());
+        }
+        super::families::release_holdings(tx, actor, family, &me.id).await?;
+        for list in lists::lists_of_family(&mut **tx, family).await? {
+            if list.recipient_user_id.as_ref() != Some(&me.id) {
+                continue;
+            }
+            lists::lock_list(tx, &list.id).await?;
+            if delete_my_lists {
+                let items = lists::items_of_list(tx, &list.id).await?;
+                super::events::list_audiences(tx, &list).await?;
+                lists::delete_list(tx, &list.id).await?;
+                let items: Vec<_> = items.iter().collect();
+                super::events::claimer_notices(tx, actor, &list, super::events::DELETED, &items)
+                    .await?;
+                super::events::list(tx, actor, &list, super::events::DELETED, true, true).await?;
+            } else {
+                let version = lists::set_recipient_name(&mut **tx, &list.id, &me.name)
+                    .await?
+                    .ok_or_else(AppError::internal)?;
+                let kept = GiftList {
+                    recipient_user_id: None,
+                    recipient_name: Some(me.name.clone()),
+                    version,
+                    ..list
+                };
+                super::events::list(tx, actor, &kept, super::events::UPDATED, true, true).await?;
+            }
+        }
+        families::delete_membership(&mut **tx, family, &me.id).await?;
+        super::events::member_left(tx, actor, family, &mine).await?;
+        Ok(())
+    }
 }
+
+/// The name a deleted account's row keeps (it shows nowhere a member
+/// would see: it belongs to no family).
+const DELETED_NAME: &str = "Former member";

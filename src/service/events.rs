@@ -23,6 +23,7 @@ pub(super) const UPDATED: &str = EventName::Updated.as_str();
 pub(super) const DELETED: &str = EventName::Deleted.as_str();
 pub(super) const STATUS_CHANGED: &str = EventName::StatusChanged.as_str();
 pub(super) const MEMBER_JOINED: &str = EventName::MemberJoined.as_str();
+pub(super) const MEMBER_LEFT: &str = EventName::MemberLeft.as_str();
 
 fn json(payload: &impl Serialize) -> Result<String, AppError> {
     serde_json::to_string(payload).map_err(|err| {
@@ -254,6 +255,31 @@ pub(super) async fn member_joined(
         member.user_id.as_str(),
         &json(member)?,
         &member.user_id,
+    )
+    .await
+}
+
+/// `MEMBER_LEFT` on the family's topic: the member who left (or was
+/// removed) is the entity and the payload, and `data.user_id` is who did
+/// it (themselves, or the admin who removed them).
+pub(super) async fn member_left(
+    tx: &mut Write,
+    actor: &Actor,
+    family: &FamilyId,
+    member: &crate::model::Member,
+) -> Result<(), AppError> {
+    Recorder {
+        tx,
+        actor,
+        tenant: family,
+    }
+    .record(
+        &family_topic(family),
+        Audience::All,
+        MEMBER_LEFT,
+        member.user_id.as_str(),
+        &json(member)?,
+        &actor.user_id,
     )
     .await
 }

@@ -81,11 +81,167 @@ pub async fn user_by_id<'e, E: Executor<'e, Database = Any>>(
     db: E,
     id: &UserId,
 ) -> sqlx::Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as("select id, email, name from users where id = $1")
-        .bind(id.as_str())
-        .fetch_optional(db)
-        .await?;
+    // A deleted account's row stays (what others made with it refers to
+    // it) but is nobody any more.
+    let row: Option<UserRow> = sqlx::query_as(
+        "select id, email, name from users where id = $1 and email_key not like 'deleted:%'",
+    )
+    .bind(id.as_str())
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(User::from))
+}
+
+/// Empties a deleted account's row: no address, no name, no password, and
+/// an email key that no login can produce. The row itself stays, because
+/// lists, items and families made with the account refer to it.
+#[instrument(skip_all, fields(user_id = %id))]
+pub async fn scrub_user<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &UserId,
+    shown_name: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update users set email = '', email_key = 'deleted:' || id, name = $2, \
+         password_hash = '' where id = $1",
+    )
+    .bind(id.as_str())
+    .bind(shown_name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets `user`'s reset and confirmation links.
+pub async fn delete_links_of(conn: &mut sqlx::AnyConnection, user: &UserId) -> sqlx::Result<()> {
+    for table in ["password_resets", "email_confirmations"] {
+        sqlx::query(&format!("delete from {table} where user_id = $1"))
+            .bind(user.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A confirmation link, stored by its token's hash, for `email` (keyed
+/// `email_key`) to become `user`'s confirmed address.
+#[allow(clippy::too_many_arguments)]
+#[instrument(skip_all, fields(user_id = %user))]
+pub async fn insert_confirmation<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    user: &UserId,
+    email: &str,
+    email_key: &str,
+    expires_at: i64,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into email_confirmations \
+         (token_hash, user_id, email, email_key, expires_at, created_at) \
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash)
+    .bind(user.as_str())
+    .bind(email)
+    .bind(email_key)
+    .bind(expires_at)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// What a confirmation link confirms: whose, which address and its key.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Confirmation {
+    pub user_id: String,
+    pub email: String,
+    pub email_key: String,
+}
+
+/// The open (unused, unexpired at `now`) confirmation hashed `token_hash`.
+pub async fn open_confirmation<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    now: i64,
+) -> sqlx::Result<Option<Confirmation>> {
+    sqlx::query_as(
+        "select user_id, email, email_key from email_confirmations \
+         where token_hash = $1 and used_at is null and expires_at > $2",
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(db)
+    .await
+}
+
+/// Uses up a confirmation link; `false` when it was not open any more.
+pub async fn use_confirmation<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    token_hash: &str,
+    now: i64,
+    now_iso: &str,
+) -> sqlx::Result<bool> {
+    let used = sqlx::query(
+        "update email_confirmations set used_at = $1 \
+         where token_hash = $2 and used_at is null and expires_at > $3",
+    )
+    .bind(now_iso)
+    .bind(token_hash)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(used.rows_affected() == 1)
+}
+
+/// Whether an account other than `except` has the address keyed `email_key`.
+pub async fn email_key_taken<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    email_key: &str,
+    except: &UserId,
+) -> sqlx::Result<bool> {
+    let found: Option<String> =
+        sqlx::query_scalar("select id from users where email_key = $1 and id <> $2")
+            .bind(email_key)
+            .bind(except.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Makes `email` `user`'s address, confirmed at `now`.
+#[instrument(skip_all, fields(user_id = %user))]
+pub async fn set_confirmed_email<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+    email: &str,
+    email_key: &str,
+    now: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update users set email = $1, email_key = $2, email_verified_at = $3 where id = $4",
+    )
+    .bind(email)
+    .bind(email_key)
+    .bind(now)
+    .bind(user.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user` has confirmed their address.
+pub async fn email_confirmed<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+) -> sqlx::Result<bool> {
+    let at: Option<Option<String>> =
+        sqlx::query_scalar("select email_verified_at from users where id = $1")
+            .bind(user.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(matches!(at, Some(Some(_))))
 }
 
 /// A stored session: its data as JSON text and when it expires (unix seconds).

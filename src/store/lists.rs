@@ -179,6 +179,24 @@ pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
     .await
 }
 
+/// Makes a list for a member one for a name (their account is going):
+/// bumps the version; returns the new one.
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn set_recipient_name<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ListId,
+    name: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "update lists set recipient_user_id = null, recipient_name = $1, version = version + 1 \
+         where id = $2 returning version",
+    )
+    .bind(name)
+    .bind(id.as_str())
+    .fetch_optional(db)
+    .await
+}
+
 /// Takes the list's row lock for the rest of the transaction (on
 /// PostgreSQL; SQLite's write transaction already excludes every other
 /// writer), so changes to one list are decided one at a time: an item is
@@ -677,4 +695,48 @@ pub async fn delete_pledge<'e, E: Executor<'e, Database = Any>>(
         .execute(db)
         .await?;
     Ok(deleted.rows_affected() == 1)
+}
+
+/// The items on `family`'s lists that `user` holds a claim on, has pledged
+/// to or organises, with their lists, in a stable order (by item id), so
+/// that two changes lock them in the same order.
+#[instrument(skip_all, fields(family_id = %family, user_id = %user))]
+pub async fn items_held_in_family<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    family: &crate::model::FamilyId,
+    user: &UserId,
+) -> sqlx::Result<Vec<(ItemId, ListId)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select i.id, i.list_id from items i join lists l on l.id = i.list_id \
+         where l.family_id = $1 and ( \
+           exists (select 1 from claims c where c.item_id = i.id and c.user_id = $2) \
+           or exists (select 1 from pledges p where p.item_id = i.id and p.user_id = $2) \
+           or exists (select 1 from group_gifts g where g.item_id = i.id and g.organiser_user_id = $2)) \
+         order by i.id",
+    )
+    .bind(family.as_str())
+    .bind(user.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, list)| (ItemId(item), ListId(list)))
+        .collect())
+}
+
+/// Takes the organiser's role of `item`'s group gift from `user`, if they
+/// hold it; someone else can take it up.
+pub async fn clear_organiser<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    item: &ItemId,
+    user: &UserId,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update group_gifts set organiser_user_id = null where item_id = $1 and organiser_user_id = $2",
+    )
+    .bind(item.as_str())
+    .bind(user.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
 }

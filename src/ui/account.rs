@@ -115,6 +115,8 @@ pub fn SettingsPage() -> impl IntoView {
     let everywhere = expect_context::<AuthActions>().everywhere;
     let rename = expect_context::<AuthActions>().rename;
     let rename_message = error_text(move || rename.value().get());
+    let delete = expect_context::<AuthActions>().delete;
+    let delete_message = error_text(move || delete.value().get());
     let change_message = error_text(move || change.value().get());
     let query = use_query_map();
     let changed = move || {
@@ -156,6 +158,28 @@ pub fn SettingsPage() -> impl IntoView {
                             <ActionForm action=everywhere>
                                 <button type="submit">{t!(i18n, logout_everywhere)}</button>
                             </ActionForm>
+                        </section>
+                        <section aria-labelledby="delete-title">
+                            <h2 id="delete-title">{t!(i18n, delete_account)}</h2>
+                            <details class="reveal" data-testid="delete-account">
+                                <summary>{t!(i18n, delete_account)}</summary>
+                                <p>{t!(i18n, delete_account_lead)}</p>
+                                <ul class="muted">
+                                    <li>{t!(i18n, delete_account_claims)}</li>
+                                    <li>{t!(i18n, delete_account_lists)}</li>
+                                    <li>{t!(i18n, delete_account_admin)}</li>
+                                </ul>
+                                <ActionForm action=delete attr:class="stacked-form">
+                                    <label for="delete-password">{t!(i18n, password)}</label>
+                                    <input id="delete-password" name="password" type="password" autocomplete="current-password" required />
+                                    <label class="check">
+                                        <input type="checkbox" name="delete_my_lists" value="on" />
+                                        " "{t!(i18n, delete_my_lists)}
+                                    </label>
+                                    <button type="submit" class="danger">{t!(i18n, delete_account_confirm)}</button>
+                                </ActionForm>
+                                <Message message=delete_message testid="delete-account-error" />
+                            </details>
                         </section>
                     }.into_any(),
                     _ => view! { <Redirect path="/login" /> }.into_any(),

@@ -49,6 +49,20 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     super::server::logout_everywhere().await
 }
 
+/// Deletes the account: `password`, and `delete_my_lists` ticked to
+/// delete the lists for oneself too.
+#[server(prefix = "/api/fn", endpoint = "delete_account", client = crate::ui::fetch::PageClient)]
+pub async fn delete_account(
+    password: String,
+    delete_my_lists: Option<String>,
+) -> Result<(), AppError> {
+    super::server::delete_account(crate::model::input::DeleteAccount {
+        password,
+        delete_my_lists: delete_my_lists.is_some(),
+    })
+    .await
+}
+
 /// A new display name (`ui::account` has the form).
 #[server(prefix = "/api/fn", endpoint = "rename_me", client = crate::ui::fetch::PageClient)]
 pub async fn rename_me(name: String) -> Result<(), AppError> {
@@ -71,6 +85,8 @@ pub struct AuthActions {
     pub everywhere: ServerAction<LogoutEverywhere>,
     /// A new display name.
     pub rename: ServerAction<RenameMe>,
+    /// The account deleted.
+    pub delete: ServerAction<DeleteAccount>,
 }
 
 impl AuthActions {
@@ -82,6 +98,7 @@ impl AuthActions {
             reset: ServerAction::new(),
             everywhere: ServerAction::new(),
             rename: ServerAction::new(),
+            delete: ServerAction::new(),
         };
         provide_context(actions);
         actions
@@ -95,6 +112,7 @@ impl AuthActions {
             + self.reset.version().get()
             + self.everywhere.version().get()
             + self.rename.version().get()
+            + self.delete.version().get()
     }
 }
 

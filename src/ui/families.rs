@@ -23,7 +23,7 @@ use crate::{
     },
     model::{
         error::AppError, Family, FamilyDetail, FamilyId, GiftList, ListCounts, ListId, Member,
-        Role, UserId,
+        OpenInvite, Role, UserId,
     },
 };
 
@@ -35,8 +35,10 @@ pub struct FamilyPageData {
     pub seq: i64,
     /// Each list's gifts and, on lists not for the viewer, what is free.
     pub counts: Vec<ListCounts>,
-    /// Whether the viewer is one of the family's admins (who may rename it).
-    pub is_admin: bool,
+    /// The viewer.
+    pub me: UserId,
+    /// The invite codes that still admit people.
+    pub invites: Vec<OpenInvite>,
 }
 
 /// One family on the dashboard: its lists as cards.
@@ -88,13 +90,61 @@ pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
     let seq = service.family_seq(&me, &id).await?;
     let detail = service.family_detail(&me, &id).await?;
     let counts = service.list_counts(&me, &id).await?;
-    let is_admin = service.role_in(&id, &me).await? == Role::Admin;
+    let actor = super::server::actor().await?;
+    let invites = service.open_invites(&actor, &id).await?;
     Ok(FamilyPageData {
         detail,
         seq,
         counts,
-        is_admin,
+        me,
+        invites,
     })
+}
+
+/// Makes a member an admin, or an admin a member (admins only).
+#[server(prefix = "/api/fn", endpoint = "set_member_role", client = crate::ui::fetch::PageClient)]
+pub async fn set_member_role(
+    family_id: FamilyId,
+    user_id: UserId,
+    role: Role,
+) -> Result<(), AppError> {
+    let back = format!("/families/{family_id}");
+    let result = super::server::act(|service, actor| async move {
+        let input = crate::model::input::MemberRole { role };
+        service
+            .set_member_role(&actor, &family_id, &user_id, input)
+            .await
+    })
+    .await;
+    super::server::answer(result, &back).await.map(|_| ())
+}
+
+/// Removes a member (admins), or leaves (anyone: `user_id` is the
+/// viewer's own), after which the browser goes to the start page.
+#[server(prefix = "/api/fn", endpoint = "remove_member", client = crate::ui::fetch::PageClient)]
+pub async fn remove_member(family_id: FamilyId, user_id: UserId) -> Result<(), AppError> {
+    let me = super::server::user_id().await?;
+    let to = if me == user_id {
+        "/".to_owned()
+    } else {
+        format!("/families/{family_id}")
+    };
+    let result = super::server::act(|service, actor| async move {
+        service.remove_member(&actor, &family_id, &user_id).await
+    })
+    .await;
+    super::server::answer(result, &to).await
+}
+
+/// Revokes an open invite code.
+#[server(prefix = "/api/fn", endpoint = "revoke_invite", client = crate::ui::fetch::PageClient)]
+pub async fn revoke_invite(family_id: FamilyId, code: String) -> Result<(), AppError> {
+    let back = format!("/families/{family_id}");
+    let result = super::server::act(|service, actor| async move {
+        service.revoke_invite(&actor, &family_id, &code).await
+    })
+    .await;
+    super::server::answer(result, &back).await
 }
 
 /// Renames the family (its admins only).
@@ -117,6 +167,10 @@ struct LiveFamily {
     lists: RwSignal<Vec<GiftList>>,
     members: RwSignal<Vec<Member>>,
     seq: StoredValue<i64>,
+    me: StoredValue<UserId>,
+    /// The viewer left or was removed: the page says so, and shows
+    /// nothing more of the family.
+    gone: RwSignal<bool>,
 }
 
 impl LiveData for LiveFamily {
@@ -124,9 +178,23 @@ impl LiveData for LiveFamily {
         self.seq
     }
 
+    fn lost_access(&self) -> bool {
+        self.gone.set(true);
+        true
+    }
+
     /// Applies the next event; false when it cannot be read: reload.
     fn apply_next(&self, event: &EventFrame) -> bool {
         let payload = event.data.payload.clone();
+        if event.name() == Some(EventName::MemberLeft) {
+            let id = event.data.entity_id.as_str();
+            if self.me.with_value(|me| me.as_str() == id) {
+                self.gone.set(true);
+            }
+            self.members
+                .update(|members| members.retain(|m| m.user_id.as_str() != id));
+            return true;
+        }
         if event.name() == Some(EventName::MemberJoined) {
             let Ok(member) = serde_json::from_value::<Member>(payload) else {
                 return false;
@@ -178,11 +246,13 @@ impl LiveData for LiveFamily {
     }
 }
 
+/// A new invite link, mailed to `email` when one is given.
 #[server(prefix = "/api/fn", endpoint = "create_invite", client = crate::ui::fetch::PageClient)]
-pub async fn create_invite(family_id: FamilyId) -> Result<(), AppError> {
+pub async fn create_invite(family_id: FamilyId, email: Option<String>) -> Result<(), AppError> {
     let family_page = format!("/families/{family_id}");
     let result = super::server::act(|service, actor| async move {
-        service.create_invite(&actor, &family_id).await
+        let input = crate::model::input::NewInvite { email };
+        service.create_invite(&actor, &family_id, input).await
     })
     .await;
     let to = result
@@ -352,10 +422,21 @@ pub fn FamilyPage() -> impl IntoView {
     let id = move || FamilyId(params.read().get("id").unwrap_or_default());
     let invite = ServerAction::<CreateInvite>::new();
     let new_list = ServerAction::<CreateList>::new();
+    let revoke = ServerAction::<RevokeInvite>::new();
+    let set_role = ServerAction::<SetMemberRole>::new();
+    let remove = ServerAction::<RemoveMember>::new();
     let detail = Resource::new(
-        move || (id(), new_list.version().get()),
-        |(id, _)| get_family(id),
+        move || {
+            (
+                id(),
+                new_list.version().get(),
+                invite.version().get(),
+                revoke.version().get(),
+            )
+        },
+        |(id, ..)| get_family(id),
     );
+    let member_refusal = own_refusal(vec![set_role.value(), remove.value(), revoke.value()]);
     let invite_message = error_text(move || invite.value().get());
     let list_message = error_text(move || new_list.value().get());
     let rename = ServerAction::<RenameFamily>::new();
@@ -374,17 +455,26 @@ pub fn FamilyPage() -> impl IntoView {
                         <Title text=format!("{} · Giftlist", t_string!(i18n, family)) />
                         <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
-                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, is_admin }) => {
+                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, me, invites }) => {
                         let no_lists = lists.is_empty();
                         let list_family = family.id.to_string();
                         let invite_family_id = family.id.to_string();
-                        let rename_family_id = family.id.to_string();
+                        let leave_family_id = family.id.to_string();
+                        let my_id = me.to_string();
                         let live = LiveFamily {
                             family: RwSignal::new(family.clone()),
                             lists: RwSignal::new(lists),
                             members: RwSignal::new(members),
                             seq: StoredValue::new(seq),
+                            me: StoredValue::new(me.clone()),
+                            gone: RwSignal::new(false),
                         };
+                        // Whether the viewer is an admin, as the family's
+                        // topic keeps it (an admin may make them one).
+                        let is_admin = Memo::new(move |_| live.members.with(|members| {
+                            live.me.with_value(|me| members.iter().any(|m| &m.user_id == me && m.role == Role::Admin))
+                        }));
+                        let family_id = StoredValue::new(family.id.clone());
                         follow_live(live, family_topic(&family.id), None, move || detail.refetch());
                         let name_of = move |list: &GiftList| live.members.with(|members| recipient_name(list, members));
                         let counts = StoredValue::new(counts);
@@ -396,18 +486,23 @@ pub fn FamilyPage() -> impl IntoView {
                         view! {
                             <Title text=move || format!("{} · Giftlist", family_name()) />
                             <h1>{family_name}</h1>
-                            {is_admin.then(|| view! {
+                            <Show when=move || live.gone.get()>
+                                <p role="alert" class="form-error" data-testid="access-lost">{t!(i18n, access_lost)}</p>
+                                <p><A href="/">{t!(i18n, your_families)}</A></p>
+                            </Show>
+                            <div hidden=move || live.gone.get()>
+                            <Show when=move || is_admin.get()>
                                 <details class="reveal" data-testid="rename-family">
                                     <summary>{t!(i18n, rename_family)}</summary>
                                     <ActionForm action=rename attr:class="stacked-form">
-                                        <input type="hidden" name="family_id" value=rename_family_id />
+                                        <input type="hidden" name="family_id" value=family_id.get_value().to_string() />
                                         <label for="family-name">{t!(i18n, family_name)}</label>
                                         <input id="family-name" name="name" required maxlength="200" value=family_name />
                                         <button type="submit">{t!(i18n, rename_list)}</button>
                                     </ActionForm>
                                     <Message message=rename_refusal testid="rename-family-error" />
                                 </details>
-                            })}
+                            </Show>
                             <section aria-labelledby="lists-title">
                                 <h2 id="lists-title">{t!(i18n, lists)}</h2>
                                 <Show when=move || live.lists.with(Vec::is_empty)>
@@ -448,15 +543,29 @@ pub fn FamilyPage() -> impl IntoView {
                             </section>
                             <section aria-labelledby="members-title">
                                 <h2 id="members-title">{t!(i18n, members)}</h2>
-                                <ul data-testid="members">
+                                <ul data-testid="members" class="members">
                                     <For
                                         each=move || live.members.get()
-                                        key=|m| (m.user_id.clone(), m.name.clone())
-                                        children=move |m| view! { <li>{m.name.clone()}" "<span class="muted">{role_name(m.role)}</span></li> }
+                                        key=|m| (m.user_id.clone(), m.name.clone(), m.role)
+                                        children=move |m| view! {
+                                            <MemberRow member=m family_id=family_id.get_value() me=live.me.get_value() is_admin set_role remove />
+                                        }
                                     />
                                 </ul>
-                                <ActionForm action=invite>
+                                <Message message=member_refusal testid="member-error" />
+                                <details class="reveal" data-testid="leave-family">
+                                    <summary>{t!(i18n, leave_family)}</summary>
+                                    <p class="muted">{t!(i18n, leave_family_lead)}</p>
+                                    <ActionForm action=remove>
+                                        <input type="hidden" name="family_id" value=leave_family_id />
+                                        <input type="hidden" name="user_id" value=my_id />
+                                        <button type="submit" class="danger" data-testid="confirm-leave">{t!(i18n, leave_family_confirm)}</button>
+                                    </ActionForm>
+                                </details>
+                                <ActionForm action=invite attr:class="stacked-form">
                                     <input type="hidden" name="family_id" value=invite_family_id />
+                                    <label for="invite-email">{t!(i18n, invite_email)}</label>
+                                    <input id="invite-email" name="email" type="email" maxlength="254" autocomplete="off" />
                                     <button type="submit">{t!(i18n, make_invite)}</button>
                                 </ActionForm>
                                 <Message message=invite_message />
@@ -466,12 +575,105 @@ pub fn FamilyPage() -> impl IntoView {
                                         <CopyButton text=link />
                                     </p>
                                 })}
+                                {(!invites.is_empty()).then(|| view! {
+                                    <h3>{t!(i18n, open_invites)}</h3>
+                                    <ul class="invites" data-testid="open-invites">
+                                        {invites.into_iter().map(|invite| view! { <OpenInviteRow invite family_id=family_id.get_value() revoke /> }).collect_view()}
+                                    </ul>
+                                })}
                             </section>
+                            </div>
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+    }
+}
+
+/// One member on the family page: their name and role and, for an admin
+/// looking, the buttons to change the role or remove them (behind a
+/// second click).
+#[component]
+fn MemberRow(
+    member: Member,
+    family_id: FamilyId,
+    me: UserId,
+    is_admin: Memo<bool>,
+    set_role: ServerAction<SetMemberRole>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let mine = member.user_id == me;
+    let (next_role, toggle_label) = match member.role {
+        Role::Admin => ("member", t_string!(i18n, make_member)),
+        Role::Member => ("admin", t_string!(i18n, make_admin)),
+    };
+    let confirm = fill(
+        t_string!(i18n, remove_member_confirm),
+        &[("name", &member.name)],
+    );
+    let family = StoredValue::new(family_id.to_string());
+    let user = StoredValue::new(member.user_id.to_string());
+    let confirm = StoredValue::new(confirm);
+    view! {
+        <li data-testid="member" data-user=user.get_value()>
+            <span class="member-name">{member.name.clone()}</span>" "
+            <span class="muted" data-testid="member-role">{role_name(member.role)}</span>
+            {mine.then(|| view! { " "<span class="muted">{t!(i18n, member_you)}</span> })}
+            <Show when=move || is_admin.get() && !mine>
+                <span class="member-actions">
+                    <ActionForm action=set_role attr:class="inline-form">
+                        <input type="hidden" name="family_id" value=family.get_value() />
+                        <input type="hidden" name="user_id" value=user.get_value() />
+                        <input type="hidden" name="role" value=next_role />
+                        <button type="submit" class="small" data-testid="toggle-admin">{toggle_label}</button>
+                    </ActionForm>
+                    <details class="reveal inline">
+                        <summary data-testid="remove-member">{t!(i18n, remove_member)}</summary>
+                        <p class="muted">{t!(i18n, remove_member_lead)}</p>
+                        <ActionForm action=remove>
+                            <input type="hidden" name="family_id" value=family.get_value() />
+                            <input type="hidden" name="user_id" value=user.get_value() />
+                            <button type="submit" class="danger" data-testid="confirm-remove">{confirm.get_value()}</button>
+                        </ActionForm>
+                    </details>
+                </span>
+            </Show>
+        </li>
+    }
+}
+
+/// An open invite: its link to pass on again, who made it and until when
+/// it works, where it was mailed, and "Revoke" for those who may.
+#[component]
+fn OpenInviteRow(
+    invite: OpenInvite,
+    family_id: FamilyId,
+    revoke: ServerAction<RevokeInvite>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let until = invite.expires_at.get(..10).unwrap_or_default().to_owned();
+    let made = fill(
+        t_string!(i18n, invite_made_by),
+        &[("name", &invite.created_by_name), ("date", &until)],
+    );
+    let mailed = invite
+        .email
+        .as_ref()
+        .map(|email| fill(t_string!(i18n, invite_mailed_to), &[("email", email)]));
+    view! {
+        <li data-testid="open-invite">
+            <input class="invite-link" readonly value=invite.url.clone() aria-label=t_string!(i18n, invite_link) />
+            " "<span class="muted">{made}{mailed.map(|m| format!(" · {m}"))}</span>
+            {invite.may_revoke.then(|| view! {
+                <ActionForm action=revoke attr:class="inline-form">
+                    <input type="hidden" name="family_id" value=family_id.to_string() />
+                    <input type="hidden" name="code" value=invite.code.clone() />
+                    <button type="submit" class="small" data-testid="revoke-invite">{t!(i18n, revoke_invite)}</button>
+                </ActionForm>
+            })}
+        </li>
     }
 }
 

@@ -289,7 +289,26 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_bad_reset))
         }
         "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
+        "the password is not right" => Some(t_string!(i18n, err_wrong_password)),
         "only the family's admins may rename it" => Some(t_string!(i18n, err_not_family_admin)),
+        "the family's last admin cannot step down or leave: make another member admin first" => {
+            Some(t_string!(i18n, err_last_admin))
+        }
+        "only the family's admins may remove a member" => {
+            Some(t_string!(i18n, err_not_admin_remove))
+        }
+        "only the family's admins may change who is an admin" => {
+            Some(t_string!(i18n, err_not_admin_role))
+        }
+        "only whoever made an invite, or an admin, may revoke it" => {
+            Some(t_string!(i18n, err_invite_not_yours))
+        }
+        "an invite was mailed to this address a moment ago; wait a little before mailing it again" => {
+            Some(t_string!(i18n, err_invite_wait))
+        }
+        "you have mailed many invites just now; wait a little and try again" => {
+            Some(t_string!(i18n, err_invite_many))
+        }
         "tick the box to confirm that the list and its gifts go" => {
             Some(t_string!(i18n, err_confirm_delete))
         }

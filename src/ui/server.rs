@@ -353,6 +353,17 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
     answer(result, "/settings?changed=1").await
 }
 
+/// Deletes the account (its password given) and ends this session too.
+pub async fn delete_account(input: crate::model::input::DeleteAccount) -> Result<(), AppError> {
+    let result = async {
+        let actor = actor().await?;
+        state()?.service.delete_account(&actor, input).await?;
+        session().await?.flush().await.map_err(session_error)
+    }
+    .await;
+    answer(result, "/").await
+}
+
 pub async fn logout_everywhere() -> Result<(), AppError> {
     let result = async {
         let user = user_id().await?;

@@ -11,6 +11,7 @@ mod edges;
 mod events;
 mod families;
 mod group;
+mod members;
 mod passwords;
 mod privacy;
 mod races;
