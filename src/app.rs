@@ -9,7 +9,7 @@ use leptos_router::{
 
 use crate::i18n::I18nContextProvider;
 use crate::ui::{
-    account::{ForgotPage, ResetPage, SettingsPage},
+    account::{ConfirmEmailPage, ForgotPage, ResetPage, SettingsPage},
     auth::{AuthActions, LoginPage, RegisterPage},
     families::{FamilyPage, InvitePage},
     home::HomePage,
@@ -78,6 +78,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage />
                         <Route path=path!("/forgot") ssr=SsrMode::Async view=ForgotPage />
                         <Route path=path!("/reset/:token") ssr=SsrMode::Async view=ResetPage />
+                        <Route path=path!("/confirm-email/:token") ssr=SsrMode::Async view=ConfirmEmailPage />
                         <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                         <Route path=path!("/families/:id") ssr=SsrMode::Async view=FamilyPage />
                         <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />

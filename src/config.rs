@@ -158,6 +158,12 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_LINK_MISSES_BURST", default_value_t = 20)]
     pub link_misses_burst: u32,
 
+    /// Whether an account must confirm its address (a link mailed to it)
+    /// before it can join a family. Off by default: a site without mail
+    /// could not let anyone in.
+    #[arg(long, env = "GIFTLIST_REQUIRE_VERIFIED_EMAIL", default_value_t = false, action = clap::ArgAction::Set)]
+    pub require_verified_email: bool,
+
     /// How long a request may wait for a password-hashing slot before it is
     /// answered 503, in milliseconds.
     #[arg(long, env = "GIFTLIST_HASH_WAIT_MS", default_value_t = 5_000)]

@@ -101,6 +101,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
         )?),
         links: Arc::new(LinkKeys::new(&jwt_secret, &settings.public_origin())),
         bus,
+        require_verified_email: settings.require_verified_email,
     };
 
     let leptos_options = LeptosOptions::builder()
@@ -200,7 +201,7 @@ pub fn router(state: AppState) -> Router {
 /// kept by a shared cache.
 async fn private_link_headers(request: Request, next: Next) -> Response {
     let path = request.uri().path();
-    let private = ["/s/", "/g/", "/reset/"]
+    let private = ["/s/", "/g/", "/reset/", "/confirm-email/"]
         .iter()
         .any(|prefix| path.starts_with(prefix));
     let mut response = next.run(request).await;

@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration, startMailbox } from "./fixtures";
+import { test, expect, waitForHydration, startMailbox, newMember } from "./fixtures";
 
 // scripts/test.sh starts the app with GIFTLIST_SMTP_URL=smtp://127.0.0.1:2525.
 const MAIL_PORT = Number(process.env.GIFTLIST_TEST_MAIL_PORT ?? 2525);
@@ -48,6 +48,43 @@ test("a forgotten password: a mail, its link, a new password, logged in; the old
     await phone.getByLabel("Password (at least 8 characters)").fill("one more new secret");
     await phone.getByRole("button", { name: "Save and log in" }).click();
     await expect(phone.getByTestId("form-error")).toHaveText("this reset link is invalid, used or expired: ask for a new one");
+  } finally {
+    await mailbox.close();
+  }
+});
+
+test("a new address takes effect once the link mailed to it is confirmed; the settings page says so", async ({ browser }) => {
+  const mailbox = await startMailbox(MAIL_PORT);
+  try {
+    const alice = await newMember(browser, "Alice");
+    const fresh = `alice-new-${Date.now()}@example.org`;
+    await alice.goto("/settings");
+    await waitForHydration(alice);
+    await expect(alice.getByTestId("email-status")).toContainText("not confirmed yet");
+    const section = alice.getByTestId("change-email");
+    await section.locator("summary").click();
+    await section.getByLabel("New address").fill(fresh);
+    await section.getByLabel("Password").fill("not my password");
+    await section.getByRole("button", { name: "Send a confirmation link" }).click();
+    await expect(alice.getByTestId("change-email-error")).toHaveText("the password is not right");
+    await section.getByLabel("Password").fill("correct horse battery");
+    await section.getByRole("button", { name: "Send a confirmation link" }).click();
+    await expect(alice.getByTestId("email-done")).toHaveText("A link is on its way to the new address: the change takes effect once you open it.");
+
+    const mail = (await mailbox.next()).replace(/=\r\n/g, "").replace(/=3D/g, "=");
+    expect(mail).toContain(fresh);
+    const link = mail.match(/https?:\/\/[^\s"<>]+\/confirm-email\/[0-9a-f]{64}/)?.[0];
+    expect(link, "a confirmation link in the mail").toBeTruthy();
+    await alice.goto(link!);
+    await waitForHydration(alice);
+    await alice.getByRole("button", { name: "Confirm" }).click();
+    await expect(alice.getByTestId("email-done")).toHaveText("Your address is confirmed.");
+    await expect(alice.getByTestId("account-email")).toHaveText(fresh);
+    await expect(alice.getByTestId("email-status")).toContainText("confirmed");
+    await expect(alice.getByTestId("email-status")).not.toContainText("not confirmed");
+    // The old address is told.
+    const told = (await mailbox.next()).replace(/=\r\n/g, "").replace(/=3D/g, "=");
+    expect(told).toContain("Your Giftlist address was changed");
   } finally {
     await mailbox.close();
   }

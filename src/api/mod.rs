@@ -26,9 +26,9 @@ use crate::{
     model::{
         error::AppError,
         input::{
-            ChangePassword, ClaimRequest, Credentials, DeleteAccount, ForgotPassword, GroupRequest,
-            ItemPatch, MemberRole, NewFamily, NewItem, NewList, PledgeRequest, Register,
-            RenameList, RenameMe, ResetPassword,
+            ChangeEmail, ChangePassword, ClaimRequest, ConfirmEmail, Credentials, DeleteAccount,
+            ForgotPassword, GroupRequest, ItemPatch, MemberRole, NewFamily, NewItem, NewList,
+            PledgeRequest, Register, RenameList, RenameMe, ResetPassword,
         },
         FamilyId, ItemId, ListId, UserId,
     },
@@ -50,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/auth/reset", post(reset_password))
         .route("/auth/logout-everywhere", post(logout_everywhere))
         .route("/me/password", post(change_password))
+        .route("/me/email", post(change_email))
+        .route("/me/email/confirmation", post(send_confirmation))
+        .route("/auth/confirm-email", post(confirm_email))
         .route("/me", get(me).patch(rename_me).delete(delete_account))
         .route("/families", post(create_family))
         .route("/families/{id}", get(family).patch(rename_family))
@@ -145,11 +148,7 @@ async fn forgot_password(
     ApiJson(input): ApiJson<ForgotPassword>,
 ) -> ApiResult {
     service.request_reset(&input.email, ip).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "mail_configured": service.mailer.configured() })),
-    )
-        .into_response())
+    mail_accepted(&service)
 }
 
 /// Sets the new password and logs the browser in.
@@ -257,6 +256,37 @@ async fn family(
     ApiPath(id): ApiPath<FamilyId>,
 ) -> ApiResult {
     ok(service.family_detail(&user.id, &id).await?)
+}
+
+async fn change_email(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<ChangeEmail>,
+) -> ApiResult {
+    service.request_email_change(&actor, input).await?;
+    mail_accepted(&service)
+}
+
+async fn send_confirmation(State(service): State<Service>, actor: Actor) -> ApiResult {
+    service.request_verification(&actor).await?;
+    mail_accepted(&service)
+}
+
+async fn confirm_email(
+    State(service): State<Service>,
+    ApiJson(input): ApiJson<ConfirmEmail>,
+) -> ApiResult {
+    let user = service.confirm_email(&input.token).await?;
+    ok(json!({ "user": user }))
+}
+
+/// 202: a mail is on its way (or, with no SMTP set, in the log).
+fn mail_accepted(service: &Service) -> ApiResult {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "mail_configured": service.mailer.configured() })),
+    )
+        .into_response())
 }
 
 async fn delete_account(

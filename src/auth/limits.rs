@@ -155,6 +155,20 @@ impl AuthLimits {
             })
     }
 
+    /// A confirmation link mailed to the address keyed `email_key`
+    /// (counted with the reset links of that address, apart).
+    pub fn check_confirm_mail(&self, email_key: &str) -> Result<(), AppError> {
+        self.resets
+            .check_key(&format!("confirm:{email_key}"))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                AppError::rate_limited(
+                    "a confirmation link was sent to this address a moment ago; wait a little before asking again",
+                    wait.as_secs() + 1,
+                )
+            })
+    }
+
     pub fn forget_idle(&self) {
         self.by_ip.retain_recent();
         self.by_ip.shrink_to_fit();

@@ -220,6 +220,21 @@ pub struct DeleteAccount {
     pub delete_my_lists: bool,
 }
 
+/// A new address for one's account, confirmed by a link mailed there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmail {
+    pub email: String,
+    pub password: String,
+}
+
+/// A confirmation link's token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmEmail {
+    pub token: String,
+}
+
 /// A new display name for oneself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -323,6 +323,9 @@ pub struct ListDetail {
 pub struct Me {
     pub user: User,
     pub families: Vec<Family>,
+    /// Whether the account's address is confirmed (a link mailed to it).
+    #[serde(default)]
+    pub email_confirmed: bool,
 }
 
 /// An invite code and when it stops working.

@@ -37,6 +37,10 @@ impl Service {
             ));
         }
         tracing::info!(user_id = %user.id, "account registered");
+        if self.require_verified_email {
+            self.send_confirmation(&user.id, &user.name, &user.email)
+                .await?;
+        }
         Ok(user)
     }
 
@@ -78,9 +82,11 @@ impl Service {
             return Err(AppError::unauthorized("this account no longer exists"));
         };
         let families = families::families_of(self.store.pool(), user).await?;
+        let email_confirmed = accounts::email_confirmed(self.store.pool(), user).await?;
         Ok(Me {
             user: found,
             families,
+            email_confirmed,
         })
     }
 }
@@ -93,14 +99,14 @@ const RESET_TTL_SECS: i64 = 3600;
 const BAD_RESET: &str = "this reset link is invalid, used or expired: ask for a new one";
 
 /// A reset link's token: 256 random bits in hex.
-fn reset_token() -> String {
+pub(super) fn random_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
 }
 
-fn well_formed_reset(token: &str) -> bool {
+pub(super) fn well_formed_token(token: &str) -> bool {
     token.len() == 64
         && token
             .bytes()
@@ -162,7 +168,7 @@ impl Service {
             return Ok(());
         };
         let user = found.user();
-        let token = reset_token();
+        let token = random_token();
         let expires_at = super::now_unix() + RESET_TTL_SECS;
         let hash = crate::auth::links::token_hash(&token);
         accounts::insert_reset(self.store.writes(), &hash, &user.id, expires_at, &now_iso())
@@ -186,7 +192,7 @@ impl Service {
         self.limits.check_ip(from)?;
         validate::password(&password)?;
         let invalid = || AppError::bad_request(BAD_RESET);
-        if !well_formed_reset(token) {
+        if !well_formed_token(token) {
             return Err(invalid());
         }
         let hash = crate::auth::links::token_hash(token);

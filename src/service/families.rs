@@ -323,6 +323,7 @@ impl Service {
     /// Joins the family of a live invite code; joining again changes nothing.
     pub async fn accept_invite(&self, actor: &Actor, code: &str) -> Result<Family, AppError> {
         self.account_exists(&actor.user_id).await?;
+        self.may_join(&actor.user_id).await?;
         let mut tx = self.begin_write().await?;
         let id = families::family_of_invite(&mut *tx, code, now_unix())
             .await?

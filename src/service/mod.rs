@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod changes;
+pub mod emails;
 mod events;
 pub mod families;
 mod housekeeping;
@@ -41,6 +42,9 @@ pub struct Service {
     pub mailer: std::sync::Arc<crate::mail::Mailer>,
     /// Announces committed events to every instance's hub.
     pub bus: std::sync::Arc<Bus>,
+    /// Whether an account must confirm its address before it joins a
+    /// family (`GIFTLIST_REQUIRE_VERIFIED_EMAIL`).
+    pub require_verified_email: bool,
 }
 
 /// A write transaction that keeps the events it records, so they can be

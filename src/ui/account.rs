@@ -1,7 +1,9 @@
 //! Getting back in and looking after one's account: "forgot password"
-//! (`/forgot`), the reset link's page (`/reset/:token`) and the settings
-//! page (`/settings`: a new password, logging out everywhere). Each form
-//! is a plain form post before the wasm loads and an action after.
+//! (`/forgot`), the reset link's page (`/reset/:token`), the confirmation
+//! link's page (`/confirm-email/:token`) and the settings page
+//! (`/settings`: name, address, password, logging out everywhere,
+//! deleting the account). Each form is a plain form post before the wasm
+//! loads and an action after.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -44,6 +46,53 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<(), AppError> {
     crate::ui::server::change_password(current_password, new_password).await
+}
+
+/// Asks to change the address (the password given): a link goes to the
+/// new one, which confirms it.
+#[server(prefix = "/api/fn", endpoint = "change_email", client = crate::ui::fetch::PageClient)]
+pub async fn change_email(email: String, password: String) -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        let input = crate::model::input::ChangeEmail { email, password };
+        service.request_email_change(&actor, input).await
+    })
+    .await;
+    crate::ui::server::answer(result, "/settings?email=sent").await
+}
+
+/// Mails the account's own address its confirmation link again.
+#[server(prefix = "/api/fn", endpoint = "send_confirmation", client = crate::ui::fetch::PageClient)]
+pub async fn send_confirmation() -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        service.request_verification(&actor).await
+    })
+    .await;
+    crate::ui::server::answer(result, "/settings?email=confirm-sent").await
+}
+
+/// Uses a confirmation link (from its page's button: a link in a mail
+/// may be opened by scanners, so opening it changes nothing).
+#[server(prefix = "/api/fn", endpoint = "confirm_email", client = crate::ui::fetch::PageClient)]
+pub async fn confirm_email(token: String) -> Result<(), AppError> {
+    let result = async {
+        crate::ui::server::state()?
+            .service
+            .confirm_email(&token)
+            .await
+            .map(|_| ())
+    }
+    .await;
+    crate::ui::server::answer(result, "/settings?email=confirmed").await
+}
+
+/// Whether the logged-in account's address is confirmed.
+#[server(prefix = "/api/fn", endpoint = "email_confirmed", client = crate::ui::fetch::PageClient)]
+pub async fn email_confirmed() -> Result<bool, AppError> {
+    let user = crate::ui::server::user_id().await?;
+    crate::ui::server::state()?
+        .service
+        .email_confirmed(&user)
+        .await
 }
 
 #[component]
@@ -107,6 +156,91 @@ pub fn ResetPage() -> impl IntoView {
     }
 }
 
+/// `/confirm-email/:token`: a button that confirms the address.
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let token = move || params.read().get("token").unwrap_or_default();
+    let action = ServerAction::<ConfirmEmail>::new();
+    let message = error_text(move || action.value().get());
+    view! {
+        <Title text=format!("{} · Giftlist", t_string!(i18n, confirm_title)) />
+        <section class="auth">
+            <h1>{t!(i18n, confirm_title)}</h1>
+            <p>{t!(i18n, confirm_lead)}</p>
+            <ActionForm action=action attr:data-testid="confirm-form">
+                <input type="hidden" name="token" value=token />
+                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, confirm_button)}</button>
+            </ActionForm>
+            <Message message />
+        </section>
+    }
+}
+
+/// The address, whether it is confirmed, and changing it.
+#[component]
+fn EmailSection(email: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let email = StoredValue::new(email);
+    let change = ServerAction::<ChangeEmail>::new();
+    let resend = ServerAction::<SendConfirmation>::new();
+    let confirmed = Resource::new(move || resend.version().get(), |_| email_confirmed());
+    let change_message = error_text(move || change.value().get());
+    let resend_message = error_text(move || resend.value().get());
+    let query = use_query_map();
+    // What was just done: from the action with the wasm, from the address
+    // after a plain form post.
+    let done = move || {
+        if matches!(change.value().get(), Some(Ok(()))) {
+            return Some(t_string!(i18n, email_link_sent));
+        }
+        if matches!(resend.value().get(), Some(Ok(()))) {
+            return Some(t_string!(i18n, confirm_link_sent));
+        }
+        match query.read().get("email").as_deref() {
+            Some("sent") => Some(t_string!(i18n, email_link_sent)),
+            Some("confirm-sent") => Some(t_string!(i18n, confirm_link_sent)),
+            Some("confirmed") => Some(t_string!(i18n, email_now_confirmed)),
+            _ => None,
+        }
+    };
+    view! {
+        <section aria-labelledby="email-title">
+            <h2 id="email-title">{t!(i18n, email_title)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let confirmed = confirmed.await.unwrap_or(false);
+                    view! {
+                        <p data-testid="email-status">
+                            <span data-testid="account-email">{email.get_value()}</span>" · "
+                            <span class="muted">{if confirmed { t_string!(i18n, email_confirmed_badge) } else { t_string!(i18n, email_unconfirmed_badge) }}</span>
+                        </p>
+                        {(!confirmed).then(|| view! {
+                            <ActionForm action=resend>
+                                <button type="submit" data-testid="send-confirmation">{t!(i18n, send_confirmation)}</button>
+                            </ActionForm>
+                        })}
+                    }
+                })}
+            </Transition>
+            <Message message=resend_message testid="send-confirmation-error" />
+            <p role="status" aria-live="polite" data-testid="email-done">{done}</p>
+            <details class="reveal" data-testid="change-email">
+                <summary>{t!(i18n, change_email)}</summary>
+                <ActionForm action=change attr:class="stacked-form">
+                    <label for="new-email">{t!(i18n, new_email)}</label>
+                    <input id="new-email" name="email" type="email" autocomplete="email" required maxlength="254" />
+                    <label for="email-password">{t!(i18n, password)}</label>
+                    <input id="email-password" name="password" type="password" autocomplete="current-password" required />
+                    <button type="submit">{t!(i18n, send_change_link)}</button>
+                </ActionForm>
+                <Message message=change_message testid="change-email-error" />
+            </details>
+        </section>
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -130,7 +264,7 @@ pub fn SettingsPage() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <h1>{t!(i18n, settings)}</h1>
-                        <p class="muted">{user.email}</p>
+                        <EmailSection email=user.email />
                         <section aria-labelledby="name-title">
                             <h2 id="name-title">{t!(i18n, your_name)}</h2>
                             <ActionForm action=rename attr:class="stacked-form" attr:data-testid="rename-me">

@@ -290,6 +290,16 @@ pub fn translate_error(message: &str) -> String {
         }
         "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
         "the password is not right" => Some(t_string!(i18n, err_wrong_password)),
+        "this confirmation link is invalid, used or expired: ask for a new one" => {
+            Some(t_string!(i18n, err_bad_confirm))
+        }
+        "this is already your address" => Some(t_string!(i18n, err_already_yours)),
+        "a confirmation link was sent to this address a moment ago; wait a little before asking again" => {
+            Some(t_string!(i18n, err_confirm_wait))
+        }
+        "confirm your email address first: open the link we mailed you (the settings page sends it again)" => {
+            Some(t_string!(i18n, err_unconfirmed))
+        }
         "only the family's admins may rename it" => Some(t_string!(i18n, err_not_family_admin)),
         "the family's last admin cannot step down or leave: make another member admin first" => {
             Some(t_string!(i18n, err_last_admin))

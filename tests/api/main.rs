@@ -7,6 +7,7 @@
 mod common;
 
 mod accounts;
+mod addresses;
 mod edges;
 mod events;
 mod families;
