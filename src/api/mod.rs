@@ -27,8 +27,8 @@ use crate::{
         error::AppError,
         input::{
             ChangeEmail, ChangePassword, ClaimRequest, ConfirmEmail, Credentials, DeleteAccount,
-            ForgotPassword, GroupRequest, ItemPatch, MemberRole, NewFamily, NewItem, NewList,
-            PledgeRequest, Register, RenameList, RenameMe, ResetPassword,
+            ForgotPassword, GroupRequest, ItemPatch, ListPatch, MemberRole, NewFamily, NewItem,
+            NewList, PledgeRequest, Register, RenameMe, ResetPassword,
         },
         FamilyId, ItemId, ListId, UserId,
     },
@@ -380,9 +380,9 @@ async fn rename_list(
     State(service): State<Service>,
     actor: Actor,
     ApiPath(id): ApiPath<ListId>,
-    ApiJson(input): ApiJson<RenameList>,
+    ApiJson(input): ApiJson<ListPatch>,
 ) -> ApiResult {
-    let list = service.rename_list(&actor, &id, input).await?;
+    let list = service.update_list(&actor, &id, input).await?;
     ok(json!({ "list": list }))
 }
 

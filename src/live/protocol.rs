@@ -94,16 +94,19 @@ pub enum EventName {
     MemberJoined,
     /// A member left the family or was removed from it (Giftlist's own).
     MemberLeft,
+    /// The recipient's thank-you view opened (Giftlist's own).
+    Revealed,
 }
 
 impl EventName {
-    pub const ALL: [EventName; 6] = [
+    pub const ALL: [EventName; 7] = [
         EventName::Added,
         EventName::Updated,
         EventName::Deleted,
         EventName::StatusChanged,
         EventName::MemberJoined,
         EventName::MemberLeft,
+        EventName::Revealed,
     ];
 
     /// The name on the wire; `serde` writes the same (checked in a test).
@@ -115,6 +118,7 @@ impl EventName {
             EventName::StatusChanged => "STATUS_CHANGED",
             EventName::MemberJoined => "MEMBER_JOINED",
             EventName::MemberLeft => "MEMBER_LEFT",
+            EventName::Revealed => "REVEALED",
         }
     }
 

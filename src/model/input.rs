@@ -63,10 +63,19 @@ pub struct NewList {
     pub recipient_name: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A change to a list's settings: any of them, at least one.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RenameList {
-    pub title: String,
+pub struct ListPatch {
+    #[serde(default)]
+    pub title: Option<String>,
+    /// `YYYY-MM-DD`, or `null` for none.
+    #[serde(default, deserialize_with = "nullable")]
+    pub event_date: Option<Option<String>>,
+    #[serde(default)]
+    pub archived: Option<bool>,
+    #[serde(default)]
+    pub reveal_after_event: Option<bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

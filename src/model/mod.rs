@@ -108,6 +108,28 @@ pub struct GiftList {
     pub recipient_user_id: Option<UserId>,
     pub recipient_name: Option<String>,
     pub version: i64,
+    /// The day of the event the list is for (a birthday, a holiday),
+    /// `YYYY-MM-DD`; the list is "past" from the day after (UTC).
+    #[serde(default)]
+    pub event_date: Option<String>,
+    /// Archived: read-only and out of the way on the family page, until
+    /// restored.
+    #[serde(default)]
+    pub archived: bool,
+    /// From the day after the event, the recipient sees what was given
+    /// and by whom (chosen by a member who is not the recipient).
+    #[serde(default)]
+    pub reveal_after_event: bool,
+    /// That day has come: the recipient's thank-you view is open.
+    #[serde(default)]
+    pub revealed: bool,
+}
+
+impl GiftList {
+    /// Whether the event is over on `today` (`YYYY-MM-DD`, UTC).
+    pub fn is_past(&self, today: &str) -> bool {
+        self.event_date.as_deref().is_some_and(|day| day < today)
+    }
 }
 
 /// How far a claim has gone.

@@ -24,6 +24,7 @@ pub(super) const DELETED: &str = EventName::Deleted.as_str();
 pub(super) const STATUS_CHANGED: &str = EventName::StatusChanged.as_str();
 pub(super) const MEMBER_JOINED: &str = EventName::MemberJoined.as_str();
 pub(super) const MEMBER_LEFT: &str = EventName::MemberLeft.as_str();
+pub(super) const REVEALED: &str = EventName::Revealed.as_str();
 
 fn json(payload: &impl Serialize) -> Result<String, AppError> {
     serde_json::to_string(payload).map_err(|err| {
@@ -257,6 +258,40 @@ pub(super) async fn member_joined(
         &member.user_id,
     )
     .await
+}
+
+/// `REVEALED`: the recipient's thank-you view opens, the one event that
+/// brings claims to the recipient's stream. Recorded only after
+/// `store::lists::mark_revealed` said the day after the event has come
+/// (see `Service::update_list` and `Service::open_due_reveals`); the
+/// payload is the list and its items as the members see them, and
+/// `data.user_id` is left out: nobody in particular opened it.
+pub(super) async fn revealed(
+    tx: &mut Write,
+    list: &GiftList,
+    trace_id: &str,
+) -> Result<(), AppError> {
+    if list.recipient_user_id.is_none() {
+        return Ok(());
+    }
+    let items = lists::items_of_list(tx, &list.id).await?;
+    let payload = json(&serde_json::json!({ "list": list, "items": items }))?;
+    let stored = outbox::append(
+        tx,
+        NewEvent {
+            topic: &list_topic(&list.id),
+            audience: Audience::Recipient,
+            event: REVEALED,
+            entity_id: list.id.as_str(),
+            payload: &payload,
+            user_id: None,
+            tenant_id: Some(list.family_id.as_str()),
+            trace_id,
+        },
+    )
+    .await?;
+    tx.events.push(stored);
+    Ok(())
 }
 
 /// `MEMBER_LEFT` on the family's topic: the member who left (or was

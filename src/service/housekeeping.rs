@@ -1,6 +1,7 @@
-//! What the server clears away on a timer so nothing grows without bound:
-//! expired sessions, announced events nobody can replay any more, and idle
-//! rate-limit buckets.
+//! What the server does on a timer: it clears away what would otherwise
+//! grow without bound (expired sessions, announced events nobody can
+//! replay any more, idle rate-limit buckets), and opens the thank-you
+//! views of lists whose event is over.
 
 use super::Service;
 use crate::store::{accounts, outbox};
@@ -28,6 +29,14 @@ impl Service {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "pruned old events from the outbox"),
             Err(err) => tracing::warn!(cause = %err, "could not prune the outbox"),
+        }
+        match self.open_due_reveals().await {
+            Ok(0) => {}
+            Ok(opened) => tracing::info!(
+                opened,
+                "opened thank-you views of lists whose event is over"
+            ),
+            Err(err) => tracing::warn!(code = err.code.as_str(), "could not open thank-you views"),
         }
         self.limits.forget_idle();
     }

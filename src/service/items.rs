@@ -35,6 +35,7 @@ impl Service {
             .visible_list(&actor.user_id, &item.list_id)
             .await
             .map_err(|_| AppError::not_found("item"))?;
+        writable(&record.list)?;
         Ok((item, record.list))
     }
 
@@ -46,6 +47,7 @@ impl Service {
     ) -> Result<Item, AppError> {
         actor.member_only()?;
         let (record, _) = self.visible_list(&actor.user_id, list_id).await?;
+        writable(&record.list)?;
         let fields = ItemFields::from_new(input)?;
         let item = Item {
             id: ItemId(new_id(ItemId::PREFIX)),
@@ -64,10 +66,14 @@ impl Service {
             group: None,
         };
         let mut tx = self.begin_write().await?;
-        // The list may have been removed since it was looked up.
+        // The list may have been removed, or archived, since it was looked up.
         if !lists::lock_list(&mut tx, list_id).await? {
             return Err(AppError::not_found("list"));
         }
+        let locked = lists::list(&mut *tx, list_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("list"))?;
+        writable(&locked.list)?;
         lists::insert_item(&mut *tx, &item, &now_iso()).await?;
         events::item(&mut tx, actor, &record.list, events::ADDED, &item).await?;
         self.commit(tx).await?;
@@ -202,6 +208,7 @@ impl Service {
         id: &ItemId,
         input: ClaimRequest,
     ) -> Result<Item, AppError> {
+        writable(list)?;
         // Locked, so what is read is what this change acts on: two requests
         // at once are decided one after the other.
         let current = lists::locked_item(&mut tx, id)
@@ -281,6 +288,14 @@ impl Service {
         self.commit(tx).await?;
         Ok(released)
     }
+}
+
+/// Refuses any change to the gifts of an archived list (409).
+pub(super) fn writable(list: &GiftList) -> Result<(), AppError> {
+    if list.archived {
+        return Err(AppError::conflict(super::lists::ARCHIVED));
+    }
+    Ok(())
 }
 
 /// Takes `excess` units back from `item`'s newest claims: each gives up

@@ -5,7 +5,7 @@ use crate::{
     live::protocol::list_topic,
     model::{
         error::AppError,
-        input::{NewList, RenameList},
+        input::{ListPatch, NewList},
         validate, FamilyId, GiftList, ItemId, ListDetail, ListId, Role, UserId,
     },
     store::{
@@ -65,6 +65,10 @@ impl Service {
             recipient_user_id: input.recipient_user_id,
             recipient_name: input.recipient_name,
             version: 1,
+            event_date: None,
+            archived: false,
+            reveal_after_event: false,
+            revealed: false,
         };
         let mut tx = self.begin_write().await?;
         lists::insert_list(&mut *tx, &list, &actor.user_id, &now_iso()).await?;
@@ -82,10 +86,11 @@ impl Service {
         // The seq first: an event recorded in between is then replayed
         // once more rather than missed.
         let seq = outbox::last_seq(self.store.pool(), &list_topic(id), audience).await?;
+        let view = surprise::items_audience(user, &list);
         let items = lists::items_of_list(&mut *self.store.pool().acquire().await?, id)
             .await?
             .into_iter()
-            .map(|item| surprise::item_for_audience(audience, item))
+            .map(|item| surprise::item_for_audience(view, item))
             .collect();
         Ok(ListDetail { list, items, seq })
     }
@@ -117,27 +122,107 @@ impl Service {
         }
     }
 
-    pub async fn rename_list(
+    /// Changes a list's settings. The title, the event date and archiving
+    /// are for whoever made the list and the admins; "reveal after the
+    /// event" for any member but the recipient. Decided on the list as it
+    /// is under its lock, so two changes at once both take effect. An
+    /// archived list changes nothing until it is restored. When the event
+    /// is already over and the reveal chosen, the thank-you view opens in
+    /// the same change (see [`Service::open_due_reveals`]).
+    pub async fn update_list(
         &self,
         actor: &Actor,
         id: &ListId,
-        input: RenameList,
+        patch: ListPatch,
     ) -> Result<GiftList, AppError> {
+        actor.member_only()?;
         let (record, role) = self.visible_list(&actor.user_id, id).await?;
-        Self::may_manage(actor, &record, role)?;
-        validate::title(&input.title)?;
+        if patch == ListPatch::default() {
+            return Err(AppError::bad_request(
+                "give at least one of title, event_date, archived and reveal_after_event",
+            ));
+        }
+        if patch.title.is_some() || patch.event_date.is_some() || patch.archived.is_some() {
+            Self::may_manage(actor, &record, role)?;
+        }
+        if patch.reveal_after_event.is_some()
+            && surprise::is_recipient(&actor.user_id, &record.list)
+        {
+            return Err(AppError::forbidden(
+                "the person a list is for does not choose what they see after the event",
+            ));
+        }
+        if let Some(title) = &patch.title {
+            validate::title(title)?;
+        }
+        let today = today();
+        if let Some(Some(date)) = &patch.event_date {
+            event_date(date, &today)?;
+        }
         let mut tx = self.begin_write().await?;
-        let version = lists::rename_list(&mut *tx, id, &input.title)
-            .await?
-            .ok_or_else(|| AppError::not_found("list"))?;
-        let list = GiftList {
-            title: input.title,
-            version,
-            ..record.list
+        let gone = || AppError::not_found("list");
+        if !lists::lock_list(&mut tx, id).await? {
+            return Err(gone());
+        }
+        let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?.list;
+        if current.archived && patch.archived != Some(false) {
+            return Err(AppError::conflict(ARCHIVED));
+        }
+        let next = GiftList {
+            title: patch.title.unwrap_or_else(|| current.title.clone()),
+            event_date: patch
+                .event_date
+                .unwrap_or_else(|| current.event_date.clone()),
+            archived: patch.archived.unwrap_or(current.archived),
+            reveal_after_event: patch
+                .reveal_after_event
+                .unwrap_or(current.reveal_after_event),
+            ..current.clone()
         };
-        events::list(&mut tx, actor, &list, events::UPDATED, true, true).await?;
+        let version = lists::save_settings(&mut *tx, &next, &now_iso())
+            .await?
+            .ok_or_else(gone)?;
+        let mut saved = GiftList {
+            version,
+            revealed: current.revealed
+                && next.reveal_after_event == current.reveal_after_event
+                && next.event_date == current.event_date,
+            ..next
+        };
+        events::list(&mut tx, actor, &saved, events::UPDATED, true, true).await?;
+        if lists::mark_revealed(&mut *tx, id, &today, &now_iso()).await? {
+            saved.version += 1;
+            saved.revealed = true;
+            events::revealed(&mut tx, &saved, &actor.trace_id).await?;
+        }
         self.commit(tx).await?;
-        Ok(list)
+        Ok(saved)
+    }
+
+    /// Opens the thank-you view of every list whose event is over (its
+    /// date before today, UTC) and whose reveal was chosen: one `REVEALED`
+    /// event on each recipient's stream. Run by the housekeeping timer;
+    /// with several instances, each list is opened once (the update that
+    /// opens it is conditional). Returns how many it opened.
+    pub async fn open_due_reveals(&self) -> Result<usize, AppError> {
+        let today = today();
+        let mut opened = 0;
+        for id in lists::due_for_reveal(self.store.pool(), &today).await? {
+            let mut tx = self.begin_write().await?;
+            if !lists::lock_list(&mut tx, &id).await?
+                || !lists::mark_revealed(&mut *tx, &id, &today, &now_iso()).await?
+            {
+                continue;
+            }
+            let list = lists::list(&mut *tx, &id)
+                .await?
+                .ok_or_else(AppError::internal)?
+                .list;
+            events::revealed(&mut tx, &list, &crate::state::TraceId::random().0).await?;
+            self.commit(tx).await?;
+            opened += 1;
+        }
+        Ok(opened)
     }
 
     /// Removes the list and its items. Whoever held a claim on one of them
@@ -161,5 +246,51 @@ impl Service {
         events::list(&mut tx, actor, &current.list, events::DELETED, true, true).await?;
         self.commit(tx).await?;
         Ok(())
+    }
+}
+
+/// What a change to an archived list is answered.
+pub const ARCHIVED: &str = "this list is archived: restore it to change it";
+
+/// Today, UTC, as event dates are written.
+pub(crate) fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// An event date: a real day, `YYYY-MM-DD`, at most a year back (a list
+/// kept after the event) and five years ahead.
+fn event_date(value: &str, today: &str) -> Result<(), AppError> {
+    use chrono::{Days, NaiveDate};
+    let invalid = || {
+        AppError::bad_request(
+            "event_date must be a day like 2026-12-24, at most a year back and five years ahead",
+        )
+    };
+    let day = NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| invalid())?;
+    let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").map_err(|_| invalid())?;
+    let earliest = today.checked_sub_days(Days::new(366)).ok_or_else(invalid)?;
+    let latest = today
+        .checked_add_days(Days::new(5 * 366))
+        .ok_or_else(invalid)?;
+    if value.len() != 10 || day < earliest || day > latest {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn event_dates_are_real_days_within_reach() {
+        let ok = |d: &str| super::event_date(d, "2026-12-06").is_ok();
+        assert!(ok("2026-12-24"));
+        assert!(ok("2025-12-06"));
+        assert!(ok("2031-12-01"));
+        assert!(!ok("2025-12-04"), "over a year back");
+        assert!(!ok("2032-01-01"), "over five years ahead");
+        assert!(!ok("2026-02-30"));
+        assert!(!ok("2026-12-6"));
+        assert!(!ok("24.12.2026"));
+        assert!(!ok(""));
     }
 }

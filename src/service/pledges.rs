@@ -168,6 +168,7 @@ impl Service {
         input: PledgeRequest,
     ) -> Result<Item, AppError> {
         validate::pledge_cents(input.amount_cents)?;
+        super::items::writable(list)?;
         let item = Self::locked_on(&mut tx, list, id).await?;
         if item.group.is_none() {
             return Err(AppError::conflict_with(

@@ -70,7 +70,9 @@ impl ShareAccess {
         list_topic(&self.list.id)
     }
 
+    /// Guests change nothing on an archived list, nor through a view link.
     fn givers_only(&self) -> Result<(), AppError> {
+        super::items::writable(&self.list)?;
         match self.kind {
             ShareKind::Givers => Ok(()),
             ShareKind::View => Err(AppError::forbidden(

@@ -24,6 +24,17 @@ pub fn audience(viewer: &UserId, list: &GiftList) -> Audience {
     }
 }
 
+/// Whose view of the items `viewer` gets: the members' for members and,
+/// once the list's thank-you view is open (the day after its event, when
+/// a member chose to reveal), for the recipient too; otherwise the
+/// recipient's. The stream they read stays their own ([`audience`]).
+pub fn items_audience(viewer: &UserId, list: &GiftList) -> Audience {
+    match audience(viewer, list) {
+        Audience::Recipient if list.revealed => Audience::Members,
+        audience => audience,
+    }
+}
+
 /// `item` as `audience` may see it: without its claims and its group gift
 /// (target, pledges, organiser) for the recipient. The wanted quantity
 /// stays: the recipient chose it.
@@ -65,6 +76,10 @@ mod tests {
             recipient_user_id: recipient.map(|r| UserId(r.into())),
             recipient_name: recipient.is_none().then(|| "Sam".into()),
             version: 1,
+            event_date: None,
+            archived: false,
+            reveal_after_event: false,
+            revealed: false,
         }
     }
 
@@ -151,6 +166,18 @@ mod tests {
         assert!(item_for(&UserId("u_1".into()), &list, claimed_item())
             .claim
             .is_some());
+    }
+
+    #[test]
+    fn the_recipient_sees_claims_only_once_the_thank_you_view_is_open() {
+        let recipient = UserId("u_1".into());
+        let mut list = list(Some("u_1"));
+        list.reveal_after_event = true;
+        list.event_date = Some("2026-12-05".into());
+        assert_eq!(items_audience(&recipient, &list), Audience::Recipient);
+        list.revealed = true;
+        assert_eq!(items_audience(&recipient, &list), Audience::Members);
+        assert_eq!(audience(&recipient, &list), Audience::Recipient);
     }
 
     fn list_without_account() -> GiftList {

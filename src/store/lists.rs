@@ -22,6 +22,10 @@ struct ListRow {
     recipient_name: Option<String>,
     version: i64,
     created_by: String,
+    event_date: Option<String>,
+    archived_at: Option<String>,
+    reveal_after_event: i64,
+    revealed_at: Option<String>,
 }
 
 /// A list and who made it (who, besides admins, may rename or remove it).
@@ -41,14 +45,18 @@ impl From<ListRow> for ListRecord {
                 recipient_user_id: row.recipient_user_id.map(UserId),
                 recipient_name: row.recipient_name,
                 version: row.version,
+                event_date: row.event_date,
+                archived: row.archived_at.is_some(),
+                reveal_after_event: row.reveal_after_event != 0,
+                revealed: row.revealed_at.is_some(),
             },
             created_by: UserId(row.created_by),
         }
     }
 }
 
-const LIST_COLUMNS: &str =
-    "id, family_id, title, recipient_user_id, recipient_name, version, created_by";
+const LIST_COLUMNS: &str = "id, family_id, title, recipient_user_id, recipient_name, version, \
+     created_by, event_date, archived_at, reveal_after_event, revealed_at";
 
 #[instrument(skip_all, fields(list_id = %list.id))]
 pub async fn insert_list<'e, E: Executor<'e, Database = Any>>(
@@ -177,6 +185,72 @@ pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
     .bind(id.as_str())
     .fetch_optional(db)
     .await
+}
+
+/// Saves a list's settings (title, event date, archived or not, reveal
+/// after the event) and bumps its version; returns the new version. The
+/// reveal starts over whenever its date or choice changes (see
+/// [`mark_revealed`]).
+#[instrument(skip_all, fields(list_id = %list.id))]
+pub async fn save_settings<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    list: &GiftList,
+    now: &str,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "update lists set title = $1, event_date = $2, \
+         archived_at = case when $3 = 0 then null else coalesce(archived_at, $4) end, \
+         revealed_at = case when reveal_after_event = $5 and event_date is not distinct from $2 \
+                       then revealed_at else null end, \
+         reveal_after_event = $5, version = version + 1 where id = $6 returning version",
+    )
+    .bind(&list.title)
+    .bind(list.event_date.as_deref())
+    .bind(i64::from(list.archived))
+    .bind(now)
+    .bind(i64::from(list.reveal_after_event))
+    .bind(list.id.as_str())
+    .fetch_optional(db)
+    .await
+}
+
+/// Opens the recipient's thank-you view of a list whose event is over,
+/// once: `false` when it was already open or is not due (no reveal chosen,
+/// no date, or the date not before `today`). Bumps the version.
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn mark_revealed<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ListId,
+    today: &str,
+    now: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update lists set revealed_at = $1, version = version + 1 \
+         where id = $2 and revealed_at is null and reveal_after_event = 1 \
+         and event_date is not null and event_date < $3",
+    )
+    .bind(now)
+    .bind(id.as_str())
+    .bind(today)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The lists whose thank-you view is due on `today` and not open yet.
+#[instrument(skip_all)]
+pub async fn due_for_reveal<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    today: &str,
+) -> sqlx::Result<Vec<ListId>> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "select id from lists where revealed_at is null and reveal_after_event = 1 \
+         and event_date is not null and event_date < $1 order by id",
+    )
+    .bind(today)
+    .fetch_all(db)
+    .await?;
+    Ok(ids.into_iter().map(ListId).collect())
 }
 
 /// Makes a list for a member one for a name (their account is going):

@@ -39,6 +39,8 @@ pub struct FamilyPageData {
     pub me: UserId,
     /// The invite codes that still admit people.
     pub invites: Vec<OpenInvite>,
+    /// Today (UTC), for "past".
+    pub today: String,
 }
 
 /// One family on the dashboard: its lists as cards.
@@ -48,6 +50,8 @@ pub struct FamilyOverview {
     pub members: Vec<Member>,
     pub lists: Vec<GiftList>,
     pub counts: Vec<ListCounts>,
+    /// Today (UTC), for "past".
+    pub today: String,
 }
 
 #[server(prefix = "/api/fn", endpoint = "my_overview", client = crate::ui::fetch::PageClient)]
@@ -61,8 +65,10 @@ pub async fn my_overview() -> Result<Vec<FamilyOverview>, AppError> {
         overview.push(FamilyOverview {
             family: detail.family,
             members: detail.members,
-            lists: detail.lists,
+            // Archived lists are out of the way: on the family's page only.
+            lists: detail.lists.into_iter().filter(|l| !l.archived).collect(),
             counts,
+            today: crate::service::lists::today(),
         });
     }
     Ok(overview)
@@ -98,6 +104,7 @@ pub async fn get_family(id: FamilyId) -> Result<FamilyPageData, AppError> {
         counts,
         me,
         invites,
+        today: crate::service::lists::today(),
     })
 }
 
@@ -355,6 +362,7 @@ fn family_overview(overview: FamilyOverview) -> impl IntoView {
         members,
         lists,
         counts,
+        today,
     } = overview;
     let empty = lists.is_empty();
     view! {
@@ -365,7 +373,8 @@ fn family_overview(overview: FamilyOverview) -> impl IntoView {
                 {lists.into_iter().map(|list| {
                     let who = recipient_name(&list, &members);
                     let counts = counts.iter().find(|c| c.list_id == list.id).cloned();
-                    view! { <ListCard list who counts /> }
+                    let today = today.clone();
+                    view! { <ListCard list who counts today /> }
                 }).collect_view()}
             </ul>
         </section>
@@ -397,14 +406,27 @@ fn recipient_name(list: &GiftList, members: &[Member]) -> String {
 /// A list as a card: its title (the link), for whom, how many gifts and,
 /// when the viewer may know, how many are still free to claim.
 #[component]
-fn ListCard(list: GiftList, who: String, counts: Option<ListCounts>) -> impl IntoView {
+fn ListCard(
+    list: GiftList,
+    who: String,
+    counts: Option<ListCounts>,
+    today: String,
+) -> impl IntoView {
     let i18n = use_i18n();
     let gifts = gift_count(counts.as_ref().map_or(0, |c| c.gifts));
     let available = counts.and_then(|c| c.available);
+    let past = list.is_past(&today);
+    let day = list.event_date.clone();
     view! {
-        <li class="card list-card" data-testid="list-card">
+        <li class="card list-card" class:past=past data-testid="list-card">
             <A href=format!("/lists/{}", list.id) attr:class="card-title">{list.title}</A>
             <span class="muted">{fill(t_string!(i18n, for_whom), &[("name", &who)])}</span>
+            {day.map(|day| view! {
+                <span class="muted" data-testid="card-event">
+                    {fill(t_string!(i18n, event_on), &[("date", &day)])}
+                    {past.then(|| view! { " · "<span class="badge" data-testid="past">{t!(i18n, past)}</span> })}
+                </span>
+            })}
             <span class="counts">
                 <span data-testid="gift-count">{gifts}</span>
                 {available.map(|n| view! { " · "<span data-testid="available-count">{fill(t_string!(i18n, available_count), &[("count", &n)])}</span> })}
@@ -455,7 +477,7 @@ pub fn FamilyPage() -> impl IntoView {
                         <Title text=format!("{} · Giftlist", t_string!(i18n, family)) />
                         <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
-                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, me, invites }) => {
+                    Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, me, invites, today }) => {
                         let no_lists = lists.is_empty();
                         let list_family = family.id.to_string();
                         let invite_family_id = family.id.to_string();
@@ -478,6 +500,7 @@ pub fn FamilyPage() -> impl IntoView {
                         follow_live(live, family_topic(&family.id), None, move || detail.refetch());
                         let name_of = move |list: &GiftList| live.members.with(|members| recipient_name(list, members));
                         let counts = StoredValue::new(counts);
+                        let today = StoredValue::new(today);
                         // Read with `try_`: the document title is set by
                         // leptos_meta, which can ask once more while this
                         // view is being replaced (a refetch racing a
@@ -505,20 +528,35 @@ pub fn FamilyPage() -> impl IntoView {
                             </Show>
                             <section aria-labelledby="lists-title">
                                 <h2 id="lists-title">{t!(i18n, lists)}</h2>
-                                <Show when=move || live.lists.with(Vec::is_empty)>
+                                <Show when=move || live.lists.with(|lists| lists.iter().all(|l| l.archived))>
                                     <p class="empty" data-testid="no-lists">{t!(i18n, no_lists)}</p>
                                 </Show>
                                 <ul class="cards" data-testid="lists">
                                     <For
-                                        each=move || live.lists.get()
-                                        key=|list| (list.id.clone(), list.title.clone())
+                                        each=move || live.lists.get().into_iter().filter(|l| !l.archived)
+                                        key=|list| (list.id.clone(), list.version)
                                         children=move |list| {
                                             let who = name_of(&list);
                                             let counts = counts.with_value(|counts| counts.iter().find(|c| c.list_id == list.id).cloned());
-                                            view! { <ListCard list who counts /> }
+                                            view! { <ListCard list who counts today=today.get_value() /> }
                                         }
                                     />
                                 </ul>
+                                <Show when=move || live.lists.with(|lists| lists.iter().any(|l| l.archived))>
+                                    <details class="reveal" data-testid="archived-lists">
+                                        <summary>{t!(i18n, archived_lists)}</summary>
+                                        <ul class="cards">
+                                            <For
+                                                each=move || live.lists.get().into_iter().filter(|l| l.archived)
+                                                key=|list| (list.id.clone(), list.version)
+                                                children=move |list| {
+                                                    let who = name_of(&list);
+                                                    view! { <ListCard list who counts=None today=today.get_value() /> }
+                                                }
+                                            />
+                                        </ul>
+                                    </details>
+                                </Show>
                                 <details class="reveal" open=no_lists>
                                     <summary>{t!(i18n, new_list)}</summary>
                                     <ActionForm action=new_list attr:class="stacked-form">

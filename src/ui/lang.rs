@@ -294,6 +294,13 @@ pub fn translate_error(message: &str) -> String {
             Some(t_string!(i18n, err_bad_confirm))
         }
         "this is already your address" => Some(t_string!(i18n, err_already_yours)),
+        "this list is archived: restore it to change it" => Some(t_string!(i18n, err_archived)),
+        "event_date must be a day like 2026-12-24, at most a year back and five years ahead" => {
+            Some(t_string!(i18n, err_event_date))
+        }
+        "the person a list is for does not choose what they see after the event" => {
+            Some(t_string!(i18n, err_reveal_recipient))
+        }
         "a confirmation link was sent to this address a moment ago; wait a little before asking again" => {
             Some(t_string!(i18n, err_confirm_wait))
         }

@@ -13,6 +13,7 @@ mod events;
 mod families;
 mod group;
 mod members;
+mod occasions;
 mod passwords;
 mod privacy;
 mod races;

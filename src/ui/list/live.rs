@@ -93,6 +93,9 @@ impl LiveList {
         }
         match event.name() {
             Some(EventName::Deleted) => self.removed.set(true),
+            // The thank-you view opened: the items now come with who gave
+            // them, and the page loads them again.
+            Some(EventName::Revealed) => return false,
             _ => match serde_json::from_value::<GiftList>(payload) {
                 Ok(list) => self.list.set(list),
                 Err(_) => return false,

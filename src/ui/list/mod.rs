@@ -122,6 +122,7 @@ fn list_view(
         me,
         oldest_first,
         may_manage,
+        today,
     } = page;
     let live = LiveList::new(&detail, &oldest_first);
     shown_rows.set_value(Some(live.rows));
@@ -155,6 +156,13 @@ fn list_view(
         <p><A href=format!("/families/{}", list.family_id)>{t!(i18n, back_to_family)}</A></p>
         <h1>{move || live.list.get().title}</h1>
         <p class="muted">{fill(t_string!(i18n, for_whom), &[("name", &recipient)])}</p>
+        {event_line(live, today)}
+        <Show when=move || live.list.with(|l| l.archived)>
+            <p class="notice" role="status" data-testid="archived">{t!(i18n, archived_notice)}</p>
+        </Show>
+        <Show when=move || is_recipient && live.list.with(|l| l.revealed)>
+            <p class="notice" role="status" data-testid="thank-you">{t!(i18n, thank_you_notice)}</p>
+        </Show>
         <Show when=move || live.removed.get()>
             <p role="alert" data-testid="list-removed">{t!(i18n, list_removed)}</p>
         </Show>
@@ -170,14 +178,55 @@ fn list_view(
             />
             {pending_add(actions, live, me.clone())}
         </ul>
-        <h2>{t!(i18n, add_a_gift)}</h2>
-        <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
-            <input type="hidden" name="list_id" value=list_id.clone() />
-            <ItemFields item=None title_ref=new_title />
-            <button type="submit">{t!(i18n, add)}</button>
-        </ActionForm>
+        <div hidden=move || live.list.with(|l| l.archived) data-testid="add-section">
+            <h2>{t!(i18n, add_a_gift)}</h2>
+            <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
+                <input type="hidden" name="list_id" value=list_id.clone() />
+                <ItemFields item=None title_ref=new_title />
+                <button type="submit">{t!(i18n, add)}</button>
+            </ActionForm>
+        </div>
         <shares::ShareLinks list_id=list.id.clone() is_recipient />
+        {(!is_recipient).then(|| reveal_choice(live))}
         {may_manage.then(|| manage_list(live, list.family_id.to_string()))}
+    }
+}
+
+/// The event's day, and "past" once it is over.
+fn event_line(live: LiveList, today: String) -> impl IntoView {
+    let i18n = use_i18n();
+    move || {
+        live.list.with(|list| {
+            list.event_date.clone().map(|day| {
+                let past = list.is_past(&today);
+                view! {
+                    <p class="event" data-testid="event-date">
+                        {fill(t_string!(i18n, event_on), &[("date", &day)])}
+                        {past.then(|| view! { " · "<span class="badge" data-testid="past">{t!(i18n, past)}</span> })}
+                    </p>
+                }
+            })
+        })
+    }
+}
+
+/// "Show what was given after the event": any member but the recipient
+/// chooses; the recipient never sees this form.
+fn reveal_choice(live: LiveList) -> impl IntoView {
+    let i18n = use_i18n();
+    let choose = ServerAction::<server::SetReveal>::new();
+    let refusal = own_refusal(vec![choose.value()]);
+    let list_id = live.list.with_untracked(|list| list.id.to_string());
+    view! {
+        <ActionForm action=choose attr:class="inline-form reveal-choice" attr:data-testid="reveal-choice">
+            <input type="hidden" name="list_id" value=list_id />
+            <label class="check">
+                <input type="checkbox" name="reveal" prop:checked=move || live.list.with(|l| l.reveal_after_event) />
+                {t!(i18n, reveal_after_event)}
+            </label>
+            <button type="submit" class="small">{t!(i18n, save)}</button>
+        </ActionForm>
+        <Message message=refusal testid="reveal-error" />
     }
 }
 
@@ -188,9 +237,19 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
     let i18n = use_i18n();
     let rename = ServerAction::<server::RenameList>::new();
     let delete = ServerAction::<server::DeleteList>::new();
-    let refusal = own_refusal(vec![rename.value(), delete.value()]);
+    let date = ServerAction::<server::SetEventDate>::new();
+    let archive = ServerAction::<server::SetArchived>::new();
+    let refusal = own_refusal(vec![
+        rename.value(),
+        delete.value(),
+        date.value(),
+        archive.value(),
+    ]);
     let list_id = live.list.with_untracked(|list| list.id.to_string());
     let delete_list_id = list_id.clone();
+    let date_list_id = list_id.clone();
+    let archive_list_id = list_id.clone();
+    let archived = move || live.list.with(|l| l.archived);
     view! {
         <details class="manage-list" data-testid="manage-list">
             <summary>{t!(i18n, list_settings)}</summary>
@@ -199,6 +258,19 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
                 <label for="list-title">{t!(i18n, list_title_label)}</label>
                 <input id="list-title" name="title" required maxlength="200" value=move || live.list.get().title />
                 <button type="submit">{t!(i18n, rename_list)}</button>
+            </ActionForm>
+            <ActionForm action=date attr:class="stacked-form" attr:data-testid="event-date-form">
+                <input type="hidden" name="list_id" value=date_list_id />
+                <label for="event-date">{t!(i18n, event_date_label)}</label>
+                <input id="event-date" name="event_date" type="date" prop:value=move || live.list.with(|l| l.event_date.clone().unwrap_or_default()) />
+                <button type="submit">{t!(i18n, save)}</button>
+            </ActionForm>
+            <ActionForm action=archive attr:class="inline-form" attr:data-testid="archive-form">
+                <input type="hidden" name="list_id" value=archive_list_id />
+                <input type="hidden" name="archived" value=move || (!archived()).to_string() />
+                <button type="submit" data-testid="archive-toggle">
+                    {move || if archived() { t_string!(i18n, restore_list) } else { t_string!(i18n, archive_list) }}
+                </button>
             </ActionForm>
             <ActionForm action=delete attr:class="stacked-form" attr:data-testid="delete-list">
                 <input type="hidden" name="list_id" value=delete_list_id />
@@ -553,6 +625,29 @@ fn item_row(
             group_section(&item.get(), &names, actions, hidden.clone(), lang).into_any()
         }
     });
+    // The recipient's thank-you view (once it is open, the items come with
+    // who gave them; before, they never do).
+    let given_by = is_recipient.then(|| {
+        let names = names.clone();
+        move || {
+            let current = item.get();
+            let mut who: Vec<String> = current
+                .claims
+                .iter()
+                .map(|c| names.holder(&c.by, c.guest.as_ref()))
+                .chain(current.group.iter().flat_map(|g| {
+                    g.pledges
+                        .iter()
+                        .map(|p| names.holder(&p.by, p.guest.as_ref()))
+                }))
+                .collect();
+            who.dedup();
+            (!who.is_empty()).then(|| {
+                let text = fill(t_string!(i18n, given_by), &[("names", &who.join(", "))]);
+                view! { <p class="claim given" data-testid="given-by">{text}</p> }
+            })
+        }
+    });
     let claim_controls = (!is_recipient).then(|| {
         let hidden = hidden.clone();
         move || {
@@ -626,6 +721,7 @@ fn item_row(
             </div>
             {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
+            {given_by}
             {group_controls}
             <div class="row-actions">
                 <details on:toggle=move |_| editing.set(item.get_untracked())>

@@ -22,6 +22,9 @@ pub struct ListPageData {
     /// Whether the viewer may rename and delete the list (who made it, and
     /// the family's admins).
     pub may_manage: bool,
+    /// Today (UTC, `YYYY-MM-DD`), for "past": the server's day, so the
+    /// page reads the same before and after the wasm loads.
+    pub today: String,
 }
 
 #[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
@@ -41,15 +44,70 @@ pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
         me,
         oldest_first,
         may_manage,
+        today: crate::service::lists::today(),
     })
+}
+
+/// Sets the list's event date (`YYYY-MM-DD`), or clears it (empty).
+#[server(prefix = "/api/fn", endpoint = "set_event_date", client = crate::ui::fetch::PageClient)]
+pub async fn set_event_date(list_id: ListId, event_date: String) -> Result<(), AppError> {
+    let date = event_date.trim().to_owned();
+    settings(
+        list_id,
+        crate::model::input::ListPatch {
+            event_date: Some((!date.is_empty()).then_some(date)),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Archives the list, or restores it.
+#[server(prefix = "/api/fn", endpoint = "set_archived", client = crate::ui::fetch::PageClient)]
+pub async fn set_archived(list_id: ListId, archived: bool) -> Result<(), AppError> {
+    settings(
+        list_id,
+        crate::model::input::ListPatch {
+            archived: Some(archived),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Chooses whether the recipient sees what was given after the event
+/// (`reveal`: a checkbox, present when ticked).
+#[server(prefix = "/api/fn", endpoint = "set_reveal", client = crate::ui::fetch::PageClient)]
+pub async fn set_reveal(list_id: ListId, reveal: Option<String>) -> Result<(), AppError> {
+    settings(
+        list_id,
+        crate::model::input::ListPatch {
+            reveal_after_event: Some(reveal.is_some()),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+#[cfg(feature = "ssr")]
+async fn settings(list_id: ListId, patch: crate::model::input::ListPatch) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let result = crate::ui::server::act(|service, actor| async move {
+        service.update_list(&actor, &list_id, patch).await
+    })
+    .await;
+    crate::ui::server::answer(result, &back).await.map(|_| ())
 }
 
 #[server(prefix = "/api/fn", endpoint = "rename_list", client = crate::ui::fetch::PageClient)]
 pub async fn rename_list(list_id: ListId, title: String) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let result = crate::ui::server::act(|service, actor| async move {
-        let input = crate::model::input::RenameList { title };
-        service.rename_list(&actor, &list_id, input).await
+        let input = crate::model::input::ListPatch {
+            title: Some(title),
+            ..Default::default()
+        };
+        service.update_list(&actor, &list_id, input).await
     })
     .await;
     crate::ui::server::answer(result, &back).await.map(|_| ())

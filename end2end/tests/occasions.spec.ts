@@ -1,0 +1,73 @@
+import { test, expect, newMember, familyOfThree, waitForHydration } from "./fixtures";
+
+const live = { timeout: 2000 };
+
+/** A day relative to today (UTC), as event dates are written. */
+function day(offset: number): string {
+  const at = new Date(Date.now() + offset * 24 * 60 * 60 * 1000);
+  return at.toISOString().slice(0, 10);
+}
+
+test("an event date passing shows 'past', and the thank-you view opens for the recipient only then; an archived list is read-only and out of the way", async ({ browser, baseURL }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const list = await familyOfThree(alice, bob, carol);
+  const listId = list.split("/").pop()!;
+  const family = (await alice.getByRole("link", { name: "← Family" }).getAttribute("href"))!;
+
+  // Alice, who made the list, sets the day; a gift on it.
+  await waitForHydration(alice);
+  await alice.getByTestId("manage-list").locator("summary").click();
+  await alice.getByLabel("Event date (a birthday, a holiday)").fill(day(1));
+  await alice.getByTestId("event-date-form").getByRole("button", { name: "Save" }).click();
+  await expect(alice.getByTestId("event-date")).toHaveText(`Event: ${day(1)}`);
+  await alice.getByTestId("add-item").getByLabel("Gift", { exact: true }).fill("Telescope");
+  await alice.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(alice.getByTestId("item")).toHaveCount(1);
+
+  // Carol claims it and chooses the reveal; Bob's page knows nothing.
+  await carol.goto(list);
+  await waitForHydration(carol);
+  await carol.getByRole("button", { name: "I'll get this" }).click();
+  await expect(carol.getByTestId("claim")).toContainText("Reserved by you");
+  await carol.getByTestId("reveal-choice").getByRole("checkbox").check();
+  await carol.getByTestId("reveal-choice").getByRole("button", { name: "Save" }).click();
+  await expect(carol.getByTestId("reveal-choice").getByRole("checkbox")).toBeChecked();
+
+  await bob.goto(list);
+  await waitForHydration(bob);
+  await expect(bob.getByTestId("connection-status")).toHaveText("Live");
+  await expect(bob.getByTestId("reveal-choice")).toHaveCount(0);
+  await expect(bob.getByTestId("event-date")).toHaveText(`Event: ${day(1)}`);
+  await expect(bob.getByTestId("past")).toHaveCount(0);
+  await expect(bob.getByTestId("thank-you")).toHaveCount(0);
+  await expect(bob.getByTestId("given-by")).toHaveCount(0);
+
+  // The day passes (moved into the past through the API): on his open
+  // page, "past" and the thank-you view, with who gave what.
+  const moved = await alice.request.patch(`/api/v1/lists/${listId}`, {
+    data: { event_date: day(-1) },
+    headers: { origin: baseURL! },
+  });
+  expect(moved.status()).toBe(200);
+  await expect(bob.getByTestId("past")).toHaveText("past", live);
+  await expect(bob.getByTestId("thank-you")).toBeVisible(live);
+  await expect(bob.getByTestId("given-by")).toHaveText("Given by Carol", live);
+  await alice.goto(family);
+  await waitForHydration(alice);
+  await expect(alice.getByTestId("list-card").getByTestId("past")).toHaveText("past");
+
+  // Archived: read-only for everyone on it, and folded away on the family page.
+  await alice.goto(list);
+  await waitForHydration(alice);
+  await alice.getByTestId("manage-list").locator("summary").click();
+  await alice.getByTestId("archive-toggle").click();
+  await expect(alice.getByTestId("archived")).toBeVisible();
+  await expect(carol.getByTestId("archived")).toBeVisible(live);
+  await expect(carol.getByTestId("add-section")).toBeHidden();
+  await alice.goto(family);
+  await waitForHydration(alice);
+  await expect(alice.getByTestId("lists").getByTestId("list-card")).toHaveCount(0);
+  await expect(alice.getByTestId("archived-lists")).toContainText("Bob's birthday");
+});
