@@ -71,3 +71,48 @@ test("an event date passing shows 'past', and the thank-you view opens for the r
   await expect(alice.getByTestId("lists").getByTestId("list-card")).toHaveCount(0);
   await expect(alice.getByTestId("archived-lists")).toContainText("Bob's birthday");
 });
+
+test("whom a list is for changes from its page while nothing is claimed, and both people's open pages follow", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  const bob = await newMember(browser, "Bob");
+  const carol = await newMember(browser, "Carol");
+  const list = await familyOfThree(alice, bob, carol);
+  await waitForHydration(alice);
+  await alice.getByTestId("add-item").getByLabel("Gift", { exact: true }).fill("Kite");
+  await alice.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(alice.getByTestId("item")).toHaveCount(1);
+  for (const page of [bob, carol]) {
+    await page.goto(list);
+    await waitForHydration(page);
+    await expect(page.getByTestId("connection-status")).toHaveText("Live");
+  }
+  // Bob's list: he cannot claim, Carol can.
+  await expect(bob.getByRole("button", { name: "I'll get this" })).toHaveCount(0);
+  await expect(carol.getByRole("button", { name: "I'll get this" })).toBeVisible();
+
+  await alice.getByTestId("manage-list").locator("summary").click();
+  await alice.getByTestId("recipient-form").getByLabel("For a member").selectOption({ label: "Carol" });
+  await alice.getByTestId("recipient-form").getByRole("button", { name: "Change whom it is for" }).click();
+  await expect(alice.getByText("For Carol")).toBeVisible();
+  await expect(carol.getByRole("button", { name: "I'll get this" })).toHaveCount(0, live);
+  await expect(bob.getByRole("button", { name: "I'll get this" })).toBeVisible(live);
+
+  // Once Bob claims, it stays Carol's list.
+  await bob.getByRole("button", { name: "I'll get this" }).click();
+  await expect(bob.getByTestId("claim")).toContainText("Reserved by you");
+  await alice.getByTestId("recipient-form").getByLabel("For a member").selectOption({ label: "Bob" });
+  await alice.getByTestId("recipient-form").getByRole("button", { name: "Change whom it is for" }).click();
+  await expect(alice.getByTestId("manage-list-error")).toHaveText("the person a list is for can change only while nothing on it is claimed or chipped in for");
+});
+
+test("reminders are turned off from the settings page and stay off", async ({ browser }) => {
+  const alice = await newMember(browser, "Alice");
+  await alice.goto("/settings");
+  await waitForHydration(alice);
+  const box = alice.getByTestId("reminders").getByRole("checkbox");
+  await expect(box).toBeChecked();
+  await box.uncheck();
+  await alice.getByTestId("reminders").getByRole("button", { name: "Save" }).click();
+  await alice.reload();
+  await expect(alice.getByTestId("reminders").getByRole("checkbox")).not.toBeChecked();
+});

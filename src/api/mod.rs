@@ -28,7 +28,7 @@ use crate::{
         input::{
             ChangeEmail, ChangePassword, ClaimRequest, ConfirmEmail, Credentials, DeleteAccount,
             ForgotPassword, GroupRequest, ItemPatch, ListPatch, MemberRole, NewFamily, NewItem,
-            NewList, PledgeRequest, Register, RenameMe, ResetPassword,
+            NewList, PledgeRequest, Register, Reminders, RenameMe, ResetPassword,
         },
         FamilyId, ItemId, ListId, UserId,
     },
@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/logout-everywhere", post(logout_everywhere))
         .route("/me/password", post(change_password))
         .route("/me/email", post(change_email))
+        .route("/me/reminders", put(set_reminders))
         .route("/me/email/confirmation", post(send_confirmation))
         .route("/auth/confirm-email", post(confirm_email))
         .route("/me", get(me).patch(rename_me).delete(delete_account))
@@ -256,6 +257,15 @@ async fn family(
     ApiPath(id): ApiPath<FamilyId>,
 ) -> ApiResult {
     ok(service.family_detail(&user.id, &id).await?)
+}
+
+async fn set_reminders(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<Reminders>,
+) -> ApiResult {
+    service.set_reminders(&actor, input.enabled).await?;
+    ok(json!({ "reminders": input.enabled }))
 }
 
 async fn change_email(

@@ -76,6 +76,12 @@ pub struct ListPatch {
     pub archived: Option<bool>,
     #[serde(default)]
     pub reveal_after_event: Option<bool>,
+    /// A new person it is for: a member ...
+    #[serde(default)]
+    pub recipient_user_id: Option<super::UserId>,
+    /// ... or a name (someone without an account); not both.
+    #[serde(default)]
+    pub recipient_name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -235,6 +241,13 @@ pub struct DeleteAccount {
 pub struct ChangeEmail {
     pub email: String,
     pub password: String,
+}
+
+/// Reminder mails on or off.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reminders {
+    pub enabled: bool,
 }
 
 /// A confirmation link's token.

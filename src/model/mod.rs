@@ -348,6 +348,9 @@ pub struct Me {
     /// Whether the account's address is confirmed (a link mailed to it).
     #[serde(default)]
     pub email_confirmed: bool,
+    /// Whether reminder mails come a week before events.
+    #[serde(default)]
+    pub reminders: bool,
 }
 
 /// An invite code and when it stops working.

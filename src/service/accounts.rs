@@ -83,10 +83,12 @@ impl Service {
         };
         let families = families::families_of(self.store.pool(), user).await?;
         let email_confirmed = accounts::email_confirmed(self.store.pool(), user).await?;
+        let reminders = accounts::reminders_on(self.store.pool(), user).await?;
         Ok(Me {
             user: found,
             families,
             email_confirmed,
+            reminders,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! What the server does on a timer: it clears away what would otherwise
 //! grow without bound (expired sessions, announced events nobody can
-//! replay any more, idle rate-limit buckets), and opens the thank-you
-//! views of lists whose event is over.
+//! replay any more, idle rate-limit buckets), opens the thank-you views of
+//! lists whose event is over, and mails the reminders a week before one.
 
 use super::Service;
 use crate::store::{accounts, outbox};
@@ -37,6 +37,11 @@ impl Service {
                 "opened thank-you views of lists whose event is over"
             ),
             Err(err) => tracing::warn!(code = err.code.as_str(), "could not open thank-you views"),
+        }
+        match self.send_due_reminders().await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "queued reminder mails"),
+            Err(err) => tracing::warn!(code = err.code.as_str(), "could not send reminders"),
         }
         self.limits.forget_idle();
     }

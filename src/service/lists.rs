@@ -122,9 +122,11 @@ impl Service {
         }
     }
 
-    /// Changes a list's settings. The title, the event date and archiving
-    /// are for whoever made the list and the admins; "reveal after the
-    /// event" for any member but the recipient. Decided on the list as it
+    /// Changes a list's settings. The title, the event date, archiving and
+    /// whom it is for are for whoever made the list and the admins;
+    /// "reveal after the event" for any member but the recipient. Whom it
+    /// is for changes only while nothing on it is claimed or pledged (else
+    /// the one it was for would read what was taken for them). Decided on the list as it
     /// is under its lock, so two changes at once both take effect. An
     /// archived list changes nothing until it is restored. When the event
     /// is already over and the reveal chosen, the thank-you view opens in
@@ -139,11 +141,35 @@ impl Service {
         let (record, role) = self.visible_list(&actor.user_id, id).await?;
         if patch == ListPatch::default() {
             return Err(AppError::bad_request(
-                "give at least one of title, event_date, archived and reveal_after_event",
+                "give at least one of title, event_date, archived, reveal_after_event, recipient_user_id and recipient_name",
             ));
         }
-        if patch.title.is_some() || patch.event_date.is_some() || patch.archived.is_some() {
+        let new_recipient = patch.recipient_user_id.is_some() || patch.recipient_name.is_some();
+        if patch.title.is_some()
+            || patch.event_date.is_some()
+            || patch.archived.is_some()
+            || new_recipient
+        {
             Self::may_manage(actor, &record, role)?;
+        }
+        match (&patch.recipient_user_id, &patch.recipient_name) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::bad_request(
+                    "give exactly one of recipient_user_id and recipient_name",
+                ))
+            }
+            (Some(member), None) => {
+                if families::role_of(self.store.pool(), &record.list.family_id, member)
+                    .await?
+                    .is_none()
+                {
+                    return Err(AppError::bad_request(
+                        "recipient_user_id must be a member of the family",
+                    ));
+                }
+            }
+            (None, Some(name)) => validate::person_name(name)?,
+            (None, None) => {}
         }
         if patch.reveal_after_event.is_some()
             && surprise::is_recipient(&actor.user_id, &record.list)
@@ -168,7 +194,41 @@ impl Service {
         if current.archived && patch.archived != Some(false) {
             return Err(AppError::conflict(ARCHIVED));
         }
+        let (recipient_user_id, recipient_name) =
+            match (patch.recipient_user_id, patch.recipient_name) {
+                (Some(member), _) => (Some(member), None),
+                (None, Some(name)) => (None, Some(name)),
+                (None, None) => (
+                    current.recipient_user_id.clone(),
+                    current.recipient_name.clone(),
+                ),
+            };
+        if recipient_user_id != current.recipient_user_id
+            || recipient_name != current.recipient_name
+        {
+            // Whoever the list was for would read the claims made for
+            // them, and whoever it is for now may hold some: only while
+            // nothing on it is taken, nor ever was as far as the members'
+            // stream can still replay (a claim, a pledge, their release:
+            // each a STATUS_CHANGED there).
+            let items = lists::items_of_list(&mut tx, id).await?;
+            let taken = items.iter().any(|item| {
+                !item.claims.is_empty()
+                    || item.group.as_ref().is_some_and(|g| !g.pledges.is_empty())
+            }) || outbox::holds_event(
+                &mut *tx,
+                &list_topic(id),
+                outbox::Audience::Members,
+                events::STATUS_CHANGED,
+            )
+            .await?;
+            if taken {
+                return Err(AppError::conflict(RECIPIENT_TAKEN));
+            }
+        }
         let next = GiftList {
+            recipient_user_id,
+            recipient_name,
             title: patch.title.unwrap_or_else(|| current.title.clone()),
             event_date: patch
                 .event_date
@@ -186,7 +246,8 @@ impl Service {
             version,
             revealed: current.revealed
                 && next.reveal_after_event == current.reveal_after_event
-                && next.event_date == current.event_date,
+                && next.event_date == current.event_date
+                && next.recipient_user_id == current.recipient_user_id,
             ..next
         };
         events::list(&mut tx, actor, &saved, events::UPDATED, true, true).await?;
@@ -248,6 +309,10 @@ impl Service {
         Ok(())
     }
 }
+
+/// What changing whom a list is for is answered once anything is taken.
+pub const RECIPIENT_TAKEN: &str =
+    "the person a list is for can change only while nothing on it is claimed or chipped in for";
 
 /// What a change to an archived list is answered.
 pub const ARCHIVED: &str = "this list is archived: restore it to change it";

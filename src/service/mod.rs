@@ -15,6 +15,7 @@ mod housekeeping;
 pub mod items;
 pub mod lists;
 pub mod pledges;
+pub mod reminders;
 pub mod shares;
 pub mod surprise;
 

@@ -456,3 +456,45 @@ pub async fn rename_user<'e, E: Executor<'e, Database = Any>>(
         .await?;
     Ok(())
 }
+
+/// Whether `user` gets reminder mails before events.
+pub async fn reminders_on<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+) -> sqlx::Result<bool> {
+    let off: Option<i64> = sqlx::query_scalar("select reminders_off from users where id = $1")
+        .bind(user.as_str())
+        .fetch_optional(db)
+        .await?;
+    Ok(off == Some(0))
+}
+
+/// Turns `user`'s reminder mails on or off.
+pub async fn set_reminders<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    user: &UserId,
+    on: bool,
+) -> sqlx::Result<()> {
+    sqlx::query("update users set reminders_off = $1 where id = $2")
+        .bind(i64::from(!on))
+        .bind(user.as_str())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The members of `family` who want reminder mails, with their address.
+#[instrument(skip_all, fields(family_id = %family))]
+pub async fn members_to_remind<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    family: &crate::model::FamilyId,
+) -> sqlx::Result<Vec<User>> {
+    let rows: Vec<UserRow> = sqlx::query_as(
+        "select u.id, u.email, u.name from memberships m join users u on u.id = m.user_id \
+         where m.family_id = $1 and u.reminders_off = 0 and u.email <> '' order by u.id",
+    )
+    .bind(family.as_str())
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(User::from).collect())
+}

@@ -188,9 +188,9 @@ pub async fn rename_list<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Saves a list's settings (title, event date, archived or not, reveal
-/// after the event) and bumps its version; returns the new version. The
-/// reveal starts over whenever its date or choice changes (see
-/// [`mark_revealed`]).
+/// after the event, whom it is for) and bumps its version; returns the new
+/// version. The reveal starts over whenever its date, its choice or the
+/// person it is for changes (see [`mark_revealed`]).
 #[instrument(skip_all, fields(list_id = %list.id))]
 pub async fn save_settings<'e, E: Executor<'e, Database = Any>>(
     db: E,
@@ -201,8 +201,10 @@ pub async fn save_settings<'e, E: Executor<'e, Database = Any>>(
         "update lists set title = $1, event_date = $2, \
          archived_at = case when $3 = 0 then null else coalesce(archived_at, $4) end, \
          revealed_at = case when reveal_after_event = $5 and event_date is not distinct from $2 \
+                       and recipient_user_id is not distinct from $7 \
                        then revealed_at else null end, \
-         reveal_after_event = $5, version = version + 1 where id = $6 returning version",
+         reveal_after_event = $5, recipient_user_id = $7, recipient_name = $8, \
+         version = version + 1 where id = $6 returning version",
     )
     .bind(&list.title)
     .bind(list.event_date.as_deref())
@@ -210,6 +212,8 @@ pub async fn save_settings<'e, E: Executor<'e, Database = Any>>(
     .bind(now)
     .bind(i64::from(list.reveal_after_event))
     .bind(list.id.as_str())
+    .bind(list.recipient_user_id.as_ref().map(UserId::as_str))
+    .bind(list.recipient_name.as_deref())
     .fetch_optional(db)
     .await
 }
@@ -251,6 +255,49 @@ pub async fn due_for_reveal<'e, E: Executor<'e, Database = Any>>(
     .fetch_all(db)
     .await?;
     Ok(ids.into_iter().map(ListId).collect())
+}
+
+/// The lists not archived whose event falls between `from` and `until`
+/// (inclusive, `YYYY-MM-DD`) and whose reminder has not gone out for that
+/// date, with the date.
+#[instrument(skip_all)]
+pub async fn due_for_reminder<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    from: &str,
+    until: &str,
+) -> sqlx::Result<Vec<(ListId, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "select id, event_date from lists where archived_at is null and event_date is not null \
+         and event_date >= $1 and event_date <= $2 \
+         and (reminded_for is null or reminded_for <> event_date) order by id",
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, day)| (ListId(id), day))
+        .collect())
+}
+
+/// Takes the reminder of list `id` for `event_date`: `false` when it went
+/// out already (on this instance or another) or the date changed since.
+#[instrument(skip_all, fields(list_id = %id))]
+pub async fn take_reminder<'e, E: Executor<'e, Database = Any>>(
+    db: E,
+    id: &ListId,
+    event_date: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "update lists set reminded_for = event_date where id = $1 and event_date = $2 \
+         and (reminded_for is null or reminded_for <> event_date)",
+    )
+    .bind(id.as_str())
+    .bind(event_date)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Makes a list for a member one for a name (their account is going):

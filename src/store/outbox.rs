@@ -185,6 +185,28 @@ where
     Ok(seq.unwrap_or(0))
 }
 
+/// Whether a stream still holds an event named `event` (one that replay
+/// could still hand out).
+pub async fn holds_event<'e, E>(
+    db: E,
+    topic: &str,
+    audience: Audience,
+    event: &str,
+) -> sqlx::Result<bool>
+where
+    E: Executor<'e, Database = sqlx::Any>,
+{
+    let found: Option<i64> = sqlx::query_scalar(
+        "select seq from events where topic = $1 and audience = $2 and event = $3 limit 1",
+    )
+    .bind(topic)
+    .bind(audience.as_str())
+    .bind(event)
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// Up to `limit` events of a stream with `seq > after`, in order.
 pub async fn since<'e, E>(
     db: E,

@@ -85,6 +85,55 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     crate::ui::server::answer(result, "/settings?email=confirmed").await
 }
 
+/// Turns reminder mails on or off (`enabled`: a checkbox, present when ticked).
+#[server(prefix = "/api/fn", endpoint = "set_reminders", client = crate::ui::fetch::PageClient)]
+pub async fn set_reminders(enabled: Option<String>) -> Result<(), AppError> {
+    let result = crate::ui::server::act(|service, actor| async move {
+        service.set_reminders(&actor, enabled.is_some()).await
+    })
+    .await;
+    crate::ui::server::answer(result, "/settings").await
+}
+
+/// Whether the logged-in account gets reminder mails.
+#[server(prefix = "/api/fn", endpoint = "reminders_on", client = crate::ui::fetch::PageClient)]
+pub async fn reminders_on() -> Result<bool, AppError> {
+    let user = crate::ui::server::user_id().await?;
+    crate::ui::server::state()?
+        .service
+        .reminders_on(&user)
+        .await
+}
+
+/// Reminder mails, on or off.
+#[component]
+fn RemindersSection() -> impl IntoView {
+    let i18n = use_i18n();
+    let choose = ServerAction::<SetReminders>::new();
+    let on = Resource::new(move || choose.version().get(), |_| reminders_on());
+    let message = error_text(move || choose.value().get());
+    view! {
+        <section aria-labelledby="reminders-title">
+            <h2 id="reminders-title">{t!(i18n, reminders_title)}</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let on = on.await.unwrap_or(true);
+                    view! {
+                        <ActionForm action=choose attr:class="inline-form" attr:data-testid="reminders">
+                            <label class="check">
+                                <input type="checkbox" name="enabled" checked=on />
+                                {t!(i18n, reminders_label)}
+                            </label>
+                            <button type="submit" class="small">{t!(i18n, save)}</button>
+                        </ActionForm>
+                    }
+                })}
+            </Transition>
+            <Message message testid="reminders-error" />
+        </section>
+    }
+}
+
 /// Whether the logged-in account's address is confirmed.
 #[server(prefix = "/api/fn", endpoint = "email_confirmed", client = crate::ui::fetch::PageClient)]
 pub async fn email_confirmed() -> Result<bool, AppError> {
@@ -286,6 +335,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <Message message=change_message />
                             <p role="status" data-testid="password-changed">{move || changed().then(|| t_string!(i18n, password_changed))}</p>
                         </section>
+                        <RemindersSection />
                         <section aria-labelledby="sessions-title">
                             <h2 id="sessions-title">{t!(i18n, sessions)}</h2>
                             <p>{t!(i18n, logout_everywhere_lead)}</p>

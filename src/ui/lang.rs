@@ -295,6 +295,9 @@ pub fn translate_error(message: &str) -> String {
         }
         "this is already your address" => Some(t_string!(i18n, err_already_yours)),
         "this list is archived: restore it to change it" => Some(t_string!(i18n, err_archived)),
+        "the person a list is for can change only while nothing on it is claimed or chipped in for" => {
+            Some(t_string!(i18n, err_recipient_taken))
+        }
         "event_date must be a day like 2026-12-24, at most a year back and five years ahead" => {
             Some(t_string!(i18n, err_event_date))
         }

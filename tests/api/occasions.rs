@@ -5,13 +5,15 @@
 
 use serde_json::{json, Value};
 
-use crate::common::{ws, Db, Family};
+use crate::common::{family_on, server_with, smtp::Smtp, ws, Db, Family};
 use crate::on_both_backends;
 
 on_both_backends!(
     event_dates_and_the_thank_you_view,
     an_archived_list_changes_nothing_until_restored,
     the_timer_opens_thank_you_views_once,
+    whom_a_list_is_for_changes_only_while_nothing_was_taken,
+    reminders_go_to_members_once_a_week_before,
 );
 
 fn day(offset: i64) -> String {
@@ -281,5 +283,206 @@ async fn the_timer_opens_thank_you_views_once(db: Db) {
     let shown = f.recipient.get(&path).await.expect(200);
     assert_eq!(shown["list"]["revealed"], true);
     assert_eq!(shown["items"][0]["claims"][0]["by"], f.member_id.as_str());
+    f.server.stop().await;
+}
+
+async fn whom_a_list_is_for_changes_only_while_nothing_was_taken(db: Db) {
+    let f = crate::common::family(db).await;
+    let path = list_path(&f);
+    f.member
+        .patch(&path, json!({ "recipient_user_id": f.member_id }))
+        .await
+        .expect_error(403, "forbidden");
+    f.admin
+        .patch(
+            &path,
+            json!({ "recipient_user_id": f.member_id, "recipient_name": "Grandpa" }),
+        )
+        .await
+        .expect_error(400, "bad_request");
+    f.admin
+        .patch(&path, json!({ "recipient_user_id": "u_stranger" }))
+        .await
+        .expect_error(400, "bad_request");
+
+    // Nothing taken yet: the list becomes Bob's. Carol may now claim on
+    // it, and Bob sees none of it.
+    let moved = f
+        .admin
+        .patch(&path, json!({ "recipient_user_id": f.member_id }))
+        .await
+        .expect(200);
+    assert_eq!(moved["list"]["recipient_user_id"], f.member_id.as_str());
+    let lamp = f.add_item(&f.admin, "Lamp").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.member
+        .post(
+            &format!("/items/{lamp}/claim"),
+            json!({ "status": "reserved" }),
+        )
+        .await
+        .expect_error(403, "forbidden");
+    f.claim(&f.recipient, &lamp, "reserved").await;
+    let bobs = f.member.get(&path).await.expect(200);
+    assert_eq!(bobs["items"][0]["claims"], json!([]));
+
+    // Once anything was taken, whom it is for stays, even after the claim
+    // is released: the members' stream still tells of it.
+    let refused = f
+        .admin
+        .patch(&path, json!({ "recipient_name": "Grandpa" }))
+        .await
+        .expect_error(409, "conflict");
+    assert_eq!(
+        refused["error"]["message"],
+        "the person a list is for can change only while nothing on it is claimed or chipped in for"
+    );
+    f.recipient
+        .delete(&format!("/items/{lamp}/claim"))
+        .await
+        .expect(200);
+    f.admin
+        .patch(&path, json!({ "recipient_name": "Grandpa" }))
+        .await
+        .expect_error(409, "conflict");
+    assert_eq!(
+        f.admin.get(&path).await.expect(200)["list"]["recipient_user_id"],
+        f.member_id.as_str()
+    );
+
+    // A fresh list goes to a name, and back to a member.
+    let other = f
+        .add_list(
+            &f.admin,
+            json!({ "title": "Spare", "recipient_user_id": f.recipient_id }),
+        )
+        .await;
+    let named = f
+        .admin
+        .patch(
+            &format!("/lists/{other}"),
+            json!({ "recipient_name": "Grandpa" }),
+        )
+        .await
+        .expect(200);
+    assert_eq!(named["list"]["recipient_user_id"], Value::Null);
+    assert_eq!(named["list"]["recipient_name"], "Grandpa");
+    f.server.stop().await;
+}
+
+async fn reminders_go_to_members_once_a_week_before(db: Db) {
+    let mut smtp = Smtp::start().await;
+    let url = smtp.url();
+    let server = server_with(db, move |s| {
+        s.smtp_url = Some(url);
+        s.mail_retry_ms = 100;
+    })
+    .await;
+    let f = family_on(server).await;
+    let path = list_path(&f);
+    let service = f.server.state.service.clone();
+    let email = |me: Value| me["user"]["email"].as_str().unwrap().to_owned();
+    let alices = email(f.admin.get("/me").await.expect(200));
+    let bobs = email(f.member.get("/me").await.expect(200));
+    let scarf = f.add_item(&f.admin, "Scarf").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gloves = f.add_item(&f.admin, "Gloves").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    f.claim(&f.member, &scarf, "reserved").await;
+
+    // Eight days ahead is too early.
+    f.admin
+        .patch(&path, json!({ "event_date": day(8) }))
+        .await
+        .expect(200);
+    assert_eq!(service.send_due_reminders().await.unwrap(), 0);
+
+    // Bob turns them off; six days ahead, Alice hears (never Carol, whose
+    // list it is), once.
+    let off = f
+        .member
+        .send(
+            reqwest::Method::PUT,
+            "/me/reminders",
+            Some(json!({ "enabled": false })),
+        )
+        .await
+        .expect(200);
+    assert_eq!(off["reminders"], false);
+    assert_eq!(f.member.get("/me").await.expect(200)["reminders"], false);
+    assert_eq!(f.admin.get("/me").await.expect(200)["reminders"], true);
+    f.admin
+        .patch(&path, json!({ "event_date": day(6) }))
+        .await
+        .expect(200);
+    assert_eq!(service.send_due_reminders().await.unwrap(), 1);
+    let mail = smtp.mail().await;
+    assert_eq!(mail.to, [format!("<{alices}>")]);
+    let text = mail.data.replace("=\r\n", "");
+    assert!(text.contains("1 of its 2 gifts"), "{text}");
+    assert!(
+        mail.link(&f.server.url(&format!("/lists/{}", f.list_id)))
+            .is_some(),
+        "{text}"
+    );
+    assert_eq!(service.send_due_reminders().await.unwrap(), 0);
+    assert!(smtp
+        .mail_within(std::time::Duration::from_millis(300))
+        .await
+        .is_none());
+
+    // A new date is a new event; Bob is back.
+    f.member
+        .send(
+            reqwest::Method::PUT,
+            "/me/reminders",
+            Some(json!({ "enabled": true })),
+        )
+        .await
+        .expect(200);
+    f.admin
+        .patch(&path, json!({ "event_date": day(5) }))
+        .await
+        .expect(200);
+    assert_eq!(service.send_due_reminders().await.unwrap(), 2);
+    let mut to: Vec<String> = vec![
+        smtp.mail().await.to[0].clone(),
+        smtp.mail().await.to[0].clone(),
+    ];
+    to.sort();
+    let mut expected = vec![format!("<{alices}>"), format!("<{bobs}>")];
+    expected.sort();
+    assert_eq!(to, expected);
+
+    // Nothing free, or archived: no mail.
+    f.claim(&f.member, &gloves, "reserved").await;
+    f.admin
+        .patch(&path, json!({ "event_date": day(4) }))
+        .await
+        .expect(200);
+    assert_eq!(service.send_due_reminders().await.unwrap(), 0);
+    f.member
+        .delete(&format!("/items/{gloves}/claim"))
+        .await
+        .expect(200);
+    f.admin
+        .patch(&path, json!({ "event_date": day(3), "archived": true }))
+        .await
+        .expect(200);
+    assert_eq!(service.send_due_reminders().await.unwrap(), 0);
+    f.member
+        .send(
+            reqwest::Method::PUT,
+            "/me/reminders",
+            Some(json!({ "enabled": "no" })),
+        )
+        .await
+        .expect_error(400, "bad_request");
     f.server.stop().await;
 }

@@ -97,6 +97,15 @@ impl LiveList {
             // them, and the page loads them again.
             Some(EventName::Revealed) => return false,
             _ => match serde_json::from_value::<GiftList>(payload) {
+                // Someone else is the recipient now: who reads which view
+                // changed, so the page loads again.
+                Ok(list)
+                    if self.list.with_untracked(|known| {
+                        known.recipient_user_id != list.recipient_user_id
+                    }) =>
+                {
+                    return false
+                }
                 Ok(list) => self.list.set(list),
                 Err(_) => return false,
             },

@@ -140,6 +140,7 @@ fn list_view(
         members: Arc::new(members),
         i18n,
     };
+    let everyone = names.members.clone();
     let recipient = list.recipient_name.clone().unwrap_or_else(|| {
         list.recipient_user_id
             .as_ref()
@@ -188,7 +189,7 @@ fn list_view(
         </div>
         <shares::ShareLinks list_id=list.id.clone() is_recipient />
         {(!is_recipient).then(|| reveal_choice(live))}
-        {may_manage.then(|| manage_list(live, list.family_id.to_string()))}
+        {may_manage.then(|| manage_list(live, list.family_id.to_string(), everyone.clone()))}
     }
 }
 
@@ -233,8 +234,9 @@ fn reveal_choice(live: LiveList) -> impl IntoView {
 /// "List settings", for whoever made the list and the family's admins:
 /// rename it, or delete it once a box says so. Everyone on the list sees
 /// either at once (the list's own events).
-fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
+fn manage_list(live: LiveList, family_id: String, members: Arc<Vec<Member>>) -> impl IntoView {
     let i18n = use_i18n();
+    let recipient = ServerAction::<server::SetRecipient>::new();
     let rename = ServerAction::<server::RenameList>::new();
     let delete = ServerAction::<server::DeleteList>::new();
     let date = ServerAction::<server::SetEventDate>::new();
@@ -244,7 +246,13 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
         delete.value(),
         date.value(),
         archive.value(),
+        recipient.value(),
     ]);
+    let recipient_list_id = live.list.with_untracked(|list| list.id.to_string());
+    let for_member = move |member: &UserId| {
+        live.list
+            .with(|l| l.recipient_user_id.as_ref() == Some(member))
+    };
     let list_id = live.list.with_untracked(|list| list.id.to_string());
     let delete_list_id = list_id.clone();
     let date_list_id = list_id.clone();
@@ -258,6 +266,20 @@ fn manage_list(live: LiveList, family_id: String) -> impl IntoView {
                 <label for="list-title">{t!(i18n, list_title_label)}</label>
                 <input id="list-title" name="title" required maxlength="200" value=move || live.list.get().title />
                 <button type="submit">{t!(i18n, rename_list)}</button>
+            </ActionForm>
+            <ActionForm action=recipient attr:class="stacked-form" attr:data-testid="recipient-form">
+                <input type="hidden" name="list_id" value=recipient_list_id />
+                <label for="list-recipient">{t!(i18n, for_a_member)}</label>
+                <select id="list-recipient" name="recipient_user_id">
+                    <option value="">{t!(i18n, someone_without_account)}</option>
+                    {members.iter().map(|m| {
+                        let id = m.user_id.clone();
+                        view! { <option value=m.user_id.to_string() selected=move || for_member(&id)>{m.name.clone()}</option> }
+                    }).collect_view()}
+                </select>
+                <label for="list-recipient-name">{t!(i18n, or_their_name)}</label>
+                <input id="list-recipient-name" name="recipient_name" maxlength="100" value=move || live.list.with(|l| l.recipient_name.clone().unwrap_or_default()) />
+                <button type="submit">{t!(i18n, change_recipient)}</button>
             </ActionForm>
             <ActionForm action=date attr:class="stacked-form" attr:data-testid="event-date-form">
                 <input type="hidden" name="list_id" value=date_list_id />

@@ -62,6 +62,27 @@ pub async fn set_event_date(list_id: ListId, event_date: String) -> Result<(), A
     .await
 }
 
+/// Makes the list for a member (`recipient_user_id`) or, when none is
+/// picked, for the name given.
+#[server(prefix = "/api/fn", endpoint = "set_recipient", client = crate::ui::fetch::PageClient)]
+pub async fn set_recipient(
+    list_id: ListId,
+    recipient_user_id: String,
+    recipient_name: String,
+) -> Result<(), AppError> {
+    let member = (!recipient_user_id.is_empty()).then_some(UserId(recipient_user_id));
+    let name = recipient_name.trim().to_owned();
+    settings(
+        list_id,
+        crate::model::input::ListPatch {
+            recipient_name: (member.is_none()).then_some(name),
+            recipient_user_id: member,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// Archives the list, or restores it.
 #[server(prefix = "/api/fn", endpoint = "set_archived", client = crate::ui::fetch::PageClient)]
 pub async fn set_archived(list_id: ListId, archived: bool) -> Result<(), AppError> {
