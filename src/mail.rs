@@ -27,6 +27,42 @@ pub struct Mail {
     pub html: String,
 }
 
+impl Mail {
+    /// A mail of a few paragraphs around at most one link, the plain text
+    /// (wrapped at 72 columns, the link on a line of its own) and the HTML
+    /// (every paragraph escaped) saying the same: each mail Giftlist
+    /// sends is written once, as its words.
+    pub fn compose(
+        to: &str,
+        subject: impl Into<String>,
+        before_link: &[&str],
+        link: Option<&str>,
+        after_link: &[&str],
+    ) -> Mail {
+        let wrap = textwrap::Options::new(72).break_words(false);
+        let mut text: Vec<String> = before_link
+            .iter()
+            .map(|p| textwrap::fill(p, &wrap))
+            .collect();
+        let mut html: Vec<String> = before_link
+            .iter()
+            .map(|p| format!("<p>{}</p>", escape(p)))
+            .collect();
+        if let Some(link) = link {
+            text.push(link.to_owned());
+            html.push(format!("<p><a href=\"{0}\">{0}</a></p>", escape(link)));
+        }
+        text.extend(after_link.iter().map(|p| textwrap::fill(p, &wrap)));
+        html.extend(after_link.iter().map(|p| format!("<p>{}</p>", escape(p))));
+        Mail {
+            to: to.to_owned(),
+            subject: subject.into(),
+            text: text.join("\n\n") + "\n",
+            html: html.concat(),
+        }
+    }
+}
+
 /// How many times a mail is tried in all.
 const ATTEMPTS: u32 = 4;
 
@@ -162,6 +198,33 @@ fn build(from: &Mailbox, mail: &Mail) -> Result<Message, lettre::error::Error> {
 }
 
 /// `text` made safe inside HTML.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     html_escape::encode_quoted_attribute(text).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mail;
+
+    #[test]
+    fn a_composed_mail_says_the_same_in_text_and_html() {
+        let mail = Mail::compose(
+            "ann@example.org",
+            "Hi",
+            &["Hello <Ann>,", &"a long line of words ".repeat(8)],
+            Some("https://gifts.example.org/x?a=1&b=2"),
+            &["Bye."],
+        );
+        let lines: Vec<&str> = mail.text.lines().collect();
+        assert_eq!(lines[0], "Hello <Ann>,");
+        assert!(lines.iter().all(|line| line.len() <= 72), "{}", mail.text);
+        assert!(mail
+            .text
+            .contains("\n\nhttps://gifts.example.org/x?a=1&b=2\n\nBye.\n"));
+        assert!(mail.html.starts_with("<p>Hello &lt;Ann&gt;,</p>"));
+        assert!(mail.html.contains(
+            "<a href=\"https://gifts.example.org/x?a=1&amp;b=2\">https://gifts.example.org/x?a=1&amp;b=2</a>"
+        ));
+        assert!(mail.html.ends_with("<p>Bye.</p>"));
+    }
 }

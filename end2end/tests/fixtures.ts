@@ -79,7 +79,7 @@ export async function familyOfThree(alice: Page, bob: Page, carol: Page): Promis
   return alice.url();
 }
 
-/** Opens the list and waits until its live connection is up. */
+/** Opens a live page (a list, a family) and waits until its live connection is up. */
 export async function openLive(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await waitForHydration(page);

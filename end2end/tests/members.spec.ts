@@ -1,4 +1,4 @@
-import { test, expect, newMember, familyOfThree, waitForHydration, startMailbox } from "./fixtures";
+import { test, expect, newMember, familyOfThree, waitForHydration, startMailbox, openLive } from "./fixtures";
 
 // scripts/test.sh points the app's mail here.
 const MAIL_PORT = 2525;
@@ -12,11 +12,7 @@ test("an admin hands over, removes a member whose open page loses access at once
   const list = await familyOfThree(alice, bob, carol);
   await alice.goto(list);
   const family = (await alice.getByRole("link", { name: "← Family" }).getAttribute("href"))!;
-  for (const page of [alice, bob, carol]) {
-    await page.goto(family);
-    await waitForHydration(page);
-    await expect(page.getByTestId("connection-status")).toHaveText("Live");
-  }
+  for (const page of [alice, bob, carol]) await openLive(page, family);
   const row = (page: typeof alice, name: string) => page.getByTestId("member").filter({ hasText: name });
 
   // Only admins get the buttons; Carol is made an admin and her page
@@ -88,9 +84,7 @@ test("deleting an account: the settings page says what happens, asks for the pas
   const list = await familyOfThree(alice, bob, carol);
   await alice.goto(list);
   const family = (await alice.getByRole("link", { name: "← Family" }).getAttribute("href"))!;
-  await alice.goto(family);
-  await waitForHydration(alice);
-  await expect(alice.getByTestId("connection-status")).toHaveText("Live");
+  await openLive(alice, family);
 
   await bob.goto("/settings");
   await waitForHydration(bob);

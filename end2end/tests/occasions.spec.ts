@@ -1,4 +1,4 @@
-import { test, expect, newMember, familyOfThree, waitForHydration } from "./fixtures";
+import { test, expect, newMember, familyOfThree, waitForHydration, openLive } from "./fixtures";
 
 const live = { timeout: 2000 };
 
@@ -81,11 +81,7 @@ test("whom a list is for changes from its page while nothing is claimed, and bot
   await alice.getByTestId("add-item").getByLabel("Gift", { exact: true }).fill("Kite");
   await alice.getByRole("button", { name: "Add", exact: true }).click();
   await expect(alice.getByTestId("item")).toHaveCount(1);
-  for (const page of [bob, carol]) {
-    await page.goto(list);
-    await waitForHydration(page);
-    await expect(page.getByTestId("connection-status")).toHaveText("Live");
-  }
+  for (const page of [bob, carol]) await openLive(page, list);
   // Bob's list: he cannot claim, Carol can.
   await expect(bob.getByRole("button", { name: "I'll get this" })).toHaveCount(0);
   await expect(carol.getByRole("button", { name: "I'll get this" })).toBeVisible();

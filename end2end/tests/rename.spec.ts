@@ -1,4 +1,4 @@
-import { test, expect, newMember, familyOfThree, waitForHydration } from "./fixtures";
+import { test, expect, newMember, familyOfThree, waitForHydration, openLive } from "./fixtures";
 
 const live = { timeout: 1000 };
 
@@ -9,11 +9,7 @@ test("an admin renames the family and a member changes their name: both show at 
   const list = await familyOfThree(alice, bob, carol);
   await alice.goto(list);
   const family = await alice.getByRole("link", { name: "← Family" }).getAttribute("href");
-  for (const page of [alice, carol]) {
-    await page.goto(family!);
-    await waitForHydration(page);
-    await expect(page.getByTestId("connection-status")).toHaveText("Live");
-  }
+  for (const page of [alice, carol]) await openLive(page, family!);
   // Carol is no admin: no rename form for her.
   await expect(carol.getByTestId("rename-family")).toHaveCount(0);
 

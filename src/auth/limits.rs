@@ -35,7 +35,9 @@ pub struct AuthLimits {
     link_misses: DefaultKeyedRateLimiter<IpAddr>,
     /// Password-reset mails asked for, per email key: nobody can make
     /// Giftlist flood someone's mailbox.
-    resets: DefaultKeyedRateLimiter<String>,
+    /// Mails to one address (reset and confirmation links, invites),
+    /// keyed by kind and address.
+    mails_to: DefaultKeyedRateLimiter<String>,
     invite_mails: DefaultKeyedRateLimiter<crate::model::UserId>,
     clock: DefaultClock,
 }
@@ -70,105 +72,97 @@ impl AuthLimits {
             by_ip: RateLimiter::keyed(rates.per_ip.quota()),
             by_account: RateLimiter::keyed(rates.per_account.quota()),
             link_misses: RateLimiter::keyed(rates.link_misses.quota()),
-            resets: RateLimiter::keyed(rates.mails_per_address.quota()),
+            mails_to: RateLimiter::keyed(rates.mails_per_address.quota()),
             invite_mails: RateLimiter::keyed(rates.invite_mails.quota()),
             clock: DefaultClock::default(),
         }
     }
 
+    /// Counts one attempt on `key` in `limiter`: 429 with `message` and
+    /// the seconds to wait once it has had too many.
+    fn count<K: Clone + Eq + std::hash::Hash>(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<K>,
+        key: &K,
+        message: &'static str,
+    ) -> Result<(), AppError> {
+        limiter.check_key(key).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            AppError::rate_limited(message, wait.as_secs() + 1)
+        })
+    }
+
     /// Counts one attempt from `ip`; 429 when it has made too many.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.by_ip.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            AppError::rate_limited(
-                "too many attempts from your address; wait a little and try again",
-                wait.as_secs() + 1,
-            )
-        })
+        self.count(
+            &self.by_ip,
+            &ip,
+            "too many attempts from your address; wait a little and try again",
+        )
     }
 
     /// Counts one attempt on the account `email_key`; 429 when it has had
     /// too many. The answer is the same whether or not the account exists.
     pub fn check_account(&self, email_key: &str) -> Result<(), AppError> {
-        self.by_account
-            .check_key(&email_key.to_owned())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                AppError::rate_limited(
-                    "too many attempts for this account; wait a little and try again",
-                    wait.as_secs() + 1,
-                )
-            })
+        self.count(
+            &self.by_account,
+            &email_key.to_owned(),
+            "too many attempts for this account; wait a little and try again",
+        )
     }
 
     /// Counts one share or guest link from `ip` that does not exist: 429
     /// instead of 404 once it has opened too many (someone guessing).
     pub fn check_link_miss(&self, ip: IpAddr) -> Result<(), AppError> {
-        self.link_misses.check_key(&ip).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            AppError::rate_limited(
-                "too many unknown links from your address; wait a little and try again",
-                wait.as_secs() + 1,
-            )
-        })
+        self.count(
+            &self.link_misses,
+            &ip,
+            "too many unknown links from your address; wait a little and try again",
+        )
     }
 
     /// Counts one reset mail asked for `email_key`; 429 beyond the limit.
     /// The answer is the same whether or not the account exists.
     pub fn check_reset(&self, email_key: &str) -> Result<(), AppError> {
-        self.resets
-            .check_key(&email_key.to_owned())
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                AppError::rate_limited(
-                    "a reset link was sent to this address a moment ago; wait a little before asking again",
-                    wait.as_secs() + 1,
-                )
-            })
+        self.count(
+            &self.mails_to,
+            &email_key.to_owned(),
+            "a reset link was sent to this address a moment ago; wait a little before asking again",
+        )
     }
 
-    /// Forgets buckets that are full again, so the maps do not grow with
-    /// every address ever seen. Called by the periodic sweep.
     /// An invite that `user` mails to the address keyed `email_key`:
-    /// limited per member, and per address with the reset links (so that
-    /// nobody is flooded with mail from this site).
+    /// limited per member, and per address at the reset links' rate,
+    /// counted apart (so that nobody is flooded with mail from this site).
     pub fn check_invite_mail(
         &self,
         user: &crate::model::UserId,
         email_key: &str,
     ) -> Result<(), AppError> {
-        self.invite_mails.check_key(user).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            AppError::rate_limited(
-                "you have mailed many invites just now; wait a little and try again",
-                wait.as_secs() + 1,
-            )
-        })?;
-        self.resets
-            .check_key(&format!("invite:{email_key}"))
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                AppError::rate_limited(
-                    "an invite was mailed to this address a moment ago; wait a little before mailing it again",
-                    wait.as_secs() + 1,
-                )
-            })
+        self.count(
+            &self.invite_mails,
+            user,
+            "you have mailed many invites just now; wait a little and try again",
+        )?;
+        self.count(
+            &self.mails_to,
+            &format!("invite:{email_key}"),
+            "an invite was mailed to this address a moment ago; wait a little before mailing it again",
+        )
     }
 
     /// A confirmation link mailed to the address keyed `email_key`
-    /// (counted with the reset links of that address, apart).
+    /// (at the reset links' rate, counted apart).
     pub fn check_confirm_mail(&self, email_key: &str) -> Result<(), AppError> {
-        self.resets
-            .check_key(&format!("confirm:{email_key}"))
-            .map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                AppError::rate_limited(
-                    "a confirmation link was sent to this address a moment ago; wait a little before asking again",
-                    wait.as_secs() + 1,
-                )
-            })
+        self.count(
+            &self.mails_to,
+            &format!("confirm:{email_key}"),
+            "a confirmation link was sent to this address a moment ago; wait a little before asking again",
+        )
     }
 
+    /// Forgets buckets that are full again, so the maps do not grow with
+    /// every address ever seen. Called by the periodic sweep.
     pub fn forget_idle(&self) {
         self.by_ip.retain_recent();
         self.by_ip.shrink_to_fit();
@@ -176,8 +170,8 @@ impl AuthLimits {
         self.by_account.shrink_to_fit();
         self.link_misses.retain_recent();
         self.link_misses.shrink_to_fit();
-        self.resets.retain_recent();
-        self.resets.shrink_to_fit();
+        self.mails_to.retain_recent();
+        self.mails_to.shrink_to_fit();
         self.invite_mails.retain_recent();
         self.invite_mails.shrink_to_fit();
     }

@@ -76,11 +76,17 @@ impl Service {
         self.tokens.issue(user)
     }
 
+    /// The account of `user`; 401 when it is gone (deleted, though a
+    /// token issued before still verifies until it expires).
+    pub async fn account(&self, user: &UserId) -> Result<User, AppError> {
+        accounts::user_by_id(self.store.pool(), user)
+            .await?
+            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
+    }
+
     /// The user and their families.
     pub async fn me(&self, user: &UserId) -> Result<Me, AppError> {
-        let Some(found) = accounts::user_by_id(self.store.pool(), user).await? else {
-            return Err(AppError::unauthorized("this account no longer exists"));
-        };
+        let found = self.account(user).await?;
         let families = families::families_of(self.store.pool(), user).await?;
         let email_confirmed = accounts::email_confirmed(self.store.pool(), user).await?;
         let reminders = accounts::reminders_on(self.store.pool(), user).await?;
@@ -117,29 +123,17 @@ pub(super) fn well_formed_token(token: &str) -> bool {
 
 /// The reset mail, in plain text and HTML.
 fn reset_mail(user: &User, link: &str) -> crate::mail::Mail {
-    use crate::mail::escape;
-    let text = format!(
-        "Hello {name},\n\n\
-         someone (we hope you) asked to reset the password of your Giftlist account.\n\
-         Open this link within an hour to choose a new one:\n\n{link}\n\n\
-         If it was not you, ignore this mail: your password stays as it is.\n",
-        name = user.name
-    );
-    let html = format!(
-        "<p>Hello {name},</p>\
-         <p>someone (we hope you) asked to reset the password of your Giftlist account. \
-         Open this link within an hour to choose a new one:</p>\
-         <p><a href=\"{href}\">{href}</a></p>\
-         <p>If it was not you, ignore this mail: your password stays as it is.</p>",
-        name = escape(&user.name),
-        href = escape(link)
-    );
-    crate::mail::Mail {
-        to: user.email.clone(),
-        subject: "Reset your Giftlist password".into(),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        &user.email,
+        "Reset your Giftlist password",
+        &[
+            &format!("Hello {},", user.name),
+            "someone (we hope you) asked to reset the password of your Giftlist account. \
+             Open this link within an hour to choose a new one:",
+        ],
+        Some(link),
+        &["If it was not you, ignore this mail: your password stays as it is."],
+    )
 }
 
 impl Service {
@@ -213,9 +207,7 @@ impl Service {
         self.commit(tx).await?;
         self.bus.end_user(&user, None).await;
         tracing::info!(user_id = %user, "password reset");
-        accounts::user_by_id(self.store.pool(), &user)
-            .await?
-            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
+        self.account(&user).await
     }
 
     /// Changes the password, given the current one. Every other session
@@ -273,9 +265,7 @@ impl Service {
             }
         }
         self.commit(tx).await?;
-        accounts::user_by_id(self.store.pool(), &actor.user_id)
-            .await?
-            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
+        self.account(&actor.user_id).await
     }
 
     /// Deletes the caller's account, given its password, in one
@@ -295,9 +285,7 @@ impl Service {
     ) -> Result<(), AppError> {
         actor.member_only()?;
         let user = &actor.user_id;
-        let Some(me) = accounts::user_by_id(self.store.pool(), user).await? else {
-            return Err(AppError::unauthorized("this account no longer exists"));
-        };
+        let me = self.account(user).await?;
         let stored = accounts::password_hash(self.store.pool(), user).await?;
         if !self.passwords.verify(input.password, stored).await? {
             return Err(AppError::forbidden("the password is not right"));
@@ -357,13 +345,7 @@ impl Service {
             }
             lists::lock_list(tx, &list.id).await?;
             if delete_my_lists {
-                let items = lists::items_of_list(tx, &list.id).await?;
-                super::events::list_audiences(tx, &list).await?;
-                lists::delete_list(tx, &list.id).await?;
-                let items: Vec<_> = items.iter().collect();
-                super::events::claimer_notices(tx, actor, &list, super::events::DELETED, &items)
-                    .await?;
-                super::events::list(tx, actor, &list, super::events::DELETED, true, true).await?;
+                super::lists::delete_list_in(tx, actor, &list).await?;
             } else {
                 let version = lists::set_recipient_name(&mut **tx, &list.id, &me.name)
                     .await?
@@ -378,7 +360,7 @@ impl Service {
             }
         }
         families::delete_membership(&mut **tx, family, &me.id).await?;
-        super::events::member_left(tx, actor, family, &mine).await?;
+        super::events::member(tx, actor, family, super::events::MEMBER_LEFT, &mine, &me.id).await?;
         Ok(())
     }
 }

@@ -36,7 +36,7 @@ impl Service {
         actor.member_only()?;
         let email = input.email.trim().to_owned();
         validate::email(&email)?;
-        let me = self.live_user(&actor.user_id).await?;
+        let me = self.account(&actor.user_id).await?;
         let stored = accounts::password_hash(self.store.pool(), &me.id).await?;
         if !self.passwords.verify(input.password, stored).await? {
             return Err(AppError::forbidden("the password is not right"));
@@ -59,7 +59,7 @@ impl Service {
     /// when it is confirmed already.
     pub async fn request_verification(&self, actor: &Actor) -> Result<(), AppError> {
         actor.member_only()?;
-        let me = self.live_user(&actor.user_id).await?;
+        let me = self.account(&actor.user_id).await?;
         if accounts::email_confirmed(self.store.pool(), &me.id).await? {
             return Ok(());
         }
@@ -124,13 +124,6 @@ impl Service {
         Ok(accounts::email_confirmed(self.store.pool(), user).await?)
     }
 
-    /// The account of `user`, or 401 when it is gone.
-    async fn live_user(&self, user: &UserId) -> Result<User, AppError> {
-        accounts::user_by_id(self.store.pool(), user)
-            .await?
-            .ok_or_else(|| AppError::unauthorized("this account no longer exists"))
-    }
-
     /// Stores a new confirmation link for `email` and mails it there.
     pub(super) async fn send_confirmation(
         &self,
@@ -156,74 +149,52 @@ impl Service {
 }
 
 fn confirm_mail(name: &str, email: &str, link: &str) -> crate::mail::Mail {
-    use crate::mail::escape;
-    let text = format!(
-        "Hello {name},\n\n\
-         please confirm that {email} is your address on Giftlist: open this\n\
-         link within a day and press \"Confirm\".\n\n{link}\n\n\
-         If you did not ask for this, ignore this mail: nothing changes.\n"
-    );
-    let html = format!(
-        "<p>Hello {name},</p>\
-         <p>please confirm that {email} is your address on Giftlist: open this link \
-         within a day and press &ldquo;Confirm&rdquo;.</p>\
-         <p><a href=\"{href}\">{href}</a></p>\
-         <p>If you did not ask for this, ignore this mail: nothing changes.</p>",
-        name = escape(name),
-        email = escape(email),
-        href = escape(link)
-    );
-    crate::mail::Mail {
-        to: email.to_owned(),
-        subject: "Confirm your address on Giftlist".into(),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        email,
+        "Confirm your address on Giftlist",
+        &[
+            &format!("Hello {name},"),
+            &format!(
+                "please confirm that {email} is your address on Giftlist: open this link \
+                 within a day and press \"Confirm\"."
+            ),
+        ],
+        Some(link),
+        &["If you did not ask for this, ignore this mail: nothing changes."],
+    )
 }
 
 /// To an address that already has an account, instead of a link: the
 /// person asking learns nothing, the owner learns someone tried.
 fn address_taken_mail(email: &str) -> crate::mail::Mail {
-    let text = "Hello,\n\n\
-                someone asked to move their Giftlist account to this address, but it\n\
-                already belongs to an account here, so nothing changed.\n\
-                If it was you, log in with this address instead.\n"
-        .to_owned();
-    let html = "<p>Hello,</p>\
-                <p>someone asked to move their Giftlist account to this address, but it \
-                already belongs to an account here, so nothing changed. \
-                If it was you, log in with this address instead.</p>"
-        .to_owned();
-    crate::mail::Mail {
-        to: email.to_owned(),
-        subject: "This address already has a Giftlist account".into(),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        email,
+        "This address already has a Giftlist account",
+        &[
+            "Hello,",
+            "someone asked to move their Giftlist account to this address, but it already \
+             belongs to an account here, so nothing changed. If it was you, log in with this \
+             address instead.",
+        ],
+        None,
+        &[],
+    )
 }
 
 /// To the old address once a change is confirmed.
 fn address_changed_mail(user: &User, new: &str) -> crate::mail::Mail {
-    use crate::mail::escape;
-    let text = format!(
-        "Hello {name},\n\n\
-         the address of your Giftlist account is now {new}; this one is no\n\
-         longer used. If you did not do this, reset your password from the\n\
-         login page and tell whoever runs the site.\n",
-        name = user.name
-    );
-    let html = format!(
-        "<p>Hello {name},</p>\
-         <p>the address of your Giftlist account is now {new}; this one is no longer used. \
-         If you did not do this, reset your password from the login page and tell whoever \
-         runs the site.</p>",
-        name = escape(&user.name),
-        new = escape(new)
-    );
-    crate::mail::Mail {
-        to: user.email.clone(),
-        subject: "Your Giftlist address was changed".into(),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        &user.email,
+        "Your Giftlist address was changed",
+        &[
+            &format!("Hello {},", user.name),
+            &format!(
+                "the address of your Giftlist account is now {new}; this one is no longer \
+                 used. If you did not do this, reset your password from the login page and \
+                 tell whoever runs the site."
+            ),
+        ],
+        None,
+        &[],
+    )
 }

@@ -236,13 +236,16 @@ pub(super) async fn family_updated(
     .await
 }
 
-/// `MEMBER_JOINED` on the family's topic: the member is the entity, and
-/// `data.user_id` is the one who joined.
-pub(super) async fn member_joined(
+/// `MEMBER_JOINED` or `MEMBER_LEFT` on the family's topic: the member is
+/// the entity and the payload, and `data.user_id` is `by` (who joined;
+/// who left, or the admin who removed them).
+pub(super) async fn member(
     tx: &mut Write,
     actor: &Actor,
     family: &FamilyId,
+    event: &str,
     member: &crate::model::Member,
+    by: &UserId,
 ) -> Result<(), AppError> {
     Recorder {
         tx,
@@ -252,10 +255,10 @@ pub(super) async fn member_joined(
     .record(
         &family_topic(family),
         Audience::All,
-        MEMBER_JOINED,
+        event,
         member.user_id.as_str(),
         &json(member)?,
-        &member.user_id,
+        by,
     )
     .await
 }
@@ -292,31 +295,6 @@ pub(super) async fn revealed(
     .await?;
     tx.events.push(stored);
     Ok(())
-}
-
-/// `MEMBER_LEFT` on the family's topic: the member who left (or was
-/// removed) is the entity and the payload, and `data.user_id` is who did
-/// it (themselves, or the admin who removed them).
-pub(super) async fn member_left(
-    tx: &mut Write,
-    actor: &Actor,
-    family: &FamilyId,
-    member: &crate::model::Member,
-) -> Result<(), AppError> {
-    Recorder {
-        tx,
-        actor,
-        tenant: family,
-    }
-    .record(
-        &family_topic(family),
-        Audience::All,
-        MEMBER_LEFT,
-        member.user_id.as_str(),
-        &json(member)?,
-        &actor.user_id,
-    )
-    .await
 }
 
 /// Tells each holder of a claim on `items`, and each member who pledged to

@@ -26,19 +26,11 @@ impl Service {
             .ok_or_else(|| AppError::not_found("family"))
     }
 
-    /// 401 for a deleted account: a token issued before the deletion
-    /// still verifies until it expires, and must not join anything.
-    async fn account_exists(&self, user: &UserId) -> Result<(), AppError> {
-        match accounts::user_by_id(self.store.pool(), user).await? {
-            Some(_) => Ok(()),
-            None => Err(AppError::unauthorized("this account no longer exists")),
-        }
-    }
-
     /// A new family with its creator as admin.
     pub async fn create_family(&self, actor: &Actor, input: NewFamily) -> Result<Family, AppError> {
         validate::family_name(&input.name)?;
-        self.account_exists(&actor.user_id).await?;
+        // A deleted account's token must not make or join anything.
+        self.account(&actor.user_id).await?;
         let family = Family {
             id: FamilyId(new_id(FamilyId::PREFIX)),
             name: input.name,
@@ -229,23 +221,14 @@ impl Service {
         actor.member_only()?;
         self.role_in(family, &actor.user_id).await?;
         let mut tx = self.begin_write().await?;
-        // Decided under the family's lock, on roles read under it.
-        if !families::lock_family(&mut *tx, family).await? {
-            return Err(AppError::not_found("family"));
-        }
-        if families::role_of(&mut *tx, family, &actor.user_id).await? != Some(Role::Admin) {
+        if locked_role(&mut tx, family, &actor.user_id).await? != Role::Admin {
             return Err(AppError::forbidden(
                 "only the family's admins may change who is an admin",
             ));
         }
-        let current = families::member(&mut *tx, family, member)
-            .await?
-            .ok_or_else(|| AppError::not_found("member"))?;
+        let current = member_losing_role(&mut tx, family, member, input.role).await?;
         if current.role == input.role {
             return Ok(current);
-        }
-        if current.role == Role::Admin && families::admin_count(&mut *tx, family).await? <= 1 {
-            return Err(AppError::conflict(LAST_ADMIN));
         }
         families::set_role(&mut *tx, family, member, input.role).await?;
         let updated = Member {
@@ -276,26 +259,24 @@ impl Service {
         self.role_in(family, &actor.user_id).await?;
         let leaving = *member == actor.user_id;
         let mut tx = self.begin_write().await?;
-        if !families::lock_family(&mut *tx, family).await? {
-            return Err(AppError::not_found("family"));
-        }
-        let role = families::role_of(&mut *tx, family, &actor.user_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("family"))?;
+        let role = locked_role(&mut tx, family, &actor.user_id).await?;
         if !leaving && role != Role::Admin {
             return Err(AppError::forbidden(
                 "only the family's admins may remove a member",
             ));
         }
-        let gone = families::member(&mut *tx, family, member)
-            .await?
-            .ok_or_else(|| AppError::not_found("member"))?;
-        if gone.role == Role::Admin && families::admin_count(&mut *tx, family).await? <= 1 {
-            return Err(AppError::conflict(LAST_ADMIN));
-        }
+        let gone = member_losing_role(&mut tx, family, member, Role::Member).await?;
         release_holdings(&mut tx, actor, family, member).await?;
         families::delete_membership(&mut *tx, family, member).await?;
-        events::member_left(&mut tx, actor, family, &gone).await?;
+        events::member(
+            &mut tx,
+            actor,
+            family,
+            events::MEMBER_LEFT,
+            &gone,
+            &actor.user_id,
+        )
+        .await?;
         let topics: Vec<String> = std::iter::once(family_topic(family))
             .chain(
                 lists::lists_of_family(&mut *tx, family)
@@ -322,7 +303,8 @@ impl Service {
 
     /// Joins the family of a live invite code; joining again changes nothing.
     pub async fn accept_invite(&self, actor: &Actor, code: &str) -> Result<Family, AppError> {
-        self.account_exists(&actor.user_id).await?;
+        // A deleted account's token must not make or join anything.
+        self.account(&actor.user_id).await?;
         self.may_join(&actor.user_id).await?;
         let mut tx = self.begin_write().await?;
         let id = families::family_of_invite(&mut *tx, code, now_unix())
@@ -337,11 +319,56 @@ impl Service {
             let member = families::member(&mut *tx, &id, &actor.user_id)
                 .await?
                 .ok_or_else(AppError::internal)?;
-            events::member_joined(&mut tx, actor, &id, &member).await?;
+            events::member(
+                &mut tx,
+                actor,
+                &id,
+                events::MEMBER_JOINED,
+                &member,
+                &member.user_id,
+            )
+            .await?;
         }
         self.commit(tx).await?;
         Ok(family)
     }
+}
+
+/// Takes the family's lock and reads `user`'s role under it, so changes
+/// to its members are decided one at a time on what the one before left
+/// (404 when the family or the membership is gone).
+async fn locked_role(
+    tx: &mut super::Write,
+    family: &FamilyId,
+    user: &UserId,
+) -> Result<Role, AppError> {
+    if !families::lock_family(&mut **tx, family).await? {
+        return Err(AppError::not_found("family"));
+    }
+    families::role_of(&mut **tx, family, user)
+        .await?
+        .ok_or_else(|| AppError::not_found("family"))
+}
+
+/// The member `user` of `family` (404 if none), about to have the role
+/// `next` or less (removing them counts as `Role::Member`): 409 when that
+/// would leave the family without an admin. Read under the family's lock.
+async fn member_losing_role(
+    tx: &mut super::Write,
+    family: &FamilyId,
+    user: &UserId,
+    next: Role,
+) -> Result<Member, AppError> {
+    let member = families::member(&mut **tx, family, user)
+        .await?
+        .ok_or_else(|| AppError::not_found("member"))?;
+    if member.role == Role::Admin
+        && next != Role::Admin
+        && families::admin_count(&mut **tx, family).await? <= 1
+    {
+        return Err(AppError::conflict(LAST_ADMIN));
+    }
+    Ok(member)
 }
 
 /// Releases everything `user` holds on `family`'s lists (claims, pledges,
@@ -394,29 +421,18 @@ fn unix_rfc3339(at: i64) -> String {
 
 /// The invite mail, in plain text and HTML.
 fn invite_mail(to: &str, inviter: &str, family: &str, link: &str) -> crate::mail::Mail {
-    use crate::mail::escape;
-    let text = format!(
-        "Hello,\n\n\
-         {inviter} invites you to the family \"{family}\" on Giftlist, where you\n\
-         keep wish lists together and secretly claim what you will give.\n\
-         Open this link within {INVITE_DAYS} days to join:\n\n{link}\n\n\
-         If you do not know {inviter}, ignore this mail.\n"
-    );
-    let html = format!(
-        "<p>Hello,</p>\
-         <p>{inviter} invites you to the family &ldquo;{family}&rdquo; on Giftlist, where you \
-         keep wish lists together and secretly claim what you will give. \
-         Open this link within {INVITE_DAYS} days to join:</p>\
-         <p><a href=\"{href}\">{href}</a></p>\
-         <p>If you do not know {inviter}, ignore this mail.</p>",
-        inviter = escape(inviter),
-        family = escape(family),
-        href = escape(link)
-    );
-    crate::mail::Mail {
-        to: to.to_owned(),
-        subject: format!("{inviter} invites you to \"{family}\" on Giftlist"),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        to,
+        format!("{inviter} invites you to \"{family}\" on Giftlist"),
+        &[
+            "Hello,",
+            &format!(
+                "{inviter} invites you to the family \"{family}\" on Giftlist, where you keep \
+                 wish lists together and secretly claim what you will give. Open this link \
+                 within {INVITE_DAYS} days to join:"
+            ),
+        ],
+        Some(link),
+        &[&format!("If you do not know {inviter}, ignore this mail.")],
+    )
 }

@@ -298,16 +298,27 @@ impl Service {
             return Err(gone());
         }
         let current = lists::list(&mut *tx, id).await?.ok_or_else(gone)?;
-        let items = lists::items_of_list(&mut tx, id).await?;
-        // Read while its share links still exist: their guests hear of it.
-        events::list_audiences(&mut tx, &current.list).await?;
-        lists::delete_list(&mut tx, id).await?;
-        let items: Vec<_> = items.iter().collect();
-        events::claimer_notices(&mut tx, actor, &current.list, events::DELETED, &items).await?;
-        events::list(&mut tx, actor, &current.list, events::DELETED, true, true).await?;
+        delete_list_in(&mut tx, actor, &current.list).await?;
         self.commit(tx).await?;
         Ok(())
     }
+}
+
+/// Removes `list`, locked by the caller, inside its transaction: whoever
+/// held a claim on one of its items is told (unless it was `actor`), and
+/// every stream of the list and the family's hears `DELETED`.
+pub(super) async fn delete_list_in(
+    tx: &mut super::Write,
+    actor: &Actor,
+    list: &GiftList,
+) -> Result<(), AppError> {
+    let items = lists::items_of_list(tx, &list.id).await?;
+    // Read while its share links still exist: their guests hear of it.
+    events::list_audiences(tx, list).await?;
+    lists::delete_list(tx, &list.id).await?;
+    let items: Vec<_> = items.iter().collect();
+    events::claimer_notices(tx, actor, list, events::DELETED, &items).await?;
+    events::list(tx, actor, list, events::DELETED, true, true).await
 }
 
 /// What changing whom a list is for is answered once anything is taken.

@@ -79,32 +79,19 @@ fn reminder_mail(
     all: usize,
     link: &str,
 ) -> crate::mail::Mail {
-    use crate::mail::escape;
     let day = list.event_date.as_deref().unwrap_or_default();
-    let text = format!(
-        "Hello {name},\n\n\
-         \"{title}\", the list for {recipient}, is for {day}: {free} of its {all} gifts\n\
-         are still free to claim.\n\n{link}\n\n\
-         You get this a week before each event; turn it off on your settings page.\n",
-        name = to.name,
-        title = list.title,
-    );
-    let html = format!(
-        "<p>Hello {name},</p>\
-         <p>&ldquo;{title}&rdquo;, the list for {recipient}, is for {day}: {free} of its {all} \
-         gifts are still free to claim.</p>\
-         <p><a href=\"{href}\">{href}</a></p>\
-         <p>You get this a week before each event; turn it off on your settings page.</p>",
-        name = escape(&to.name),
-        title = escape(&list.title),
-        recipient = escape(recipient),
-        day = escape(day),
-        href = escape(link)
-    );
-    crate::mail::Mail {
-        to: to.email.clone(),
-        subject: format!("{day}: {free} gifts still free on \"{}\"", list.title),
-        text,
-        html,
-    }
+    crate::mail::Mail::compose(
+        &to.email,
+        format!("{day}: {free} gifts still free on \"{}\"", list.title),
+        &[
+            &format!("Hello {},", to.name),
+            &format!(
+                "\"{}\", the list for {recipient}, is for {day}: {free} of its {all} gifts \
+                 are still free to claim.",
+                list.title
+            ),
+        ],
+        Some(link),
+        &["You get this a week before each event; turn it off on your settings page."],
+    )
 }

@@ -137,7 +137,7 @@ pub async fn current_user() -> Result<Option<User>, AppError> {
     let Some(id) = session_user(&session().await?).await else {
         return Ok(None);
     };
-    Ok(Some(state()?.service.me(&id).await?.user))
+    Ok(Some(state()?.service.account(&id).await?))
 }
 
 pub async fn register(email: String, name: String, password: String) -> Result<(), AppError> {
