@@ -132,6 +132,19 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_MAIL_RETRY_MS", default_value_t = 5_000)]
     pub mail_retry_ms: u64,
 
+    /// Seconds a claimer's notice waits for a live page of theirs before
+    /// it goes into their digest mail instead ...
+    #[arg(long, env = "GIFTLIST_NOTICE_MAIL_DELAY_SECS", default_value_t = 300)]
+    pub notice_mail_delay_secs: u64,
+
+    /// ... and at most one digest per person in this many seconds.
+    #[arg(
+        long,
+        env = "GIFTLIST_NOTICE_DIGEST_EVERY_SECS",
+        default_value_t = 3600
+    )]
+    pub notice_digest_every_secs: u64,
+
     /// Password-reset requests per email address per minute (per client
     /// address, the login limit applies) ...
     #[arg(long, env = "GIFTLIST_RESET_PER_MINUTE", default_value_t = 1)]

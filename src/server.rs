@@ -50,7 +50,7 @@ use crate::{
     mail::Mailer,
     metrics::Metrics,
     model::error::AppError,
-    service::Service,
+    service::{notices::NoticeMails, Service},
     store::Store,
 };
 
@@ -67,6 +67,12 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
     let jwt_secret = JwtSecret::load(settings.jwt_secret.as_deref(), &settings.data_dir)?;
     let store = Store::open(&database).await?;
     let hub = Arc::new(Hub::new(Arc::new(Metrics::default())));
+    let (given, reports) = tokio::sync::mpsc::unbounded_channel();
+    hub.report_notices(given);
+    tokio::spawn(crate::service::notices::forget_given(
+        store.clone(),
+        reports,
+    ));
     let bus = Bus::start(hub, store.clone(), database.expose()).await?;
     let service = Service {
         store: store.clone(),
@@ -102,6 +108,10 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
         links: Arc::new(LinkKeys::new(&jwt_secret, &settings.public_origin())),
         bus,
         require_verified_email: settings.require_verified_email,
+        notice_mails: NoticeMails {
+            delay: std::time::Duration::from_secs(settings.notice_mail_delay_secs),
+            every: std::time::Duration::from_secs(settings.notice_digest_every_secs),
+        },
     };
 
     let leptos_options = LeptosOptions::builder()
@@ -237,6 +247,29 @@ fn spawn_housekeeping(
     })
 }
 
+/// Claimers' missed notices go out by mail on their own, shorter timer (a
+/// digest is due a few minutes after its first notice), until the process
+/// ends (see [`Service::send_notice_digests`]).
+fn spawn_notice_digests(service: Service) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(service.notice_mails.check_every());
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match service
+                .send_notice_digests(chrono::Utc::now().timestamp())
+                .await
+            {
+                Ok(0) => {}
+                Ok(sent) => tracing::info!(sent, "queued notice digest mails"),
+                Err(err) => {
+                    tracing::warn!(code = err.code.as_str(), "could not send notice digests")
+                }
+            }
+        }
+    })
+}
+
 /// Serves on `listener` until `shutdown` completes, then lets requests in
 /// flight finish for at most `grace` before returning.
 ///
@@ -253,6 +286,7 @@ pub async fn serve(
     let store = state.store.clone();
     let hub = state.service.bus.hub().clone();
     let housekeeping = spawn_housekeeping(state.service.clone(), state.runtime.outbox_retention);
+    let digests = spawn_notice_digests(state.service.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -304,6 +338,7 @@ pub async fn serve(
         warn!("requests still running after the grace period; stopping anyway");
     }
     housekeeping.abort();
+    digests.abort();
     store.close().await;
     Ok(())
 }

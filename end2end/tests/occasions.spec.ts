@@ -101,14 +101,25 @@ test("whom a list is for changes from its page while nothing is claimed, and bot
   await expect(alice.getByTestId("manage-list-error")).toHaveText("the person a list is for can change only while nothing on it is claimed or chipped in for");
 });
 
-test("reminders are turned off from the settings page and stay off", async ({ browser }) => {
+test("reminders and notice mails are turned off from the settings page and stay off", async ({ browser }) => {
   const alice = await newMember(browser, "Alice");
   await alice.goto("/settings");
   await waitForHydration(alice);
-  const box = alice.getByTestId("reminders").getByRole("checkbox");
-  await expect(box).toBeChecked();
-  await box.uncheck();
-  await alice.getByTestId("reminders").getByRole("button", { name: "Save" }).click();
+  const form = alice.getByTestId("mails");
+  const reminders = form.getByRole("checkbox", { name: /a week before an event/ });
+  const notices = form.getByRole("checkbox", { name: /at most once an hour/ });
+  await expect(reminders).toBeChecked();
+  await expect(notices).toBeChecked();
+  await notices.uncheck();
+  await form.getByRole("button", { name: "Save" }).click();
   await alice.reload();
-  await expect(alice.getByTestId("reminders").getByRole("checkbox")).not.toBeChecked();
+  await expect(notices).not.toBeChecked();
+  await expect(reminders).toBeChecked();
+  const me = await (await alice.request.get("/api/v1/me")).json();
+  expect([me.reminders, me.notice_mails]).toEqual([true, false]);
+  await reminders.uncheck();
+  await form.getByRole("button", { name: "Save" }).click();
+  await alice.reload();
+  await expect(reminders).not.toBeChecked();
+  await expect(notices).not.toBeChecked();
 });

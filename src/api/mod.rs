@@ -27,8 +27,9 @@ use crate::{
         error::AppError,
         input::{
             ChangeEmail, ChangePassword, ClaimRequest, ConfirmEmail, Credentials, DeleteAccount,
-            ForgotPassword, GroupRequest, ItemPatch, ListPatch, MemberRole, NewFamily, NewItem,
-            NewList, PledgeRequest, Register, Reminders, RenameMe, ResetPassword,
+            ForgotPassword, GroupRequest, ItemPatch, ListPatch, MailChoicesPatch, MemberRole,
+            NewFamily, NewItem, NewList, PledgeRequest, Register, Reminders, RenameMe,
+            ResetPassword,
         },
         FamilyId, ItemId, ListId, UserId,
     },
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/password", post(change_password))
         .route("/me/email", post(change_email))
         .route("/me/reminders", put(set_reminders))
+        .route("/me/mails", put(set_mails))
         .route("/me/email/confirmation", post(send_confirmation))
         .route("/auth/confirm-email", post(confirm_email))
         .route("/me", get(me).patch(rename_me).delete(delete_account))
@@ -266,6 +268,14 @@ async fn set_reminders(
 ) -> ApiResult {
     service.set_reminders(&actor, input.enabled).await?;
     ok(json!({ "reminders": input.enabled }))
+}
+
+async fn set_mails(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<MailChoicesPatch>,
+) -> ApiResult {
+    ok(service.set_mail_choices(&actor, input).await?)
 }
 
 async fn change_email(

@@ -107,7 +107,15 @@ pub enum Attached {
 pub struct Hub {
     inner: Mutex<Inner>,
     metrics: Arc<Metrics>,
+    /// Where notices given to a live connection are reported (see
+    /// [`Hub::report_notices`]).
+    notices: std::sync::OnceLock<NoticesGiven>,
 }
+
+/// A user's notices (their `user:{id}` stream) from after the first `seq`
+/// up to the second, queued for one of their live connections: they were
+/// seen, and need no mail.
+pub type NoticesGiven = tokio::sync::mpsc::UnboundedSender<(UserId, i64, i64)>;
 
 /// Why a connection was not registered.
 #[derive(Debug, PartialEq, Eq)]
@@ -129,7 +137,28 @@ impl Hub {
         Hub {
             inner: Mutex::new(Inner::default()),
             metrics,
+            notices: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Reports from now on every range of a user's notices queued for one
+    /// of their live connections to `to` (once per hub; later calls are
+    /// ignored). The hub only sends: whoever holds the receiver records
+    /// it, outside the hub's lock.
+    pub fn report_notices(&self, to: NoticesGiven) {
+        let _ = self.notices.set(to);
+    }
+
+    /// Reports `after..=upto` of `key`'s stream as given, when it is a
+    /// user's notices.
+    fn given(&self, key: &StreamKey, after: i64, upto: i64) {
+        if upto <= after || key.1 != Audience::All {
+            return;
+        }
+        let (Some(to), Some(user)) = (self.notices.get(), key.0.strip_prefix("user:")) else {
+            return;
+        };
+        let _ = to.send((UserId(user.to_owned()), after, upto));
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -340,6 +369,7 @@ impl Hub {
                         mailbox.push(Out::Event(event.clone()));
                         replayed += 1;
                     }
+                    self.given(key, since, last);
                     Metrics::inc(&self.metrics.replays);
                     self.metrics
                         .events_delivered
@@ -436,6 +466,7 @@ impl Hub {
             for event in queued {
                 mailbox.push(Out::Event(event));
             }
+            self.given(key, since, sub.given);
         } else {
             let seq = replay.last.max(stream_last.unwrap_or(0));
             sub.given = seq;
@@ -498,6 +529,9 @@ impl Hub {
         self.metrics
             .events_delivered
             .fetch_add(delivered, Ordering::Relaxed);
+        if delivered > 0 {
+            self.given(&key, event.seq - 1, event.seq);
+        }
         Published::Done
     }
 

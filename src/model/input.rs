@@ -250,6 +250,14 @@ pub struct Reminders {
     pub enabled: bool,
 }
 
+/// Mails of each kind on or off; a kind left out stays as it was.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailChoicesPatch {
+    pub reminders: Option<bool>,
+    pub notices: Option<bool>,
+}
+
 /// A confirmation link's token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

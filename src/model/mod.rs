@@ -351,6 +351,19 @@ pub struct Me {
     /// Whether reminder mails come a week before events.
     #[serde(default)]
     pub reminders: bool,
+    /// Whether notices about gifts one claimed, missed while away, come
+    /// by mail (at most one digest an hour).
+    #[serde(default)]
+    pub notice_mails: bool,
+}
+
+/// Which mails a person asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailChoices {
+    /// Reminders a week before an event with free gifts.
+    pub reminders: bool,
+    /// A digest of claimers' notices missed while away.
+    pub notices: bool,
 }
 
 /// An invite code and when it stops working.

@@ -89,12 +89,13 @@ impl Service {
         let found = self.account(user).await?;
         let families = families::families_of(self.store.pool(), user).await?;
         let email_confirmed = accounts::email_confirmed(self.store.pool(), user).await?;
-        let reminders = accounts::reminders_on(self.store.pool(), user).await?;
+        let mails = self.mail_choices(user).await?;
         Ok(Me {
             user: found,
             families,
             email_confirmed,
-            reminders,
+            reminders: mails.reminders,
+            notice_mails: mails.notices,
         })
     }
 }

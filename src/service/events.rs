@@ -12,6 +12,7 @@ use crate::{
     },
     store::{
         lists,
+        notices::{self, NewNotice},
         outbox::{self, Audience, NewEvent},
         shares,
     },
@@ -312,7 +313,7 @@ pub(super) async fn claimer_notices(
     event: &str,
     items: &[&Item],
 ) -> Result<(), AppError> {
-    let mut notices: Vec<(&UserId, &Item)> = items
+    let mut told: Vec<(&UserId, &Item)> = items
         .iter()
         .flat_map(|item| {
             let pledgers = item
@@ -327,9 +328,9 @@ pub(super) async fn claimer_notices(
         })
         .filter(|(by, _)| **by != actor.user_id)
         .collect();
-    notices.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
-    notices.dedup_by(|(a, x), (b, y)| a == b && x.id == y.id);
-    for (holder, item) in notices {
+    told.sort_by(|(a, x), (b, y)| a.cmp(b).then_with(|| x.id.cmp(&y.id)));
+    told.dedup_by(|(a, x), (b, y)| a == b && x.id == y.id);
+    for (holder, item) in told {
         // The holder is never the recipient (the recipient cannot claim),
         // so the members' view is theirs.
         let payload = json(&surprise::item_for_audience(
@@ -348,6 +349,24 @@ pub(super) async fn claimer_notices(
             item.id.as_str(),
             &payload,
             &actor.user_id,
+        )
+        .await?;
+        // Kept for the holder's digest mail until a live page of theirs is
+        // given it (see `service::notices`).
+        let seq = tx.events.last().map_or(0, |stored| stored.seq);
+        notices::keep(
+            &mut **tx,
+            NewNotice {
+                user: holder,
+                seq,
+                family: &list.family_id,
+                list: &list.id,
+                list_title: &list.title,
+                item_id: item.id.as_str(),
+                item_title: &item.title,
+                removed: event == DELETED,
+                created_at: super::now_unix(),
+            },
         )
         .await?;
     }

@@ -14,6 +14,7 @@ pub mod families;
 mod housekeeping;
 pub mod items;
 pub mod lists;
+pub mod notices;
 pub mod pledges;
 pub mod reminders;
 pub mod shares;
@@ -46,6 +47,8 @@ pub struct Service {
     /// Whether an account must confirm its address before it joins a
     /// family (`GIFTLIST_REQUIRE_VERIFIED_EMAIL`).
     pub require_verified_email: bool,
+    /// When claimers' missed notices go out by mail.
+    pub notice_mails: notices::NoticeMails,
 }
 
 /// A write transaction that keeps the events it records, so they can be

@@ -4,7 +4,7 @@
 
 use super::{lists::today, Actor, Service};
 use crate::{
-    model::{error::AppError, GiftList, User, UserId},
+    model::{error::AppError, GiftList, User},
     store::{accounts, lists},
 };
 
@@ -58,16 +58,13 @@ impl Service {
         Ok(sent)
     }
 
-    /// Whether `user` gets reminder mails.
-    pub async fn reminders_on(&self, user: &UserId) -> Result<bool, AppError> {
-        Ok(accounts::reminders_on(self.store.pool(), user).await?)
-    }
-
     /// Turns the caller's reminder mails on or off.
     pub async fn set_reminders(&self, actor: &Actor, on: bool) -> Result<(), AppError> {
-        actor.member_only()?;
-        accounts::set_reminders(self.store.writes(), &actor.user_id, on).await?;
-        Ok(())
+        let patch = crate::model::input::MailChoicesPatch {
+            reminders: Some(on),
+            notices: None,
+        };
+        self.set_mail_choices(actor, patch).await.map(|_| ())
     }
 }
 

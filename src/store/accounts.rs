@@ -3,7 +3,7 @@
 use sqlx::{Any, Executor};
 use tracing::instrument;
 
-use crate::model::{User, UserId};
+use crate::model::{MailChoices, User, UserId};
 
 /// A user with the password hash, for logging in. Never sent anywhere.
 #[derive(Debug, sqlx::FromRow)]
@@ -457,30 +457,44 @@ pub async fn rename_user<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
-/// Whether `user` gets reminder mails before events.
-pub async fn reminders_on<'e, E: Executor<'e, Database = Any>>(
+/// Which mails `user` asked for; `None` when there is no such account.
+pub async fn mail_choices<'e, E: Executor<'e, Database = Any>>(
     db: E,
     user: &UserId,
-) -> sqlx::Result<bool> {
-    let off: Option<i64> = sqlx::query_scalar("select reminders_off from users where id = $1")
-        .bind(user.as_str())
-        .fetch_optional(db)
-        .await?;
-    Ok(off == Some(0))
+) -> sqlx::Result<Option<MailChoices>> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("select reminders_off, notice_mails_off from users where id = $1")
+            .bind(user.as_str())
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(reminders_off, notices_off)| MailChoices {
+        reminders: reminders_off == 0,
+        notices: notices_off == 0,
+    }))
 }
 
-/// Turns `user`'s reminder mails on or off.
-pub async fn set_reminders<'e, E: Executor<'e, Database = Any>>(
+/// Turns `user`'s mails of each kind on or off (`None`: as it was); returns
+/// what they now get.
+pub async fn set_mail_choices<'e, E: Executor<'e, Database = Any>>(
     db: E,
     user: &UserId,
-    on: bool,
-) -> sqlx::Result<()> {
-    sqlx::query("update users set reminders_off = $1 where id = $2")
-        .bind(i64::from(!on))
-        .bind(user.as_str())
-        .execute(db)
-        .await?;
-    Ok(())
+    reminders: Option<bool>,
+    notices: Option<bool>,
+) -> sqlx::Result<Option<MailChoices>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "update users set reminders_off = coalesce($1, reminders_off), \
+         notice_mails_off = coalesce($2, notice_mails_off) where id = $3 \
+         returning reminders_off, notice_mails_off",
+    )
+    .bind(reminders.map(|on| i64::from(!on)))
+    .bind(notices.map(|on| i64::from(!on)))
+    .bind(user.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(reminders_off, notices_off)| MailChoices {
+        reminders: reminders_off == 0,
+        notices: notices_off == 0,
+    }))
 }
 
 /// The members of `family` who want reminder mails, with their address.

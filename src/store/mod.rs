@@ -20,6 +20,7 @@
 pub mod accounts;
 pub mod families;
 pub mod lists;
+pub mod notices;
 pub mod outbox;
 pub mod shares;
 

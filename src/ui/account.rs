@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     i18n::{t, t_string, use_i18n},
-    model::error::AppError,
+    model::{error::AppError, MailChoices},
 };
 
 /// Asks for a reset link. Answers the same whether or not the address has
@@ -85,51 +85,59 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     crate::ui::server::answer(result, "/settings?email=confirmed").await
 }
 
-/// Turns reminder mails on or off (`enabled`: a checkbox, present when ticked).
-#[server(prefix = "/api/fn", endpoint = "set_reminders", client = crate::ui::fetch::PageClient)]
-pub async fn set_reminders(enabled: Option<String>) -> Result<(), AppError> {
+/// Turns each kind of mail on or off (checkboxes, present when ticked).
+#[server(prefix = "/api/fn", endpoint = "set_mails", client = crate::ui::fetch::PageClient)]
+pub async fn set_mails(reminders: Option<String>, notices: Option<String>) -> Result<(), AppError> {
     let result = crate::ui::server::act(|service, actor| async move {
-        service.set_reminders(&actor, enabled.is_some()).await
+        let patch = crate::model::input::MailChoicesPatch {
+            reminders: Some(reminders.is_some()),
+            notices: Some(notices.is_some()),
+        };
+        service.set_mail_choices(&actor, patch).await.map(|_| ())
     })
     .await;
     crate::ui::server::answer(result, "/settings").await
 }
 
-/// Whether the logged-in account gets reminder mails.
-#[server(prefix = "/api/fn", endpoint = "reminders_on", client = crate::ui::fetch::PageClient)]
-pub async fn reminders_on() -> Result<bool, AppError> {
+/// Which mails the logged-in account gets.
+#[server(prefix = "/api/fn", endpoint = "my_mails", client = crate::ui::fetch::PageClient)]
+pub async fn my_mails() -> Result<MailChoices, AppError> {
     let user = crate::ui::server::user_id().await?;
     crate::ui::server::state()?
         .service
-        .reminders_on(&user)
+        .mail_choices(&user)
         .await
 }
 
-/// Reminder mails, on or off.
+/// Reminder mails and notice digests, each on or off.
 #[component]
-fn RemindersSection() -> impl IntoView {
+fn MailsSection() -> impl IntoView {
     let i18n = use_i18n();
-    let choose = ServerAction::<SetReminders>::new();
-    let on = Resource::new(move || choose.version().get(), |_| reminders_on());
+    let choose = ServerAction::<SetMails>::new();
+    let choices = Resource::new(move || choose.version().get(), |_| my_mails());
     let message = error_text(move || choose.value().get());
     view! {
-        <section aria-labelledby="reminders-title">
-            <h2 id="reminders-title">{t!(i18n, reminders_title)}</h2>
+        <section aria-labelledby="mails-title">
+            <h2 id="mails-title">{t!(i18n, mails_title)}</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let on = on.await.unwrap_or(true);
+                    let on = choices.await.unwrap_or(MailChoices { reminders: true, notices: true });
                     view! {
-                        <ActionForm action=choose attr:class="inline-form" attr:data-testid="reminders">
+                        <ActionForm action=choose attr:class="stacked-form" attr:data-testid="mails">
                             <label class="check">
-                                <input type="checkbox" name="enabled" checked=on />
+                                <input type="checkbox" name="reminders" checked=on.reminders />
                                 {t!(i18n, reminders_label)}
+                            </label>
+                            <label class="check">
+                                <input type="checkbox" name="notices" checked=on.notices />
+                                {t!(i18n, notice_mails_label)}
                             </label>
                             <button type="submit" class="small">{t!(i18n, save)}</button>
                         </ActionForm>
                     }
                 })}
             </Transition>
-            <Message message testid="reminders-error" />
+            <Message message testid="mails-error" />
         </section>
     }
 }
@@ -335,7 +343,7 @@ pub fn SettingsPage() -> impl IntoView {
                             <Message message=change_message />
                             <p role="status" data-testid="password-changed">{move || changed().then(|| t_string!(i18n, password_changed))}</p>
                         </section>
-                        <RemindersSection />
+                        <MailsSection />
                         <section aria-labelledby="sessions-title">
                             <h2 id="sessions-title">{t!(i18n, sessions)}</h2>
                             <p>{t!(i18n, logout_everywhere_lead)}</p>

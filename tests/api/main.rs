@@ -8,6 +8,7 @@ mod common;
 
 mod accounts;
 mod addresses;
+mod digests;
 mod edges;
 mod events;
 mod families;
