@@ -52,8 +52,10 @@ fi
 # Every browser test registers its people from 127.0.0.1: the per-IP login
 # limit (tested in tests/hardening.rs) is lifted so it does not get in the way.
 # Mail goes to the SMTP server that end2end/tests/account.spec.ts runs on
-# port 2525 while it needs one.
+# port 2525 while it needs one. Link import may read private addresses, so
+# that end2end/tests/links.spec.ts can serve its own shop on 127.0.0.1.
 GIFTLIST_DATA_DIR="$logs/e2e-data" GIFTLIST_METRICS_TOKEN=e2e-metrics \
+  GIFTLIST_FETCH_ALLOW_PRIVATE=true \
   GIFTLIST_AUTH_IP_BURST=10000 GIFTLIST_AUTH_IP_PER_MINUTE=10000 \
   GIFTLIST_SMTP_URL=smtp://127.0.0.1:2525 GIFTLIST_MAIL_RETRY_MS=200 \
   cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"

@@ -132,6 +132,17 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_MAIL_RETRY_MS", default_value_t = 5_000)]
     pub mail_retry_ms: u64,
 
+    /// Whether link import may read pages on private network addresses
+    /// (loopback, 10.x, 192.168.x, ...). Off: a pasted link must not reach
+    /// into the server's own network. Tests turn it on to serve their own
+    /// pages.
+    #[arg(long, env = "GIFTLIST_FETCH_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub fetch_allow_private: bool,
+
+    /// Shop pages one person may have read per minute.
+    #[arg(long, env = "GIFTLIST_FETCHES_PER_MINUTE", default_value_t = 20)]
+    pub fetches_per_minute: u32,
+
     /// Seconds a claimer's notice waits for a live page of theirs before
     /// it goes into their digest mail instead ...
     #[arg(long, env = "GIFTLIST_NOTICE_MAIL_DELAY_SECS", default_value_t = 300)]

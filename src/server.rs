@@ -46,6 +46,7 @@ use crate::{
     },
     config::{Backend, Settings},
     error::StartError,
+    import::Importer,
     live::{self, bus::Bus, hub::Hub, pending::PendingAuth},
     mail::Mailer,
     metrics::Metrics,
@@ -112,6 +113,10 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
             delay: std::time::Duration::from_secs(settings.notice_mail_delay_secs),
             every: std::time::Duration::from_secs(settings.notice_digest_every_secs),
         },
+        importer: Arc::new(Importer::new(
+            settings.fetch_allow_private,
+            settings.fetches_per_minute,
+        )?),
     };
 
     let leptos_options = LeptosOptions::builder()
@@ -170,7 +175,7 @@ const SESSION_IDLE_DAYS: i64 = 30;
 /// cross-site write check, the server functions' body limit and error
 /// statuses, then sessions.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let options = state.leptos_options.clone();
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
         .with_name(state.runtime.cookie_name)
@@ -231,6 +236,18 @@ async fn private_link_headers(request: Request, next: Next) -> Response {
 
 /// How often the housekeeping runs.
 const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The pages' routes, worked out once per process. Working them out runs
+/// the app with resource loading suppressed process-wide (leptos_server's
+/// `SuppressResourceLoad`): a page that another server in the same process
+/// rendered meanwhile would wait for ever on its resources (leptos issue
+/// 4773). The tests run many servers in one process; once per process,
+/// before any server serves, nothing renders meanwhile.
+fn page_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
 
 /// Expired sessions, old events and idle rate-limit buckets are cleared
 /// every hour, until the process ends (see [`Service::housekeeping`]).

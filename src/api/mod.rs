@@ -27,8 +27,8 @@ use crate::{
         error::AppError,
         input::{
             ChangeEmail, ChangePassword, ClaimRequest, ConfirmEmail, Credentials, DeleteAccount,
-            ForgotPassword, GroupRequest, ItemPatch, ListPatch, MailChoicesPatch, MemberRole,
-            NewFamily, NewItem, NewList, PledgeRequest, Register, Reminders, RenameMe,
+            ForgotPassword, GroupRequest, ItemPatch, LinkToRead, ListPatch, MailChoicesPatch,
+            MemberRole, NewFamily, NewItem, NewList, PledgeRequest, Register, Reminders, RenameMe,
             ResetPassword,
         },
         FamilyId, ItemId, ListId, UserId,
@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/me/email", post(change_email))
         .route("/me/reminders", put(set_reminders))
         .route("/me/mails", put(set_mails))
+        .route("/link-preview", post(preview_link))
         .route("/me/email/confirmation", post(send_confirmation))
         .route("/auth/confirm-email", post(confirm_email))
         .route("/me", get(me).patch(rename_me).delete(delete_account))
@@ -268,6 +269,15 @@ async fn set_reminders(
 ) -> ApiResult {
     service.set_reminders(&actor, input.enabled).await?;
     ok(json!({ "reminders": input.enabled }))
+}
+
+async fn preview_link(
+    State(service): State<Service>,
+    actor: Actor,
+    ApiJson(input): ApiJson<LinkToRead>,
+) -> ApiResult {
+    let preview = service.preview_link(&actor, &input.url).await?;
+    ok(json!({ "preview": preview }))
 }
 
 async fn set_mails(

@@ -250,6 +250,13 @@ pub struct Reminders {
     pub enabled: bool,
 }
 
+/// A shop link to read (link import).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkToRead {
+    pub url: String,
+}
+
 /// Mails of each kind on or off; a kind left out stays as it was.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

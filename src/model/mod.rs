@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod input;
+pub mod preview;
 pub mod share;
 pub mod validate;
 

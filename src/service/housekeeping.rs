@@ -44,5 +44,6 @@ impl Service {
             Err(err) => tracing::warn!(code = err.code.as_str(), "could not send reminders"),
         }
         self.limits.forget_idle();
+        self.importer.forget_idle();
     }
 }

@@ -12,6 +12,7 @@ pub mod emails;
 mod events;
 pub mod families;
 mod housekeeping;
+pub mod imports;
 pub mod items;
 pub mod lists;
 pub mod notices;
@@ -49,6 +50,8 @@ pub struct Service {
     pub require_verified_email: bool,
     /// When claimers' missed notices go out by mail.
     pub notice_mails: notices::NoticeMails,
+    /// Reads shop pages for link import.
+    pub importer: std::sync::Arc<crate::import::Importer>,
 }
 
 /// A write transaction that keeps the events it records, so they can be

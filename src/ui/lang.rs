@@ -224,6 +224,13 @@ pub fn translate_error(message: &str) -> String {
         "this account no longer exists" => Some(t_string!(i18n, err_account_gone)),
         "log in to see this" => Some(t_string!(i18n, err_log_in)),
         "log in first" => Some(t_string!(i18n, err_log_in_first)),
+        "url must be a web address like https://shop.example/gift"
+        | "url must be an http:// or https:// web address" => {
+            Some(t_string!(i18n, err_link_not_web))
+        }
+        "you have read many shop pages just now; wait a minute and try again" => {
+            Some(t_string!(i18n, err_link_limit))
+        }
         "too many attempts from your address; wait a little and try again" => {
             Some(t_string!(i18n, err_too_many_ip))
         }

@@ -13,6 +13,7 @@ mod edges;
 mod events;
 mod families;
 mod group;
+mod imports;
 mod members;
 mod occasions;
 mod passwords;

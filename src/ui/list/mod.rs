@@ -7,6 +7,7 @@
 
 mod actions;
 mod arrange;
+mod link;
 mod live;
 pub mod server;
 mod shares;
@@ -180,7 +181,7 @@ fn list_view(
             {pending_add(actions, live, me.clone())}
         </ul>
         <div hidden=move || live.list.with(|l| l.archived) data-testid="add-section">
-            <h2>{t!(i18n, add_a_gift)}</h2>
+            <h2 id="add-a-gift">{t!(i18n, add_a_gift)}</h2>
             <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
                 <input type="hidden" name="list_id" value=list_id.clone() />
                 <ItemFields item=None title_ref=new_title />
@@ -498,12 +499,21 @@ fn ItemFields(
     #[prop(optional)] title_ref: Option<NodeRef<leptos::html::Input>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let adding = item.is_none();
     let prefix = item
         .as_ref()
         .map_or_else(|| "new".to_string(), |i| i.id.to_string());
     let field = |name: &str| format!("{prefix}-{name}");
     let query = leptos_router::hooks::use_query_map();
-    let typed = |name: &str| query.with_untracked(|q| q.get("error").and_then(|_| q.get(name)));
+    // A refused plain post, or "Fill from link" without the wasm, brings
+    // the add form's fields back in the query.
+    let typed = |name: &str| {
+        query.with_untracked(|q| {
+            (q.get("error").is_some() || q.get("link").is_some())
+                .then(|| q.get(name))
+                .flatten()
+        })
+    };
     let value = |from_item: Option<String>, name: &str| match &item {
         Some(_) => from_item,
         None => typed(name),
@@ -530,16 +540,21 @@ fn ItemFields(
         Some(i) => i.quantity.map(|q| q.to_string()).unwrap_or_default(),
         None => typed("quantity").unwrap_or_else(|| "1".to_string()),
     };
-    let title_ref = title_ref.unwrap_or_default();
+    let link_fields = link::LinkFields {
+        url: NodeRef::new(),
+        title: title_ref.unwrap_or_default(),
+        price: NodeRef::new(),
+        currency: NodeRef::new(),
+    };
     view! {
         <label for=field("title")>{t!(i18n, gift)}</label>
-        <input id=field("title") name="title" required maxlength="200" value=title node_ref=title_ref />
+        <input id=field("title") name="title" required maxlength="200" value=title node_ref=link_fields.title />
         <label for=field("url")>{t!(i18n, link_optional)}</label>
-        <input id=field("url") name="url" type="url" maxlength="2000" value=url />
+        <link::UrlField id=field("url") value=url fields=link_fields with_button=adding />
         <label for=field("price")>{t!(i18n, price_optional)}</label>
-        <input id=field("price") name="price" inputmode="decimal" value=price />
+        <input id=field("price") name="price" inputmode="decimal" value=price node_ref=link_fields.price />
         <label for=field("currency")>{t!(i18n, currency)}</label>
-        <input id=field("currency") name="currency" maxlength="3" value=currency />
+        <input id=field("currency") name="currency" maxlength="3" value=currency node_ref=link_fields.currency />
         <label for=field("notes")>{t!(i18n, notes_optional)}</label>
         <textarea id=field("notes") name="notes" maxlength="2000">{notes}</textarea>
         <label for=field("priority")>{t!(i18n, how_much_wanted)}</label>

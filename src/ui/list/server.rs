@@ -205,6 +205,62 @@ fn optional(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// What the shop page at `url` says, for the add and edit forms to fill
+/// in (with the wasm).
+#[server(prefix = "/api/fn", endpoint = "read_link", client = crate::ui::fetch::PageClient)]
+pub async fn read_link(url: String) -> Result<crate::model::preview::LinkPreview, AppError> {
+    crate::ui::server::act(|service, actor| async move { service.preview_link(&actor, &url).await })
+        .await
+}
+
+/// "Fill from link" without the wasm: the add form is posted here, the
+/// page is read, and the browser goes back to the list with the form
+/// filled in (what the page said replacing what was typed), or with what
+/// was typed and why the page could not be read.
+#[server(prefix = "/api/fn", endpoint = "fill_from_link", client = crate::ui::fetch::PageClient)]
+pub async fn fill_from_link(
+    list_id: ListId,
+    title: String,
+    url: String,
+    price: String,
+    currency: String,
+    notes: String,
+    priority: String,
+    quantity: Option<String>,
+) -> Result<(), AppError> {
+    let back = format!("/lists/{list_id}");
+    let read = crate::ui::server::act(|service, actor| async move {
+        service.visible_list(&actor.user_id, &list_id).await?;
+        service.preview_link(&actor, &url).await
+    })
+    .await;
+    let preview = match read {
+        Ok(preview) => preview,
+        Err(err) => return crate::ui::server::answer(Err(err), &back).await,
+    };
+    let price = preview.price_cents.map(cents_text).unwrap_or(price);
+    let filled = [
+        ("link", preview.problem.map_or("read", |p| p.code())),
+        ("title", preview.title.as_deref().unwrap_or(&title)),
+        ("url", preview.url.as_str()),
+        ("price", price.as_str()),
+        ("currency", preview.currency.as_deref().unwrap_or(&currency)),
+        ("notes", notes.as_str()),
+        ("priority", priority.as_str()),
+        ("quantity", quantity.as_deref().unwrap_or("1")),
+    ];
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(filled.iter().filter(|(_, value)| !value.is_empty()))
+        .finish();
+    leptos_axum::redirect(&format!("{back}?{query}#add-a-gift"));
+    Ok(())
+}
+
+/// Cents as the price field shows them: `12.50`.
+pub fn cents_text(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 #[server(prefix = "/api/fn", endpoint = "add_item", client = crate::ui::fetch::PageClient)]
 pub async fn add_item(
     list_id: ListId,

@@ -1,0 +1,14 @@
+//! Link import: what a shop's page says about a gift (see `import`).
+
+use super::{Actor, Service};
+use crate::model::{error::AppError, preview::LinkPreview};
+
+impl Service {
+    /// What the shop page at `link` says, as suggestions for a gift.
+    /// Members only: a guest's share link never makes the server fetch
+    /// anything.
+    pub async fn preview_link(&self, actor: &Actor, link: &str) -> Result<LinkPreview, AppError> {
+        actor.member_only()?;
+        self.importer.preview(&actor.user_id, link).await
+    }
+}
