@@ -63,6 +63,12 @@ test("without JavaScript, Fill from link sends the form back filled in", async (
   // Bob adds a wish to his own list.
   await bob.goto(list);
   const add = bob.getByTestId("add-item");
+  // Not a link: the form comes back as typed, saying why.
+  await add.getByLabel("Gift").fill("Scarf");
+  await add.getByLabel("Link (optional)").fill("shop.example/scarf");
+  await add.getByTestId("fill-from-link").click();
+  await expect(bob.getByText("That is not a web address like https://shop.example/gift.")).toBeVisible();
+  await expect(add.getByLabel("Gift")).toHaveValue("Scarf");
   await add.getByLabel("Link (optional)").fill(`${shopUrl}/kite`);
   await add.getByTestId("fill-from-link").click();
   await expect(add.getByLabel("Gift")).toHaveValue("Stunt kite");

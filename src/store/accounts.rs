@@ -457,6 +457,14 @@ pub async fn rename_user<'e, E: Executor<'e, Database = Any>>(
     Ok(())
 }
 
+/// The choices as stored: a flag per kind of mail turned off.
+fn choices_of((reminders_off, notices_off): (i64, i64)) -> MailChoices {
+    MailChoices {
+        reminders: reminders_off == 0,
+        notices: notices_off == 0,
+    }
+}
+
 /// Which mails `user` asked for; `None` when there is no such account.
 pub async fn mail_choices<'e, E: Executor<'e, Database = Any>>(
     db: E,
@@ -467,10 +475,7 @@ pub async fn mail_choices<'e, E: Executor<'e, Database = Any>>(
             .bind(user.as_str())
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(reminders_off, notices_off)| MailChoices {
-        reminders: reminders_off == 0,
-        notices: notices_off == 0,
-    }))
+    Ok(row.map(choices_of))
 }
 
 /// Turns `user`'s mails of each kind on or off (`None`: as it was); returns
@@ -491,10 +496,7 @@ pub async fn set_mail_choices<'e, E: Executor<'e, Database = Any>>(
     .bind(user.as_str())
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(reminders_off, notices_off)| MailChoices {
-        reminders: reminders_off == 0,
-        notices: notices_off == 0,
-    }))
+    Ok(row.map(choices_of))
 }
 
 /// The members of `family` who want reminder mails, with their address.

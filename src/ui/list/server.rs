@@ -229,14 +229,28 @@ pub async fn fill_from_link(
     quantity: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
+    let link = url.clone();
     let read = crate::ui::server::act(|service, actor| async move {
         service.visible_list(&actor.user_id, &list_id).await?;
-        service.preview_link(&actor, &url).await
+        service.preview_link(&actor, &link).await
     })
     .await;
     let preview = match read {
         Ok(preview) => preview,
-        Err(err) => return crate::ui::server::answer(Err(err), &back).await,
+        Err(err) => {
+            // A link that is not one: back to the form as typed.
+            let quantity = quantity.unwrap_or_else(|| "1".into());
+            let typed = [
+                ("title", title.as_str()),
+                ("url", url.as_str()),
+                ("price", price.as_str()),
+                ("currency", currency.as_str()),
+                ("notes", notes.as_str()),
+                ("priority", priority.as_str()),
+                ("quantity", quantity.as_str()),
+            ];
+            return crate::ui::server::answer_keeping(Err(err), &back, &typed).await;
+        }
     };
     let price = preview.price_cents.map(cents_text).unwrap_or(price);
     let filled = [
