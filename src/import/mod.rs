@@ -105,7 +105,8 @@ impl Importer {
     /// with a [`LinkProblem`] when the page could not be read.
     pub async fn preview(&self, user: &UserId, link: &str) -> Result<LinkPreview, AppError> {
         let url = parse_link(link)?;
-        if let Some(kept) = self.cache.get(&url.to_string()) {
+        let key = url.to_string();
+        if let Some(kept) = self.cache.get(&key) {
             return Ok(kept);
         }
         if self.per_user.check_key(user).is_err() {
@@ -139,7 +140,7 @@ impl Importer {
         };
         // What the shop said is kept a while; a failure to reach it is not.
         if matches!(preview.problem, None | Some(LinkProblem::Blocked)) {
-            self.cache.insert(url.to_string(), preview.clone());
+            self.cache.insert(key, preview.clone());
         }
         Ok(preview)
     }

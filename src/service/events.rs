@@ -44,6 +44,7 @@ struct Recorder<'a> {
 impl Recorder<'_> {
     /// Records `event` about `entity_id` on `topic` for `audience`;
     /// `user_id` is who the event is by (the actor, or who joined).
+    /// Returns its `seq` on that stream.
     async fn record(
         &mut self,
         topic: &str,
@@ -52,7 +53,7 @@ impl Recorder<'_> {
         entity_id: &str,
         payload: &str,
         user_id: &UserId,
-    ) -> Result<(), AppError> {
+    ) -> Result<i64, AppError> {
         // Guests learn nothing of who changed what, not even an id.
         let for_guests = matches!(audience, Audience::Guests | Audience::Viewers);
         let stored = outbox::append(
@@ -69,8 +70,9 @@ impl Recorder<'_> {
             },
         )
         .await?;
+        let seq = stored.seq;
         self.tx.events.push(stored);
-        Ok(())
+        Ok(seq)
     }
 }
 
@@ -235,6 +237,7 @@ pub(super) async fn family_updated(
         &actor.user_id,
     )
     .await
+    .map(|_| ())
 }
 
 /// `MEMBER_JOINED` or `MEMBER_LEFT` on the family's topic: the member is
@@ -262,6 +265,7 @@ pub(super) async fn member(
         by,
     )
     .await
+    .map(|_| ())
 }
 
 /// `REVEALED`: the recipient's thank-you view opens, the one event that
@@ -337,7 +341,7 @@ pub(super) async fn claimer_notices(
             Audience::Members,
             (*item).clone(),
         ))?;
-        Recorder {
+        let seq = Recorder {
             tx,
             actor,
             tenant: &list.family_id,
@@ -353,7 +357,6 @@ pub(super) async fn claimer_notices(
         .await?;
         // Kept for the holder's digest mail until a live page of theirs is
         // given it (see `service::notices`).
-        let seq = tx.events.last().map_or(0, |stored| stored.seq);
         notices::keep(
             &mut **tx,
             NewNotice {

@@ -103,6 +103,7 @@ impl Service {
             })
             .collect();
         let mut lists: Vec<&str> = told.iter().map(|n| n.list_id.as_str()).collect();
+        lists.sort_unstable();
         lists.dedup();
         let link = match lists.as_slice() {
             [one] => self.links.url(&format!("/lists/{one}")),

@@ -90,6 +90,11 @@ pub fn format_money(cents: i64, currency: &str, lang: &str) -> String {
     }
 }
 
+/// Cents as a price field holds them, whatever the language: `12.50`.
+pub fn cents_text(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_money;

@@ -490,7 +490,7 @@ fn guest_controls(
         let (h1, h2) = (hidden.clone(), hidden.clone());
         let amount = pledged
             .as_ref()
-            .map(|p| format!("{}.{:02}", p.amount_cents / 100, p.amount_cents % 100))
+            .map(|p| crate::ui::money::cents_text(p.amount_cents))
             .unwrap_or_default();
         let name = guest.is_none().then(|| view! {
             <label for=name_field.clone()>{t!(i18n, share_name_label)}</label>

@@ -7,7 +7,8 @@
 
 use leptos::prelude::*;
 
-use super::server::{cents_text, read_link};
+use super::server::read_link;
+use crate::ui::money::cents_text;
 use crate::{
     i18n::{t_string, use_i18n},
     model::preview::{LinkPreview, LinkProblem},

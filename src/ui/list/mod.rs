@@ -26,7 +26,7 @@ use self::{
 use super::{
     form::{own_refusal, Message},
     lang::{current_lang, fill, priority_words, translate_error},
-    money::format_money,
+    money::{cents_text, format_money},
 };
 use crate::{
     i18n::{t, t_string, use_i18n, Locale},
@@ -521,9 +521,7 @@ fn ItemFields(
     let title = value(item.as_ref().map(|i| i.title.clone()), "title");
     let url = value(item.as_ref().and_then(|i| i.url.clone()), "url");
     let price = value(
-        item.as_ref()
-            .and_then(|i| i.price_cents)
-            .map(|c| format!("{}.{:02}", c / 100, c % 100)),
+        item.as_ref().and_then(|i| i.price_cents).map(cents_text),
         "price",
     );
     let currency = value(item.as_ref().map(|i| i.currency.clone()), "currency")
@@ -968,7 +966,7 @@ fn group_section<V: IntoView + 'static>(
     let mine = group.pledge_of(&names.me).cloned();
     let amount = mine
         .as_ref()
-        .map(|p| format!("{}.{:02}", p.amount_cents / 100, p.amount_cents % 100))
+        .map(|p| cents_text(p.amount_cents))
         .unwrap_or_default();
     let field = format!("pledge-{}", item.id);
     let paid_field = format!("paid-{}", item.id);

@@ -229,50 +229,84 @@ pub async fn fill_from_link(
     quantity: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
-    let link = url.clone();
+    let mut form = add_form(
+        &title,
+        &url,
+        &price,
+        &currency,
+        &notes,
+        &priority,
+        quantity.as_deref(),
+    );
     let read = crate::ui::server::act(|service, actor| async move {
         service.visible_list(&actor.user_id, &list_id).await?;
-        service.preview_link(&actor, &link).await
+        service.preview_link(&actor, &url).await
     })
     .await;
     let preview = match read {
         Ok(preview) => preview,
+        // A link that is not one: back to the form as typed.
         Err(err) => {
-            // A link that is not one: back to the form as typed.
-            let quantity = quantity.unwrap_or_else(|| "1".into());
-            let typed = [
-                ("title", title.as_str()),
-                ("url", url.as_str()),
-                ("price", price.as_str()),
-                ("currency", currency.as_str()),
-                ("notes", notes.as_str()),
-                ("priority", priority.as_str()),
-                ("quantity", quantity.as_str()),
-            ];
-            return crate::ui::server::answer_keeping(Err(err), &back, &typed).await;
+            return crate::ui::server::answer_keeping(Err(err), &back, &fields(&form)).await
         }
     };
-    let price = preview.price_cents.map(cents_text).unwrap_or(price);
-    let filled = [
-        ("link", preview.problem.map_or("read", |p| p.code())),
-        ("title", preview.title.as_deref().unwrap_or(&title)),
-        ("url", preview.url.as_str()),
-        ("price", price.as_str()),
-        ("currency", preview.currency.as_deref().unwrap_or(&currency)),
-        ("notes", notes.as_str()),
-        ("priority", priority.as_str()),
-        ("quantity", quantity.as_deref().unwrap_or("1")),
+    // What the page said replaces what was typed.
+    let said = [
+        ("title", preview.title),
+        ("url", Some(preview.url)),
+        (
+            "price",
+            preview.price_cents.map(crate::ui::money::cents_text),
+        ),
+        ("currency", preview.currency),
     ];
+    for (name, value) in said {
+        if let (Some(field), Some(value)) = (form.iter_mut().find(|(n, _)| *n == name), value) {
+            field.1 = value;
+        }
+    }
+    let mut query = vec![("link", preview.problem.map_or("read", |p| p.code()))];
+    query.extend(
+        fields(&form)
+            .into_iter()
+            .filter(|(_, value)| !value.is_empty()),
+    );
     let query = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(filled.iter().filter(|(_, value)| !value.is_empty()))
+        .extend_pairs(query)
         .finish();
     leptos_axum::redirect(&format!("{back}?{query}#add-a-gift"));
     Ok(())
 }
 
-/// Cents as the price field shows them: `12.50`.
-pub fn cents_text(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
+/// The add form's fields as typed, named, for sending the form back to
+/// the page without the wasm.
+#[cfg(feature = "ssr")]
+fn add_form(
+    title: &str,
+    url: &str,
+    price: &str,
+    currency: &str,
+    notes: &str,
+    priority: &str,
+    quantity: Option<&str>,
+) -> [(&'static str, String); 7] {
+    [
+        ("title", title.to_owned()),
+        ("url", url.to_owned()),
+        ("price", price.to_owned()),
+        ("currency", currency.to_owned()),
+        ("notes", notes.to_owned()),
+        ("priority", priority.to_owned()),
+        // Absent (a page from before quantities): one.
+        ("quantity", quantity.unwrap_or("1").to_owned()),
+    ]
+}
+
+#[cfg(feature = "ssr")]
+fn fields<'a>(form: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    form.iter()
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect()
 }
 
 #[server(prefix = "/api/fn", endpoint = "add_item", client = crate::ui::fetch::PageClient)]
@@ -289,15 +323,15 @@ pub async fn add_item(
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     // Without the wasm, a refused gift comes back to the form as typed.
-    let typed = [
-        ("title", title.clone()),
-        ("url", url.clone()),
-        ("price", price.clone()),
-        ("currency", currency.clone()),
-        ("notes", notes.clone()),
-        ("priority", priority.clone()),
-        ("quantity", quantity.clone().unwrap_or_else(|| "1".into())),
-    ];
+    let typed = add_form(
+        &title,
+        &url,
+        &price,
+        &currency,
+        &notes,
+        &priority,
+        quantity.as_deref(),
+    );
     let result = crate::ui::server::act(|service, actor| async move {
         let input = crate::model::input::NewItem {
             title,
@@ -311,8 +345,7 @@ pub async fn add_item(
         service.add_item(&actor, &list_id, input).await
     })
     .await;
-    let kept: Vec<(&str, &str)> = typed.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    crate::ui::server::answer_keeping(result, &back, &kept)
+    crate::ui::server::answer_keeping(result, &back, &fields(&typed))
         .await
         .map(|_| ())
 }
