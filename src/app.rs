@@ -13,6 +13,7 @@ use crate::ui::{
     auth::{AuthActions, LoginPage, RegisterPage},
     families::{FamilyPage, InvitePage},
     home::HomePage,
+    incoming::IncomingSharePage,
     layout::Header,
     list::ListPage,
     not_found::NotFound,
@@ -34,6 +35,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                // Installable on a phone, readable offline, and a target of
+                // "Share" (public/manifest.webmanifest, public/sw.js).
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <meta name="theme-color" content="#b3261e" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
+                <script src="/register-sw.js" defer></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -84,6 +91,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />
                         <Route path=path!("/lists/:id") ssr=SsrMode::Async view=ListPage />
                         <Route path=path!("/s/:token") ssr=SsrMode::Async view=SharePage />
+                        <Route path=path!("/share") ssr=SsrMode::Async view=IncomingSharePage />
                     </Routes>
                 </main>
             </div>

@@ -197,6 +197,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/g/{token}", get(api::shares::manage_link))
         .nest("/api/v1", api::router())
+        .merge(api::pictures::page_routes())
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(private_link_headers))
@@ -226,10 +227,13 @@ async fn private_link_headers(request: Request, next: Next) -> Response {
             header::REFERRER_POLICY,
             axum::http::HeaderValue::from_static("no-referrer"),
         );
-        headers.insert(
-            header::CACHE_CONTROL,
-            axum::http::HeaderValue::from_static("private, no-store"),
-        );
+        // A guest's pictures say how long they may be kept (privately).
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(
+                header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("private, no-store"),
+            );
+        }
     }
     response
 }

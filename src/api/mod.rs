@@ -3,6 +3,7 @@
 //! `service`.
 
 pub mod error;
+pub mod pictures;
 pub mod shares;
 
 use axum::{
@@ -86,6 +87,7 @@ pub fn router() -> Router<AppState> {
         .route("/items/{id}/group/organiser", post(organise_group_gift))
         .route("/items/{id}/pledges", post(pledge).delete(withdraw_pledge))
         .merge(shares::routes())
+        .merge(pictures::api_routes())
         .fallback(|| async { AppError::not_found("API route") })
         .method_not_allowed_fallback(|| async {
             AppError::new(

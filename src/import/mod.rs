@@ -12,14 +12,16 @@
 
 pub mod guard;
 pub mod page;
+pub mod picture;
 pub mod price;
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{num::NonZeroU32, sync::Arc, time::Duration};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use url::Url;
 
+pub use self::picture::{PictureProblem, Prepared};
 use crate::{
     error::StartError,
     model::{
@@ -38,7 +40,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// How long an answer is kept per URL.
 const CACHE_FOR: Duration = Duration::from_secs(10 * 60);
-const CACHE_ENTRIES: u64 = 1_000;
+/// What the kept answers may weigh in all, pictures included.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// What an answer without its picture counts for in [`CACHE_BYTES`].
+const ANSWER_WEIGHT: usize = 4 * 1024;
+/// Pictures decoded at once: it is CPU work, and the machine has other
+/// requests to serve.
+const PICTURES_AT_ONCE: usize = 2;
 
 const USER_AGENT: &str = concat!(
     "Giftlist/",
@@ -46,12 +54,21 @@ const USER_AGENT: &str = concat!(
     " (self-hosted gift lists; reads a product page a member pasted)"
 );
 
-/// Reads shop pages. One per process.
+/// What a link read gave: the page's suggestions, and its picture when it
+/// named one that was a picture.
+#[derive(Clone, Debug)]
+pub struct LinkRead {
+    pub preview: LinkPreview,
+    pub picture: Option<Arc<Prepared>>,
+}
+
+/// Reads shop pages and makes pictures. One per process.
 pub struct Importer {
     client: reqwest::Client,
     allow_private: bool,
-    cache: mini_moka::sync::Cache<String, LinkPreview>,
+    cache: mini_moka::sync::Cache<String, LinkRead>,
     per_user: DefaultKeyedRateLimiter<UserId>,
+    pictures_at_once: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for Importer {
@@ -93,17 +110,37 @@ impl Importer {
             client,
             allow_private,
             cache: mini_moka::sync::Cache::builder()
-                .max_capacity(CACHE_ENTRIES)
+                .weigher(|_, read: &LinkRead| {
+                    let weight = ANSWER_WEIGHT + read.picture.as_ref().map_or(0, |p| p.weight());
+                    u32::try_from(weight).unwrap_or(u32::MAX)
+                })
+                .max_capacity(CACHE_BYTES)
                 .time_to_live(CACHE_FOR)
                 .build(),
             per_user: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            pictures_at_once: tokio::sync::Semaphore::new(PICTURES_AT_ONCE),
         })
     }
 
-    /// What the page at `link` says, for `user`. 400 for a link that is not
-    /// an `http(s)` URL; 429 past the person's limit; otherwise an answer,
-    /// with a [`LinkProblem`] when the page could not be read.
-    pub async fn preview(&self, user: &UserId, link: &str) -> Result<LinkPreview, AppError> {
+    /// `bytes` as a picture in the sizes the pages show (see
+    /// [`picture::prepare`]), decoded off the async threads, a few at once.
+    pub async fn prepare_picture(&self, bytes: Vec<u8>) -> Result<Prepared, PictureProblem> {
+        let _turn = self
+            .pictures_at_once
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        tokio::task::spawn_blocking(move || picture::prepare(&bytes))
+            .await
+            .unwrap_or(Err(PictureProblem::NotAPicture))
+    }
+
+    /// What the page at `link` says, for `user`, with its picture. 400 for
+    /// a link that is not an `http(s)` URL; 429 past the person's limit;
+    /// otherwise an answer, with a [`LinkProblem`] when the page could not
+    /// be read. A picture that cannot be fetched or is not one leaves the
+    /// answer without a picture.
+    pub async fn read(&self, user: &UserId, link: &str) -> Result<LinkRead, AppError> {
         let url = parse_link(link)?;
         let key = url.to_string();
         if let Some(kept) = self.cache.get(&key) {
@@ -115,34 +152,55 @@ impl Importer {
                 60,
             ));
         }
-        let preview = match guard::check_url(&url, self.allow_private) {
-            Err(_) => LinkPreview::unreadable(&url, LinkProblem::Private),
-            Ok(()) => match self.fetch(&url).await {
-                Ok((at, html)) => {
-                    let facts = page::read(&html, &at);
+        let unreadable = |problem| LinkRead {
+            preview: LinkPreview::unreadable(&url, problem),
+            picture: None,
+        };
+        let read = match guard::check_url(&url, self.allow_private) {
+            Err(_) => unreadable(LinkProblem::Private),
+            Ok(()) => match self.fetch(&url, Wanted::Page).await {
+                Ok((at, body, content_type)) => {
+                    let facts = page::read(&decode(&body, &content_type), &at);
                     if facts.walled {
-                        LinkPreview::unreadable(&url, LinkProblem::Blocked)
+                        unreadable(LinkProblem::Blocked)
                     } else {
-                        LinkPreview {
-                            url: url.to_string(),
-                            title: facts.title,
-                            price_cents: facts.price_cents,
-                            currency: facts.currency,
-                            image_url: facts.image,
-                            site_name: facts.site_name,
-                            problem: None,
-                            message: None,
+                        let picture = match &facts.image {
+                            Some(image) => self.picture_at(image).await,
+                            None => None,
+                        };
+                        LinkRead {
+                            preview: LinkPreview {
+                                url: url.to_string(),
+                                title: facts.title,
+                                price_cents: facts.price_cents,
+                                currency: facts.currency,
+                                image_url: facts.image,
+                                site_name: facts.site_name,
+                                picture: None,
+                                problem: None,
+                                message: None,
+                            },
+                            picture: picture.map(Arc::new),
                         }
                     }
                 }
-                Err(problem) => LinkPreview::unreadable(&url, problem),
+                Err(problem) => unreadable(problem),
             },
         };
         // What the shop said is kept a while; a failure to reach it is not.
-        if matches!(preview.problem, None | Some(LinkProblem::Blocked)) {
-            self.cache.insert(key, preview.clone());
+        if matches!(read.preview.problem, None | Some(LinkProblem::Blocked)) {
+            self.cache.insert(key, read.clone());
         }
-        Ok(preview)
+        Ok(read)
+    }
+
+    /// The picture a page named, fetched the same guarded way as the page,
+    /// if it is one.
+    async fn picture_at(&self, address: &str) -> Option<Prepared> {
+        let url = Url::parse(address).ok()?;
+        guard::check_url(&url, self.allow_private).ok()?;
+        let (_, bytes, _) = self.fetch(&url, Wanted::Picture).await.ok()?;
+        self.prepare_picture(bytes).await.ok()
     }
 
     /// Forgets expired answers and idle limits (the housekeeping timer).
@@ -151,13 +209,18 @@ impl Importer {
         self.per_user.shrink_to_fit();
     }
 
-    /// The page's final URL and its text (at most [`MAX_BODY`] bytes of it).
-    async fn fetch(&self, url: &Url) -> Result<(Url, String), LinkProblem> {
+    /// The final URL, the body (at most as many bytes as `wanted` allows)
+    /// and its content type.
+    async fn fetch(
+        &self,
+        url: &Url,
+        wanted: Wanted,
+    ) -> Result<(Url, Vec<u8>, String), LinkProblem> {
         let work = async {
             let mut response = self
                 .client
                 .get(url.clone())
-                .header(ACCEPT, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1")
+                .header(ACCEPT, wanted.accept())
                 .send()
                 .await
                 .map_err(|err| problem_of(&err))?;
@@ -172,27 +235,78 @@ impl Importer {
                 .headers()
                 .get(CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .unwrap_or("text/html")
+                .unwrap_or(wanted.assumed_type())
                 .to_ascii_lowercase();
-            if !(content_type.starts_with("text/html")
-                || content_type.starts_with("application/xhtml"))
-            {
+            if !wanted.takes(&content_type) {
                 return Err(LinkProblem::NotAPage);
             }
             let at = response.url().clone();
+            let limit = wanted.max_bytes();
             let mut body = Vec::new();
             while let Some(chunk) = response.chunk().await.map_err(|err| problem_of(&err))? {
-                let room = MAX_BODY - body.len();
+                let room = limit - body.len();
                 body.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                if body.len() >= MAX_BODY {
+                if body.len() >= limit {
+                    // A picture cut short is no picture; a page cut short
+                    // still has its head, where its facts are.
+                    if matches!(wanted, Wanted::Picture) {
+                        return Err(LinkProblem::NotAPage);
+                    }
                     break;
                 }
             }
-            Ok((at, decode(&body, &content_type)))
+            Ok((at, body, content_type))
         };
         tokio::time::timeout(TIMEOUT, work)
             .await
             .unwrap_or(Err(LinkProblem::TooSlow))
+    }
+}
+
+/// What a fetch is for.
+#[derive(Clone, Copy, Debug)]
+enum Wanted {
+    Page,
+    Picture,
+}
+
+impl Wanted {
+    fn accept(self) -> &'static str {
+        match self {
+            Wanted::Page => "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
+            Wanted::Picture => "image/webp,image/png,image/jpeg;q=0.9",
+        }
+    }
+
+    fn assumed_type(self) -> &'static str {
+        match self {
+            Wanted::Page => "text/html",
+            Wanted::Picture => "application/octet-stream",
+        }
+    }
+
+    /// Whether an answer of this content type is worth reading. A
+    /// picture's bytes are checked anyway (see [`picture::prepare`]): the
+    /// header only saves downloading what says it is something else.
+    fn takes(self, content_type: &str) -> bool {
+        match self {
+            Wanted::Page => {
+                content_type.starts_with("text/html")
+                    || content_type.starts_with("application/xhtml")
+            }
+            Wanted::Picture => {
+                content_type.starts_with("image/")
+                    || content_type.starts_with("application/octet-stream")
+            }
+        }
+    }
+
+    fn max_bytes(self) -> usize {
+        match self {
+            Wanted::Page => MAX_BODY,
+            // One byte more than an upload may have, so "too large" shows.
+            Wanted::Picture => picture::MAX_UPLOAD_BYTES + 1,
+        }
     }
 }
 

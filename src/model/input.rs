@@ -105,6 +105,9 @@ pub struct NewItem {
         skip_serializing_if = "Option::is_none"
     )]
     pub quantity: Option<Option<i64>>,
+    /// A picture the caller stored (`POST /pictures`, or read from a link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<super::PictureId>,
 }
 
 /// A partial edit of an item, valid only against `version`. An absent field
@@ -157,6 +160,13 @@ pub struct ItemPatch {
         skip_serializing_if = "Option::is_none"
     )]
     pub quantity: Option<Option<i64>>,
+    /// A picture the caller stored, or `null` to remove the item's.
+    #[serde(
+        default,
+        deserialize_with = "nullable",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub picture: Option<Option<super::PictureId>>,
     /// Lowering `quantity` below what givers hold is refused (409) unless
     /// this is `true`: then the newest claims give up the excess.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

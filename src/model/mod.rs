@@ -49,6 +49,8 @@ id_type! {
     ListId = "l_";
     /// An item on a list.
     ItemId = "i_";
+    /// A gift's picture, stored by the app (`/pictures/{id}/thumb`).
+    PictureId = "p_";
 }
 
 /// A user as others see them: never the password hash.
@@ -278,6 +280,10 @@ pub struct Item {
     /// Set when members chip in for it together.
     #[serde(default)]
     pub group: Option<GroupGift>,
+    /// Its picture, served by the app at `/pictures/{id}/thumb` (and
+    /// `/medium`); `null` for none.
+    #[serde(default)]
+    pub picture: Option<PictureId>,
 }
 
 impl Item {

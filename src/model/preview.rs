@@ -15,6 +15,10 @@ pub struct LinkPreview {
     /// The product's picture on the shop's site.
     pub image_url: Option<String>,
     pub site_name: Option<String>,
+    /// That picture, copied and stored by the app for the caller: pass it
+    /// as the new item's `picture` (browsers never load `image_url`).
+    #[serde(default)]
+    pub picture: Option<super::PictureId>,
     /// Set when the page could not be read; the rest is then empty.
     pub problem: Option<LinkProblem>,
     /// The problem in words.
@@ -89,6 +93,7 @@ impl LinkPreview {
             currency: None,
             image_url: None,
             site_name: None,
+            picture: None,
             problem: Some(problem),
             message: Some(problem.message().to_owned()),
         }

@@ -94,6 +94,9 @@ pub struct SharedItem {
     pub taken: Option<i64>,
     /// Set for a group gift, on a givers' link only.
     pub group: Option<SharedGroup>,
+    /// Its picture, served at `/s/{token}/pictures/{id}/thumb`.
+    #[serde(default)]
+    pub picture: Option<super::PictureId>,
 }
 
 impl SharedItem {
@@ -121,6 +124,7 @@ impl SharedItem {
                     pledged_cents: group.pledged_cents,
                     funded: group.funded,
                 }),
+            picture: item.picture.clone(),
         }
     }
 

@@ -235,6 +235,9 @@ pub struct ItemFields {
     pub priority: i64,
     /// `None`: no limit.
     pub quantity: Option<i64>,
+    /// Checked by the service (it must be the caller's, or already the
+    /// item's), not here: that needs the database.
+    pub picture: Option<super::PictureId>,
 }
 
 fn none_if_empty(value: Option<String>) -> Option<String> {
@@ -254,6 +257,7 @@ impl ItemFields {
             notes: none_if_empty(input.notes),
             priority: input.priority.unwrap_or(DEFAULT_PRIORITY),
             quantity: input.quantity.unwrap_or(Some(1)),
+            picture: input.picture,
         };
         fields.check()?;
         Ok(fields)
@@ -279,6 +283,7 @@ impl ItemFields {
             notes: none_if_empty(clearable(patch.notes, self.notes.clone())),
             priority: required("priority", patch.priority, self.priority)?,
             quantity: clearable(patch.quantity, self.quantity),
+            picture: clearable(patch.picture, self.picture.clone()),
         };
         fields.check()?;
         Ok(fields)
@@ -316,6 +321,7 @@ mod tests {
             notes: None,
             priority: None,
             quantity: None,
+            picture: None,
         }
     }
 

@@ -43,6 +43,13 @@ impl Service {
             Ok(sent) => tracing::info!(sent, "queued reminder mails"),
             Err(err) => tracing::warn!(code = err.code.as_str(), "could not send reminders"),
         }
+        match self.forget_unused_pictures().await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed pictures no gift shows"),
+            Err(err) => {
+                tracing::warn!(code = err.code.as_str(), "could not remove unused pictures")
+            }
+        }
         self.limits.forget_idle();
         self.importer.forget_idle();
     }

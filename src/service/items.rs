@@ -1,6 +1,6 @@
 //! Items and claims.
 
-use super::{events, new_id, now_iso, surprise, Actor, Service, Write};
+use super::{events, new_id, now_iso, pictures, surprise, Actor, Service, Write};
 use crate::{
     model::{
         error::AppError,
@@ -8,7 +8,7 @@ use crate::{
         validate::{self, ItemFields},
         GiftList, Item, ItemId, ListId,
     },
-    store::lists,
+    store::{self, lists},
 };
 
 impl Service {
@@ -64,6 +64,7 @@ impl Service {
             claim: None,
             claims: Vec::new(),
             group: None,
+            picture: fields.picture,
         };
         let mut tx = self.begin_write().await?;
         // The list may have been removed, or archived, since it was looked up.
@@ -74,6 +75,9 @@ impl Service {
             .await?
             .ok_or_else(|| AppError::not_found("list"))?;
         writable(&locked.list)?;
+        if let Some(picture) = &item.picture {
+            pictures::check_owned(&mut tx, actor, picture).await?;
+        }
         lists::insert_item(&mut *tx, &item, &now_iso()).await?;
         events::item(&mut tx, actor, &record.list, events::ADDED, &item).await?;
         self.commit(tx).await?;
@@ -139,6 +143,14 @@ impl Service {
             }
             release_newest(&mut tx, &locked, excess).await?;
         }
+        let replaced = match (&locked.picture, &fields.picture) {
+            (old, new) if old == new => None,
+            (old, Some(new)) => {
+                pictures::check_owned(&mut tx, actor, new).await?;
+                old.clone()
+            }
+            (old, None) => old.clone(),
+        };
         let Some(version) = lists::update_item(&mut *tx, id, &fields, expected, &now_iso()).await?
         else {
             return Err(AppError::internal());
@@ -147,6 +159,9 @@ impl Service {
             .await?
             .ok_or_else(AppError::internal)?;
         debug_assert_eq!(updated.version, version);
+        if let Some(old) = replaced {
+            store::pictures::delete_if_unused(&mut tx, &old).await?;
+        }
         events::item(&mut tx, actor, &list, events::UPDATED, &updated).await?;
         // Those whose claims were cut hear of it as well as those who keep
         // theirs: the item they hold changed.
@@ -169,6 +184,9 @@ impl Service {
             .await?
             .ok_or_else(|| AppError::not_found("item"))?;
         lists::delete_item(&mut tx, id).await?;
+        if let Some(picture) = &item.picture {
+            store::pictures::delete_if_unused(&mut tx, picture).await?;
+        }
         events::item(&mut tx, actor, &list, events::DELETED, &item).await?;
         events::claimer_notices(&mut tx, actor, &list, events::DELETED, &[&item]).await?;
         self.commit(tx).await?;
@@ -326,6 +344,7 @@ impl From<&Item> for ItemFields {
             notes: item.notes.clone(),
             priority: item.priority,
             quantity: item.quantity,
+            picture: item.picture.clone(),
         }
     }
 }

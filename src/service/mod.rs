@@ -16,6 +16,7 @@ pub mod imports;
 pub mod items;
 pub mod lists;
 pub mod notices;
+pub mod pictures;
 pub mod pledges;
 pub mod reminders;
 pub mod shares;

@@ -110,6 +110,7 @@ mod tests {
                 }],
                 "EUR",
             )),
+            picture: None,
         }
         .with_claims(vec![
             ClaimPart {

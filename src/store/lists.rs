@@ -10,7 +10,7 @@ use tracing::instrument;
 
 use crate::model::{
     validate::ItemFields, ClaimPart, ClaimStatus, FamilyId, GiftList, GroupGift, Item, ItemId,
-    ListId, Pledge, UserId,
+    ListId, PictureId, Pledge, UserId,
 };
 
 #[derive(sqlx::FromRow)]
@@ -361,6 +361,13 @@ pub async fn delete_list(conn: &mut AnyConnection, id: &ListId) -> sqlx::Result<
         .execute(&mut *conn)
         .await?;
     }
+    // The list's pictures go with it (a picture is on one item).
+    sqlx::query(
+        "delete from pictures where id in (select picture_id from items where list_id = $1)",
+    )
+    .bind(id.as_str())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query("delete from items where list_id = $1")
         .bind(id.as_str())
         .execute(&mut *conn)
@@ -395,6 +402,7 @@ struct ItemRow {
     version: i64,
     created_by: String,
     quantity: Option<i64>,
+    picture_id: Option<String>,
     claim_status: Option<String>,
     claim_by: Option<String>,
     claim_units: Option<i64>,
@@ -441,6 +449,7 @@ fn items_from(rows: Vec<ItemRow>) -> Vec<Item> {
                     claim: None,
                     claims: Vec::new(),
                     group: None,
+                    picture: row.picture_id.map(PictureId),
                 })
             }
         }
@@ -453,7 +462,7 @@ fn items_from(rows: Vec<ItemRow>) -> Vec<Item> {
 }
 
 const ITEM_SELECT: &str = "select i.id, i.list_id, i.title, i.url, i.price_cents, i.currency, \
-     i.notes, i.priority, i.version, i.created_by, i.quantity, c.status as claim_status, \
+     i.notes, i.priority, i.version, i.created_by, i.quantity, i.picture_id, c.status as claim_status, \
      c.user_id as claim_by, c.units as claim_units, cu.name as claim_guest \
      from items i left join claims c on c.item_id = i.id \
      left join guests cg on cg.user_id = c.user_id left join users cu on cu.id = cg.user_id";
@@ -585,8 +594,8 @@ pub async fn insert_item<'e, E: Executor<'e, Database = Any>>(
     now: &str,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "insert into items (id, list_id, title, url, price_cents, currency, notes, priority, version, created_by, created_at, updated_at, quantity) \
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+        "insert into items (id, list_id, title, url, price_cents, currency, notes, priority, version, created_by, created_at, updated_at, quantity, picture_id) \
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
     )
     .bind(item.id.as_str())
     .bind(item.list_id.as_str())
@@ -600,6 +609,7 @@ pub async fn insert_item<'e, E: Executor<'e, Database = Any>>(
     .bind(item.created_by.as_str())
     .bind(now)
     .bind(item.quantity)
+    .bind(item.picture.as_ref().map(PictureId::as_str))
     .execute(db)
     .await?;
     Ok(())
@@ -617,7 +627,7 @@ pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "update items set title = $1, url = $2, price_cents = $3, currency = $4, notes = $5, \
-         priority = $6, version = version + 1, updated_at = $7, quantity = $10 \
+         priority = $6, version = version + 1, updated_at = $7, quantity = $10, picture_id = $11 \
          where id = $8 and version = $9 returning version",
     )
     .bind(&fields.title)
@@ -630,6 +640,7 @@ pub async fn update_item<'e, E: Executor<'e, Database = Any>>(
     .bind(id.as_str())
     .bind(expected_version)
     .bind(fields.quantity)
+    .bind(fields.picture.as_ref().map(PictureId::as_str))
     .fetch_optional(db)
     .await
 }

@@ -22,6 +22,7 @@ pub mod families;
 pub mod lists;
 pub mod notices;
 pub mod outbox;
+pub mod pictures;
 pub mod shares;
 
 use std::{str::FromStr, time::Duration};

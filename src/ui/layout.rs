@@ -59,6 +59,9 @@ pub fn Header() -> impl IntoView {
                 {label}
             </div>
             <Notices />
+            // Shown only on a page the service worker served from its copy
+            // while offline (it marks <html data-offline>; see style/main.css).
+            <p class="offline-note" data-testid="offline-note" hidden>{t!(i18n, offline_note)}</p>
         </header>
     }
 }

@@ -6,6 +6,7 @@ pub mod families;
 pub mod fetch;
 pub mod form;
 pub mod home;
+pub mod incoming;
 pub mod lang;
 pub mod layout;
 pub mod list;

@@ -354,6 +354,25 @@ fn shared_row(
             None => view! { <span>{title}</span> }.into_any(),
         }
     };
+    // Through the link: a guest has no session to read pictures with.
+    let picture = {
+        let token = token.clone();
+        move || {
+            item.get().picture.map(|picture| {
+                view! {
+                    <img
+                        class="item-picture"
+                        data-testid="item-picture"
+                        src=format!("/s/{token}/pictures/{picture}/thumb")
+                        alt=""
+                        width="64"
+                        height="64"
+                        loading="lazy"
+                    />
+                }
+            })
+        }
+    };
     let controls = givers.then(|| {
         let pending = pending.clone();
         move || {
@@ -367,6 +386,7 @@ fn shared_row(
     view! {
         <li class="item" class:pending=pending.clone() data-testid="item" data-pending=move || pending().to_string()>
             <div class="item-head">
+                {picture}
                 <span class="priority" data-priority=move || item.get().priority>{move || priority_words(item.get().priority)}</span>
                 <strong class="item-title">{title}</strong>
                 {move || { let i = item.get(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}

@@ -17,6 +17,7 @@ mod imports;
 mod members;
 mod occasions;
 mod passwords;
+mod pictures;
 mod privacy;
 mod races;
 mod shares;

@@ -87,6 +87,7 @@ mod tests {
             claim: None,
             claims: Vec::new(),
             group: None,
+            picture: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! "Fill from link" on the add and edit forms: a pasted shop link is read
-//! on the server (see `import`) and the gift's title, price and currency
-//! are filled in from it, for the person to check before saving. With the
+//! on the server (see `import`) and the gift's title, price, currency and
+//! picture are filled in from it, for the person to check before saving.
+//! The picture is the app's copy (`/pictures/...`): the browser never
+//! loads anything from the shop. With the
 //! wasm it happens on paste (or on leaving the field); without it, the
 //! button posts the add form to `fill_from_link`, which sends the page
 //! back with the form filled in and `?link=` saying how it went.
@@ -32,6 +34,8 @@ pub(super) struct LinkFields {
     pub title: NodeRef<leptos::html::Input>,
     pub price: NodeRef<leptos::html::Input>,
     pub currency: NodeRef<leptos::html::Input>,
+    /// The picture read from the link, sent with the form as `picture`.
+    pub picture: RwSignal<Option<String>>,
 }
 
 /// The link field, the button and the line that says how reading went.
@@ -58,6 +62,10 @@ pub(super) fn UrlField(
     let read_now = move || read_into(fields, state, last);
     // The pasted text is in the field only once the paste is done.
     let on_paste = move |_| set_timeout(read_now, std::time::Duration::ZERO);
+    // A link shared to the app (`/share`) is read as soon as the page runs.
+    if with_button && query.with_untracked(|q| q.get("shared").is_some()) {
+        Effect::new(move |_| read_now());
+    }
     let text = move || match state.get() {
         Reading::Idle => String::new(),
         Reading::Busy => t_string!(i18n, link_reading).to_string(),
@@ -95,6 +103,17 @@ pub(super) fn UrlField(
             })}
             <p class="muted" role="status" data-testid="link-status">{text}</p>
         </div>
+        // A hidden input's value is its attribute, so this is right with or
+        // without the wasm.
+        <input type="hidden" name="picture" value=move || fields.picture.get().unwrap_or_default() />
+        {move || fields.picture.get().map(|id| view! {
+            <img
+                class="link-picture"
+                data-testid="link-picture"
+                src=format!("/pictures/{id}/thumb")
+                alt=t_string!(i18n, picture_from_link)
+            />
+        })}
     }
 }
 
@@ -143,4 +162,9 @@ fn fill(fields: LinkFields, preview: &LinkPreview) {
     set(fields.title, preview.title.clone());
     set(fields.price, preview.price_cents.map(cents_text));
     set(fields.currency, preview.currency.clone());
+    if preview.problem.is_none() {
+        fields
+            .picture
+            .set(preview.picture.as_ref().map(|p| p.to_string()));
+    }
 }

@@ -151,7 +151,8 @@ fn list_view(
     let list_id = list.id.to_string();
     let row_list_id = list_id.clone();
     let (add_form, new_title) = (NodeRef::new(), NodeRef::new());
-    clear_after_add(actions, add_form, new_title);
+    let new_picture = RwSignal::new(None);
+    clear_after_add(actions, add_form, new_title, new_picture);
     let query = leptos_router::hooks::use_query_map();
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
@@ -184,7 +185,7 @@ fn list_view(
             <h2 id="add-a-gift">{t!(i18n, add_a_gift)}</h2>
             <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
                 <input type="hidden" name="list_id" value=list_id.clone() />
-                <ItemFields item=None title_ref=new_title />
+                <ItemFields item=None title_ref=new_title picture=new_picture />
                 <button type="submit">{t!(i18n, add)}</button>
             </ActionForm>
         </div>
@@ -370,6 +371,7 @@ fn clear_after_add(
     actions: Actions,
     form: NodeRef<leptos::html::Form>,
     title: NodeRef<leptos::html::Input>,
+    picture: RwSignal<Option<String>>,
 ) {
     Effect::new(move |seen: Option<usize>| {
         let version = actions.add.version().get();
@@ -382,6 +384,7 @@ fn clear_after_add(
             if let Some(form) = form.get_untracked() {
                 empty_add_form(&form);
             }
+            picture.set(None);
             if let Some(title) = title.get_untracked() {
                 let _ = title.focus();
             }
@@ -497,6 +500,9 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
 fn ItemFields(
     item: Option<Item>,
     #[prop(optional)] title_ref: Option<NodeRef<leptos::html::Input>>,
+    /// The picture read from a link, to clear once the gift is added.
+    #[prop(optional)]
+    picture: Option<RwSignal<Option<String>>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let adding = item.is_none();
@@ -506,10 +512,13 @@ fn ItemFields(
     let field = |name: &str| format!("{prefix}-{name}");
     let query = leptos_router::hooks::use_query_map();
     // A refused plain post, or "Fill from link" without the wasm, brings
-    // the add form's fields back in the query.
+    // the add form's fields back in the query; so does a link shared to
+    // the app from another (`/share`).
     let typed = |name: &str| {
         query.with_untracked(|q| {
-            (q.get("error").is_some() || q.get("link").is_some())
+            ["error", "link", "shared"]
+                .iter()
+                .any(|marker| q.get(marker).is_some())
                 .then(|| q.get(name))
                 .flatten()
         })
@@ -538,11 +547,16 @@ fn ItemFields(
         Some(i) => i.quantity.map(|q| q.to_string()).unwrap_or_default(),
         None => typed("quantity").unwrap_or_else(|| "1".to_string()),
     };
+    let picture = picture.unwrap_or_else(|| RwSignal::new(None));
+    if adding {
+        picture.set(typed("picture").filter(|id| !id.is_empty()));
+    }
     let link_fields = link::LinkFields {
         url: NodeRef::new(),
         title: title_ref.unwrap_or_default(),
         price: NodeRef::new(),
         currency: NodeRef::new(),
+        picture,
     };
     view! {
         <label for=field("title")>{t!(i18n, gift)}</label>
@@ -742,6 +756,7 @@ fn item_row(
     view! {
         <li
             class="item"
+            id=format!("item-{item_id}")
             class:pending=pending
             data-testid="item"
             data-pending=move || pending().to_string()
@@ -749,6 +764,17 @@ fn item_row(
             aria-busy=move || pending().to_string()
         >
             <div class="item-head">
+                {move || shown().picture.map(|picture| view! {
+                    <img
+                        class="item-picture"
+                        data-testid="item-picture"
+                        src=format!("/pictures/{picture}/thumb")
+                        alt=""
+                        width="64"
+                        height="64"
+                        loading="lazy"
+                    />
+                })}
                 <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
                 <strong class="item-title">{title}</strong>
                 {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
@@ -778,11 +804,64 @@ fn item_row(
                             </ActionForm>
                         }
                     }}
+                    {picture_section(item, list_id.clone())}
                 </details>
                 <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button></ActionForm>
             </div>
         </li>
     }
+}
+
+/// The gift's picture on its edit form, and plain forms to upload another
+/// or remove it: file uploads go as `multipart/form-data` to
+/// `/items/{id}/picture`, which sends the page back (with or without the
+/// wasm); everyone else sees the change live.
+fn picture_section(item: RwSignal<Item>, list_id: String) -> AnyView {
+    let i18n = use_i18n();
+    let item_id = item.with_untracked(|i| i.id.to_string());
+    let query = leptos_router::hooks::use_query_map();
+    let problem = {
+        let item_id = item_id.clone();
+        move || {
+            query.with(|q| {
+                (q.get("picture_item").as_deref() == Some(item_id.as_str()))
+                    .then(|| q.get("picture_error"))
+                    .flatten()
+            })
+        }
+    };
+    let problem_text = move |code: String| match code.as_str() {
+        "not_a_picture" => t_string!(i18n, picture_not_a_picture).to_string(),
+        "too_large" => t_string!(i18n, picture_too_large).to_string(),
+        _ => t_string!(i18n, picture_failed).to_string(),
+    };
+    let field = format!("{item_id}-picture-file");
+    let action = format!("/items/{item_id}/picture");
+    let remove_action = format!("/items/{item_id}/picture/remove");
+    let list_for_remove = list_id.clone();
+    view! {
+        <div class="picture-section" data-testid="picture-section">
+            {move || item.get().picture.map(|picture| {
+                let alt = fill(t_string!(i18n, picture_of), &[("title", &item.get().title)]);
+                view! { <img class="item-picture-medium" src=format!("/pictures/{picture}/medium") alt=alt /> }
+            })}
+            {move || problem().map(|code| view! { <p class="error" role="alert" data-testid="picture-error">{problem_text(code)}</p> })}
+            <form method="post" action=action.clone() enctype="multipart/form-data" class="picture-form">
+                <input type="hidden" name="list_id" value=list_id.clone() />
+                <label for=field.clone()>{t!(i18n, picture_label)}</label>
+                <input id=field.clone() type="file" name="picture" accept="image/jpeg,image/png,image/webp" required />
+                <button type="submit" class="small">{t!(i18n, picture_upload)}</button>
+            </form>
+            {move || item.get().picture.is_some().then(|| view! {
+                <form method="post" action=remove_action.clone() class="picture-form">
+                    <input type="hidden" name="list_id" value=list_for_remove.clone() />
+                    <button type="submit" class="small" data-testid="remove-picture">{t!(i18n, picture_remove)}</button>
+                </form>
+            })}
+        </div>
+    }
+    // Erased: the row's view type is deep enough already.
+    .into_any()
 }
 
 /// "3 wanted", "as many as you like", or nothing for one: what everyone,

@@ -227,6 +227,7 @@ pub async fn fill_from_link(
     notes: String,
     priority: String,
     quantity: Option<String>,
+    picture: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let mut form = add_form(
@@ -237,6 +238,7 @@ pub async fn fill_from_link(
         &notes,
         &priority,
         quantity.as_deref(),
+        picture.as_deref(),
     );
     let read = crate::ui::server::act(|service, actor| async move {
         service.visible_list(&actor.user_id, &list_id).await?;
@@ -259,6 +261,7 @@ pub async fn fill_from_link(
             preview.price_cents.map(crate::ui::money::cents_text),
         ),
         ("currency", preview.currency),
+        ("picture", preview.picture.map(|p| p.0)),
     ];
     for (name, value) in said {
         if let (Some(field), Some(value)) = (form.iter_mut().find(|(n, _)| *n == name), value) {
@@ -289,7 +292,8 @@ fn add_form(
     notes: &str,
     priority: &str,
     quantity: Option<&str>,
-) -> [(&'static str, String); 7] {
+    picture: Option<&str>,
+) -> [(&'static str, String); 8] {
     [
         ("title", title.to_owned()),
         ("url", url.to_owned()),
@@ -299,6 +303,7 @@ fn add_form(
         ("priority", priority.to_owned()),
         // Absent (a page from before quantities): one.
         ("quantity", quantity.unwrap_or("1").to_owned()),
+        ("picture", picture.unwrap_or_default().to_owned()),
     ]
 }
 
@@ -320,6 +325,8 @@ pub async fn add_item(
     priority: String,
     // Absent (a page from before quantities): one.
     quantity: Option<String>,
+    // A picture read from the link; absent or empty for none.
+    picture: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     // Without the wasm, a refused gift comes back to the form as typed.
@@ -331,6 +338,7 @@ pub async fn add_item(
         &notes,
         &priority,
         quantity.as_deref(),
+        picture.as_deref(),
     );
     let result = crate::ui::server::act(|service, actor| async move {
         let input = crate::model::input::NewItem {
@@ -341,6 +349,7 @@ pub async fn add_item(
             notes: optional(notes),
             priority: Some(priority_from(&priority)?),
             quantity: quantity.as_deref().map(quantity_from).transpose()?,
+            picture: picture.and_then(optional).map(crate::model::PictureId),
         };
         service.add_item(&actor, &list_id, input).await
     })
@@ -365,6 +374,8 @@ pub async fn edit_item(
     quantity: Option<String>,
     // A checkbox: present ("on") when ticked.
     release_excess: Option<String>,
+    // A picture read from a pasted link; absent or empty: unchanged.
+    picture: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
     let result = crate::ui::server::act(|service, actor| async move {
@@ -378,6 +389,9 @@ pub async fn edit_item(
             priority: Some(Some(priority_from(&priority)?)),
             quantity: quantity.as_deref().map(quantity_from).transpose()?,
             release_excess: release_excess.is_some(),
+            picture: picture
+                .and_then(optional)
+                .map(|id| Some(crate::model::PictureId(id))),
         };
         service.update_item(&actor, &item_id, patch).await
     })
