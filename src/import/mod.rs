@@ -47,6 +47,9 @@ const ANSWER_WEIGHT: usize = 4 * 1024;
 /// Pictures decoded at once: it is CPU work, and the machine has other
 /// requests to serve.
 const PICTURES_AT_ONCE: usize = 2;
+/// Pictures one person may upload a minute (each is decoded and encoded
+/// twice: a loop of uploads would keep the CPU busy).
+pub const UPLOADS_PER_MINUTE: u32 = 30;
 
 const USER_AGENT: &str = concat!(
     "Giftlist/",
@@ -68,6 +71,7 @@ pub struct Importer {
     allow_private: bool,
     cache: mini_moka::sync::Cache<String, LinkRead>,
     per_user: DefaultKeyedRateLimiter<UserId>,
+    uploads: DefaultKeyedRateLimiter<UserId>,
     pictures_at_once: tokio::sync::Semaphore,
 }
 
@@ -118,7 +122,20 @@ impl Importer {
                 .time_to_live(CACHE_FOR)
                 .build(),
             per_user: RateLimiter::keyed(Quota::per_minute(per_minute)),
+            uploads: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(UPLOADS_PER_MINUTE).expect("above 0"),
+            )),
             pictures_at_once: tokio::sync::Semaphore::new(PICTURES_AT_ONCE),
+        })
+    }
+
+    /// Counts an upload of `user`'s: 429 past [`UPLOADS_PER_MINUTE`].
+    pub fn count_upload(&self, user: &UserId) -> Result<(), AppError> {
+        self.uploads.check_key(user).map_err(|_| {
+            AppError::rate_limited(
+                "you have uploaded many pictures just now; wait a minute and try again",
+                60,
+            )
         })
     }
 
@@ -207,6 +224,8 @@ impl Importer {
     pub fn forget_idle(&self) {
         self.per_user.retain_recent();
         self.per_user.shrink_to_fit();
+        self.uploads.retain_recent();
+        self.uploads.shrink_to_fit();
     }
 
     /// The final URL, the body (at most as many bytes as `wanted` allows)

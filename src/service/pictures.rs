@@ -28,6 +28,7 @@ impl Service {
         bytes: Vec<u8>,
     ) -> Result<PictureId, AppError> {
         actor.member_only()?;
+        self.importer.count_upload(&actor.user_id)?;
         let prepared = self
             .importer
             .prepare_picture(bytes)

@@ -213,8 +213,8 @@ async fn items_versions_and_conflicts(db: Db) {
         .keys()
         .map(String::as_str)
         .collect();
-    // Version 1's fields, and Giftlist's `quantity`, `claims` and `group`
-    // (docs/API.md).
+    // Version 1's fields, and Giftlist's `quantity`, `claims`, `group` and
+    // `picture` (docs/API.md).
     let mut expected = vec![
         "claim",
         "claims",
@@ -224,6 +224,7 @@ async fn items_versions_and_conflicts(db: Db) {
         "id",
         "list_id",
         "notes",
+        "picture",
         "price_cents",
         "priority",
         "quantity",

@@ -325,5 +325,28 @@ async fn pictures_are_copied_served_and_kept_to_their_list(db: Db) {
         put_picture(&f.admin, item, png(20, 20)).await.expect(200)["item"]["picture"].clone();
     f.admin.delete(&format!("/items/{item}")).await.expect(204);
     assert_eq!(fetch(&f, &f.admin, &thumb(&second)).await.0, 404);
+
+    // Uploads are limited per person (30 a minute); others still upload.
+    let upload = |by: &Browser| {
+        call(
+            by.request(reqwest::Method::POST, "/pictures")
+                .body(png(2, 2)),
+        )
+    };
+    let mut refused = None;
+    for n in 0..40 {
+        let answer = upload(&f.member).await;
+        if answer.status == 429 {
+            refused = Some(n);
+            answer.expect_error(429, "rate_limited");
+            break;
+        }
+        answer.expect(201);
+    }
+    assert!(
+        refused.is_some_and(|n| n >= 20),
+        "refused after {refused:?}"
+    );
+    upload(&f.admin).await.expect(201);
     f.server.stop().await;
 }
