@@ -88,6 +88,21 @@ ensure_postgres() {
   return 1
 }
 
+# Debian's nginx, for the scale-out test (run as the test's own process on
+# free ports: the package's service is stopped and left off).
+ensure_nginx() {
+  if [ -x /usr/sbin/nginx ]; then
+    return
+  fi
+  say "installing Debian's nginx"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+  # The package starts a system nginx on port 80; the test needs none.
+  if [ -f /run/nginx.pid ]; then
+    /usr/sbin/nginx -s stop 2>/dev/null || true
+  fi
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_leptos

@@ -220,6 +220,12 @@ pub struct Settings {
     #[arg(long, env = "GIFTLIST_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// This instance's name, sent on every answer as `X-Giftlist-Instance`
+    /// (several instances behind a proxy: which one answered). Unset: no
+    /// such header.
+    #[arg(long, env = "GIFTLIST_INSTANCE_NAME")]
+    pub instance_name: Option<String>,
+
     /// Seconds that in-flight requests get to finish after SIGTERM or Ctrl-C.
     #[arg(long, env = "GIFTLIST_SHUTDOWN_TIMEOUT_SECS", default_value_t = 10)]
     pub shutdown_timeout_secs: u64,
@@ -338,6 +344,26 @@ impl Settings {
     }
 
     /// Whether cookies must be `Secure`: the public URL is https.
+    /// The `X-Giftlist-Instance` value, if this instance is named.
+    pub fn instance_header(&self) -> Result<Option<axum::http::HeaderValue>, StartError> {
+        let Some(name) = self.instance_name.as_deref().map(str::trim) else {
+            return Ok(None);
+        };
+        if name.is_empty() {
+            return Ok(None);
+        }
+        let valid = name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        match axum::http::HeaderValue::from_str(name) {
+            Ok(value) if valid => Ok(Some(value)),
+            _ => Err(StartError::Config(
+                "GIFTLIST_INSTANCE_NAME must be at most 64 letters, digits, '-', '_' or '.'".into(),
+            )),
+        }
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_ref()

@@ -51,6 +51,8 @@ mod locales {
 pub use locales::i18n;
 
 #[cfg(feature = "ssr")]
+pub mod admin;
+#[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod auth;

@@ -73,7 +73,42 @@ pub struct Mailer {
     configured: bool,
 }
 
+/// The SMTP transport (none: mail goes to the log) and the sender, as the
+/// settings give them.
+fn transport_and_sender(
+    smtp_url: Option<&str>,
+    from: &str,
+) -> Result<(Option<AsyncSmtpTransport<Tokio1Executor>>, Mailbox), StartError> {
+    let sender: Mailbox = from.parse().map_err(|_| {
+        StartError::Config(format!(
+            "GIFTLIST_MAIL_FROM: {from:?} is not an address like \"Giftlist <gifts@example.org>\""
+        ))
+    })?;
+    let transport = match smtp_url.map(str::trim).filter(|url| !url.is_empty()) {
+        Some(url) => Some(
+            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                .map_err(|_| {
+                    // The URL may hold a password: not echoed.
+                    StartError::Config(
+                        "GIFTLIST_SMTP_URL is not an SMTP URL like smtp://user:pass@host:587"
+                            .into(),
+                    )
+                })?
+                .timeout(Some(Duration::from_secs(20)))
+                .build(),
+        ),
+        None => None,
+    };
+    Ok((transport, sender))
+}
+
 impl Mailer {
+    /// Checks the mail settings as [`Mailer::start`] reads them, without
+    /// starting anything (`giftlist check-config`).
+    pub fn check(smtp_url: Option<&str>, from: &str) -> Result<(), StartError> {
+        transport_and_sender(smtp_url, from).map(drop)
+    }
+
     /// Starts the sending task: over SMTP to `smtp_url` (`smtps://` for
     /// implicit TLS, `smtp://...?tls=required` for STARTTLS, plain
     /// `smtp://` only for a relay on the same machine; `user:pass@` for
@@ -84,26 +119,7 @@ impl Mailer {
         from: &str,
         retry: Duration,
     ) -> Result<Mailer, StartError> {
-        let from: Mailbox = from.parse().map_err(|_| {
-            StartError::Config(format!(
-                "GIFTLIST_MAIL_FROM: {from:?} is not an address like \"Giftlist <gifts@example.org>\""
-            ))
-        })?;
-        let transport = match smtp_url.map(str::trim).filter(|url| !url.is_empty()) {
-            Some(url) => Some(
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                    .map_err(|_| {
-                        // The URL may hold a password: not echoed.
-                        StartError::Config(
-                            "GIFTLIST_SMTP_URL is not an SMTP URL like smtp://user:pass@host:587"
-                                .into(),
-                        )
-                    })?
-                    .timeout(Some(Duration::from_secs(20)))
-                    .build(),
-            ),
-            None => None,
-        };
+        let (transport, from) = transport_and_sender(smtp_url, from)?;
         let configured = transport.is_some();
         let (queue, mut queued) = mpsc::unbounded_channel::<Mail>();
         tokio::spawn(async move {

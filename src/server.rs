@@ -149,6 +149,7 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
             outbox_retention: std::time::Duration::from_secs(
                 u64::from(settings.outbox_retention_days) * 24 * 3600,
             ),
+            instance: settings.instance_header()?,
         }),
     })
 }
@@ -188,6 +189,7 @@ pub fn router(state: AppState) -> Router {
         )));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/ws", get(live::socket::upgrade))
         .route("/events", get(live::sse::events))
@@ -208,6 +210,7 @@ pub fn router(state: AppState) -> Router {
             refuse_cross_site_writes,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(middleware::from_fn_with_state(state.clone(), name_instance))
         .with_state(state)
 }
 
@@ -475,19 +478,48 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
         .into_response()
 }
 
-/// `GET /healthz`: 200 when the database answers, else 503.
-async fn healthz(State(store): State<Store>) -> Response {
-    match store.ping().await {
-        Ok(()) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+/// `GET /healthz`: liveness. 200 while the process serves requests at
+/// all; says nothing about the database (see `/readyz`), so a supervisor
+/// does not restart an instance that only waits for its database.
+async fn healthz() -> Response {
+    Json(serde_json::json!({ "status": "ok" })).into_response()
+}
+
+/// `GET /readyz`: readiness, for a load balancer. 200 while the database
+/// answers and (on PostgreSQL) the change listener is connected; else 503
+/// saying which is missing, so the proxy sends requests elsewhere: an
+/// instance without its listener would serve pages that never go live.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = match state.store.ping().await {
+        Ok(()) => true,
         Err(err) => {
-            warn!(cause = %err, "health check: database does not answer");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "unavailable" })),
-            )
-                .into_response()
+            warn!(cause = %err, "readiness: the database does not answer");
+            false
         }
+    };
+    let listener = state.service.bus.is_listening();
+    let body = serde_json::json!({
+        "status": if database && listener { "ready" } else { "unavailable" },
+        "database": database,
+        "listener": listener,
+    });
+    let status = if database && listener {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Names this instance on every answer (`GIFTLIST_INSTANCE_NAME`).
+async fn name_instance(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if let Some(name) = &state.runtime.instance {
+        response
+            .headers_mut()
+            .insert("x-giftlist-instance", name.clone());
     }
+    response
 }
 
 /// Logs one line per request: method, matched route, status and latency,

@@ -49,6 +49,8 @@ pub struct Runtime {
     pub header_timeout: std::time::Duration,
     /// How long announced events are kept (see `store::outbox::prune`).
     pub outbox_retention: std::time::Duration,
+    /// `X-Giftlist-Instance` on every answer, when this instance has a name.
+    pub instance: Option<axum::http::HeaderValue>,
 }
 
 /// The W3C trace id of a request: from a valid `traceparent`, else new.

@@ -790,6 +790,18 @@ async fn postgres_listener_loss_leaves_no_silent_gap() {
             }
         }
     }
+    // Both instances' listeners are back: each says it is ready again.
+    for server in [&f.server, &writer] {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let ready = reqwest::get(server.url("/readyz")).await.unwrap();
+            if ready.status() == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "{}", ready.text().await.unwrap());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     writer.stop().await;
     f.server.stop().await;
 }

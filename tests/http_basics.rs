@@ -17,19 +17,42 @@ on_both_backends!(
     home_page_is_rendered_on_the_server
 );
 
+/// `/healthz` is liveness (the process serves), `/readyz` readiness (the
+/// database answers, the change listener listens); a named instance says
+/// its name on every answer.
 async fn health_answers_ok_while_the_database_answers(db: Db) {
-    let server = TestServer::start(db).await;
-    let response = reqwest::get(server.url("/healthz")).await.unwrap();
-    assert_eq!(response.status(), 200);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body, serde_json::json!({ "status": "ok" }));
+    let server = common::server_with(db, |s| s.instance_name = Some("b-2".into())).await;
+    let get = |path: &'static str| {
+        let url = server.url(path);
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            let status = response.status().as_u16();
+            let instance = response.headers().get("x-giftlist-instance").cloned();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body, instance)
+        }
+    };
+    let (status, body, instance) = get("/healthz").await;
+    assert_eq!((status, body), (200, serde_json::json!({ "status": "ok" })));
+    assert_eq!(instance.unwrap(), "b-2");
+    let (status, body, _) = get("/readyz").await;
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            serde_json::json!({ "status": "ready", "database": true, "listener": true })
+        )
+    );
 
-    // With the database gone, the same route says so.
+    // With the database gone, readiness says so; liveness does not.
     server.state.store.close().await;
-    let response = reqwest::get(server.url("/healthz")).await.unwrap();
-    assert_eq!(response.status(), 503);
-    let body: serde_json::Value = response.json().await.unwrap();
+    let (status, body, _) = get("/readyz").await;
+    assert_eq!(status, 503);
     assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], false);
+    assert_eq!(get("/healthz").await.0, 200);
+    let (_, _, instance) = get("/api/v1/nowhere").await;
+    assert_eq!(instance.unwrap(), "b-2");
     server.stop().await;
 }
 

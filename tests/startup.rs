@@ -361,3 +361,154 @@ fn validate_event_checks_files_and_stdin_and_names_each_violation() {
     assert_eq!(code, Some(1));
     assert!(stdout.contains("not JSON"), "{stdout}");
 }
+
+/// `giftlist check-config` with `env`: exit code and stdout.
+fn check_config(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = giftlist(dir);
+    command.arg("check-config");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+/// check-config says what the server would do, changing nothing, and
+/// names each problem on a line of its own, exiting 1.
+#[test]
+fn check_config_says_what_would_happen_and_each_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    // A built site, as the release layout has it.
+    std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
+    for file in ["giftlist.js", "giftlist.css"] {
+        std::fs::write(dir.path().join("site/pkg").join(file), b"").unwrap();
+    }
+    let (code, out) = check_config(
+        dir.path(),
+        &[
+            ("GIFTLIST_PUBLIC_URL", "https://gifts.example.org"),
+            ("GIFTLIST_TRUSTED_PROXIES", "127.0.0.1"),
+            ("GIFTLIST_INSTANCE_NAME", "a"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("database: SQLite, a new file"), "{out}");
+    assert!(
+        out.contains("public URL: https://gifts.example.org (cookies Secure"),
+        "{out}"
+    );
+    assert!(out.contains("trusted proxies: 127.0.0.1"), "{out}");
+    assert!(out.contains("instance: a"), "{out}");
+    assert!(
+        out.ends_with("ok: the server would start with these settings\n"),
+        "{out}"
+    );
+    assert!(!dir.path().join("data").exists(), "nothing is created");
+
+    // A started server's database is up to date.
+    let (mut child, _) = start_server(dir.path(), &[]);
+    sigterm(&child);
+    child.wait().unwrap();
+    let (code, out) = check_config(dir.path(), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("database: SQLite, reachable, up to date"),
+        "{out}"
+    );
+
+    // Every problem, one line each.
+    let (code, out) = check_config(
+        dir.path(),
+        &[
+            ("GIFTLIST_JWT_SECRET", "short"),
+            ("GIFTLIST_TRUSTED_PROXIES", "not-an-address"),
+            ("GIFTLIST_SMTP_URL", "mail.example.org"),
+            ("GIFTLIST_INSTANCE_NAME", "a b"),
+            ("LEPTOS_SITE_ROOT", "/nonexistent"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    let problems: Vec<&str> = out.lines().filter(|l| l.starts_with("problem: ")).collect();
+    assert_eq!(problems.len(), 5, "{out}");
+    for (line, says) in problems.iter().zip([
+        "not-an-address",
+        "GIFTLIST_JWT_SECRET",
+        "LEPTOS_SITE_ROOT /nonexistent lacks pkg/giftlist.js",
+        "GIFTLIST_SMTP_URL",
+        "GIFTLIST_INSTANCE_NAME",
+    ]) {
+        assert!(line.contains(says), "{line} should name {says}:\n{out}");
+    }
+    let (code, out) = check_config(
+        dir.path(),
+        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+    );
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("problem: cannot open the database"), "{out}");
+}
+
+/// `giftlist backup FILE` copies the database while the server writes to
+/// it: the copy opens, holds what was there, and an existing file is never
+/// overwritten.
+#[test]
+fn backup_copies_a_running_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, addr) = start_server(dir.path(), &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for n in 0..3 {
+            let status = client
+                .post(format!("http://{addr}/api/v1/auth/register"))
+                .json(&serde_json::json!({
+                    "email": format!("p{n}@example.org"),
+                    "name": format!("P{n}"),
+                    "password": "long enough password",
+                }))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 201);
+        }
+    });
+    let copy = dir.path().join("copy.db");
+    let output = giftlist(dir.path())
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let said = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "giftlist: copied the database to {}",
+            copy.display()
+        )),
+        "{said}"
+    );
+    let users = runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", copy.display()))
+            .await
+            .unwrap();
+        let users: i64 = sqlx::query_scalar("select count(*) from users")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        users
+    });
+    assert_eq!(users, 3);
+    let again = giftlist(dir.path())
+        .args(["backup", copy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8(again.stderr)
+        .unwrap()
+        .contains("exists already"));
+    sigterm(&child);
+    child.wait().unwrap();
+}

@@ -80,6 +80,10 @@ pub struct Bus {
     order: tokio::sync::Mutex<()>,
     /// PostgreSQL: the listening task, stopped with the bus.
     listener: std::sync::OnceLock<tokio::task::AbortHandle>,
+    /// Whether committed events reach this instance: always on SQLite; on
+    /// PostgreSQL while the listener is connected (and caught up after a
+    /// loss). `/readyz` says so.
+    listening: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Bus {
@@ -101,6 +105,7 @@ impl Bus {
             postgres,
             order: tokio::sync::Mutex::new(()),
             listener: std::sync::OnceLock::new(),
+            listening: std::sync::atomic::AtomicBool::new(true),
         });
         if postgres {
             let options: PgConnectOptions = url
@@ -114,6 +119,16 @@ impl Bus {
             let _ = bus.listener.set(task.abort_handle());
         }
         Ok(bus)
+    }
+
+    /// Whether committed events reach this instance now (see `/readyz`).
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_listening(&self, listening: bool) {
+        self.listening
+            .store(listening, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -377,6 +392,7 @@ async fn listen(bus: std::sync::Weak<Bus>, options: PgConnectOptions, mut listen
             Ok(None) => warn!("change listener lost its connection; reconnecting"),
             Err(err) => warn!(cause = %err, "change listener failed; reconnecting"),
         }
+        strong.set_listening(false);
         drop(strong);
         drop(listener);
         let mut pause = RECONNECT_FIRST;
@@ -396,5 +412,6 @@ async fn listen(bus: std::sync::Weak<Bus>, options: PgConnectOptions, mut listen
         let Some(strong) = bus.upgrade() else { return };
         info!("change listener is back; catching up from the outbox");
         strong.refill().await;
+        strong.set_listening(true);
     }
 }

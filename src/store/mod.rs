@@ -25,7 +25,7 @@ pub mod outbox;
 pub mod pictures;
 pub mod shares;
 
-use std::{str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, time::Duration};
 
 use sqlx::{
     any::{AnyPoolOptions, AnyRow},
@@ -151,6 +151,88 @@ impl Store {
             "database schema is up to date"
         );
         Ok(())
+    }
+
+    /// How many of this build's migrations the database at `url` still
+    /// lacks, looked at without changing anything (`giftlist check-config`).
+    /// `Ok(None)`: a SQLite file that does not exist yet.
+    pub async fn pending_migrations(url: &DatabaseUrl) -> Result<Option<usize>, StartError> {
+        sqlx::any::install_default_drivers();
+        let migrator = match url.backend() {
+            Backend::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url.expose()).map_err(|err| {
+                    StartError::Config(format!("DATABASE_URL: {}", one_line(&err)))
+                })?;
+                if !options.get_filename().exists() {
+                    return Ok(None);
+                }
+                &SQLITE_MIGRATIONS
+            }
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(CONNECT_TIMEOUT)
+            .connect(url.expose())
+            .await
+            .map_err(database_error)?;
+        // A database no server has started on yet has no table of them.
+        let applied: Vec<i64> =
+            sqlx::query_scalar("select version from _sqlx_migrations where success")
+                .fetch_all(&pool)
+                .await
+                .unwrap_or_default();
+        pool.close().await;
+        Ok(Some(
+            migrator
+                .iter()
+                .filter(|m| !applied.contains(&m.version))
+                .count(),
+        ))
+    }
+
+    /// Writes a consistent copy of the SQLite database at `url` to
+    /// `target` while servers may be using it (`giftlist backup`).
+    ///
+    /// `VACUUM INTO` rather than the C backup API (which sqlx does not
+    /// expose): it reads the database in one read transaction, so the copy
+    /// is one moment's state, lets writers go on meanwhile (WAL), needs no
+    /// unsafe code, and leaves a compact file. It refuses to overwrite
+    /// `target`.
+    pub async fn backup_sqlite(url: &DatabaseUrl, target: &Path) -> Result<u64, StartError> {
+        if url.backend() != Backend::Sqlite {
+            return Err(StartError::Config(
+                "giftlist backup copies SQLite databases; for PostgreSQL use pg_dump".into(),
+            ));
+        }
+        let options = SqliteConnectOptions::from_str(url.expose())
+            .map_err(|err| StartError::Config(format!("DATABASE_URL: {}", one_line(&err))))?
+            .busy_timeout(SQLITE_BUSY_TIMEOUT);
+        if !options.get_filename().exists() {
+            return Err(StartError::Database(format!(
+                "{} does not exist",
+                options.get_filename().display()
+            )));
+        }
+        if target.exists() {
+            return Err(StartError::Config(format!(
+                "{} exists already; give a new file",
+                target.display()
+            )));
+        }
+        let mut conn = options.connect().await.map_err(database_error)?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target.to_string_lossy().into_owned())
+            .execute(&mut conn)
+            .await
+            .map_err(|err| StartError::Database(format!("backup: {}", one_line(&err))))?;
+        conn.close().await.map_err(database_error)?;
+        std::fs::metadata(target)
+            .map(|meta| meta.len())
+            .map_err(|source| StartError::DataDir {
+                path: target.to_path_buf(),
+                source,
+            })
     }
 
     /// Which database this is.
