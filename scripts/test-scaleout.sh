@@ -30,7 +30,12 @@ cleanup() {
   done <"$pids"
   psql -X -q -h 127.0.0.1 -U postgres -d postgres \
     -c "drop database if exists \"$database\" with (force)" >/dev/null 2>&1 || true
-  rm -rf "$work"
+  # SCALEOUT_KEEP=1 keeps the logs (instances', nginx's) for a look.
+  if [ "${SCALEOUT_KEEP:-}" = 1 ]; then
+    echo "scale-out: logs kept in $work" >&2
+  else
+    rm -rf "$work"
+  fi
 }
 trap cleanup EXIT
 
@@ -43,7 +48,7 @@ for s in held:
 print(" ".join(str(s.getsockname()[1]) for s in held))
 PY
 }
-read -r proxy_port redirect_port port_a port_b port_c <<<"$(free_ports 5)"
+read -r proxy_port redirect_port plain_port port_a port_b port_c <<<"$(free_ports 6)"
 public_url="https://127.0.0.1:$proxy_port"
 
 say "scale-out: a certificate, a database, three instances"
@@ -62,6 +67,7 @@ GIFTLIST_TRUSTED_PROXIES=127.0.0.1
 LEPTOS_SITE_ROOT=$GIFTLIST_ROOT/target/site
 GIFTLIST_AUTH_IP_BURST=10000
 GIFTLIST_AUTH_IP_PER_MINUTE=10000
+GIFTLIST_WS_MAX_SOCKETS_PER_USER=2000
 EOF
 
 # Starts instance $1 on port $2, and writes its pid down.
@@ -102,8 +108,10 @@ wait_ready "http://127.0.0.1:$port_b/readyz"
 wait_ready "http://127.0.0.1:$port_c/readyz"
 
 say "scale-out: nginx in front, with deploy/nginx.conf"
-# Only ports and certificate paths change.
-sed -e "s/listen 443 ssl http2;/listen 127.0.0.1:$proxy_port ssl http2;/" \
+# Only ports and certificate paths change; and the TLS site also listens
+# without TLS on one more port, for the load run (the benchmark client
+# speaks plain HTTP: what it measures is the proxying, not the TLS).
+sed -e "s/listen 443 ssl http2;/listen 127.0.0.1:$proxy_port ssl http2;\n    listen 127.0.0.1:$plain_port;/" \
   -e "/listen \[::\]:443/d" \
   -e "s/listen 80;/listen 127.0.0.1:$redirect_port;/" \
   -e "/listen \[::\]:80;/d" \
@@ -120,6 +128,7 @@ fi
 # What /etc/nginx/nginx.conf would hold around the site, in this folder.
 cat >"$work/nginx.conf" <<EOF
 worker_processes 1;
+worker_rlimit_nofile 16384;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
 events { worker_connections 4096; }
@@ -150,3 +159,31 @@ cat >"$work/instances.json" <<EOF
 EOF
 export SCALEOUT_URL="$public_url" SCALEOUT_WORK="$work"
 (cd end2end && npx playwright test -c scaleout.config.ts)
+
+say "scale-out: load through nginx, and one instance direct (giftlist-bench)"
+# 1,000 sockets spread by nginx over the three instances and 20 items a
+# second written through all three; then the same on one instance without
+# the proxy, in this run. --strict: any socket, write or event missing,
+# duplicated or out of order fails the test.
+ulimit -n 65536 2>/dev/null || true
+bench="$GIFTLIST_ROOT/target/debug/giftlist-bench"
+if [ ! -x "$bench" ]; then
+  cargo build --features bench --bin giftlist-bench
+fi
+for name in a b c; do
+  port_var="port_$name"
+  wait_ready "http://127.0.0.1:${!port_var}/readyz"
+done
+# nginx passes over an instance for fail_timeout (5 s) after it failed it:
+# the one the browser test killed and restarted rejoins after that.
+sleep 6
+"$bench" --strict --url "http://127.0.0.1:$plain_port" --sockets 1000 --items 200 --rate 20 |
+  tee "$work/bench-proxy.txt"
+"$bench" --strict --url "http://127.0.0.1:$port_a" --sockets 1000 --items 200 --rate 20 |
+  tee "$work/bench-direct.txt"
+if ! grep -qE "sockets per instance +a [0-9]+, b [0-9]+, c [0-9]+" "$work/bench-proxy.txt"; then
+  echo "the sockets did not reach all three instances" >&2
+  exit 1
+fi
+latency() { grep -oE 'p50 [0-9.]+ ms   p99 [0-9.]+ ms' "$1"; }
+say "scale-out: commit-to-receipt through nginx over 3 instances: $(latency "$work/bench-proxy.txt"); one instance direct: $(latency "$work/bench-direct.txt")"

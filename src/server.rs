@@ -490,10 +490,16 @@ async fn healthz() -> Response {
 /// saying which is missing, so the proxy sends requests elsewhere: an
 /// instance without its listener would serve pages that never go live.
 async fn readyz(State(state): State<AppState>) -> Response {
-    let database = match state.store.ping().await {
-        Ok(()) => true,
-        Err(err) => {
+    // A proxy's health check waits a second or two: so does this.
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(1), state.store.ping());
+    let database = match ping.await {
+        Ok(Ok(())) => true,
+        Ok(Err(err)) => {
             warn!(cause = %err, "readiness: the database does not answer");
+            false
+        }
+        Err(_) => {
+            warn!("readiness: the database did not answer within a second");
             false
         }
     };

@@ -55,7 +55,7 @@ pub async fn caller(parts: &mut Parts, state: &AppState) -> Result<Option<Curren
     let Some(session) = parts.extensions.get::<Session>() else {
         return Ok(None);
     };
-    Ok(session_user(session).await.map(|id| CurrentUser {
+    Ok(session_user(session).await?.map(|id| CurrentUser {
         id,
         method: AuthMethod::Session,
         expires_at: None,

@@ -12,7 +12,7 @@ use tower_sessions::{
 };
 
 use crate::{
-    model::UserId,
+    model::{error::AppError, UserId},
     store::{accounts, Store},
 };
 
@@ -126,12 +126,22 @@ impl SessionStore for DbSessionStore {
 }
 
 /// The user logged in with this session, if any.
-pub async fn session_user(session: &Session) -> Option<UserId> {
+///
+/// A session store that cannot be read (the database is away) is 503
+/// `unavailable`, never "not logged in": a page must not send a logged-in
+/// person to the login form because the database restarts.
+pub async fn session_user(session: &Session) -> Result<Option<UserId>, AppError> {
     match session.get::<UserId>(USER_KEY).await {
-        Ok(user) => user,
+        Ok(user) => Ok(user),
+        Err(tower_sessions::session::Error::Store(session_store::Error::Backend(_))) => {
+            Err(AppError::unavailable(
+                "the database cannot be reached just now; try again in a moment",
+                5,
+            ))
+        }
         Err(err) => {
             tracing::warn!(cause = %err, "unreadable session");
-            None
+            Ok(None)
         }
     }
 }
@@ -157,7 +167,8 @@ pub async fn log_out(
     session: &Session,
     bus: &crate::live::bus::Bus,
 ) -> Result<(), tower_sessions::session::Error> {
-    // Loads the session, so its id is known.
+    // Loads the session, so its id is known (a store that cannot be read
+    // fails the flush below).
     let _ = session_user(session).await;
     let key = session_key(session);
     session.flush().await?;

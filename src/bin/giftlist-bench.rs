@@ -66,6 +66,11 @@ struct Args {
     /// memory per socket after the storm.
     #[arg(long)]
     storm: bool,
+    /// Exit 1 unless every socket opened and stayed, every write was
+    /// accepted, and every socket got every event once, in order (for
+    /// scripts: the scale-out test runs it through nginx).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// What one socket saw.
@@ -75,6 +80,8 @@ struct Seen {
     events: Vec<(i64, f64)>,
     last_at: Option<Instant>,
     closed: Option<String>,
+    /// The instance that took the socket (`X-Giftlist-Instance`), if named.
+    instance: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -113,15 +120,46 @@ impl Drop for Started {
     }
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let args = Args::parse();
-    tokio::runtime::Builder::new_multi_thread()
+    let clean = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
-        .block_on(run(args))
+        .block_on(run(args))?;
+    Ok(if clean {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    })
 }
 
-async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+/// The instance named in an answer's `X-Giftlist-Instance`.
+fn instance_of(headers: &reqwest::header::HeaderMap) -> Option<String> {
+    headers
+        .get("x-giftlist-instance")?
+        .to_str()
+        .ok()
+        .map(str::to_owned)
+}
+
+/// "a 334, b 333, c 333": how many of `names` each instance had.
+fn spread<'a>(names: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for name in names.flatten() {
+        *counts.entry(name).or_default() += 1;
+    }
+    (!counts.is_empty()).then(|| {
+        counts
+            .iter()
+            .map(|(name, count)| format!("{name} {count}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// Runs the benchmark; whether the run was clean (see `--strict`; always
+/// true without it).
+async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     let (base, pid, _started) = match &args.url {
         Some(url) => (url.trim_end_matches('/').to_owned(), args.pid, None),
         None => {
@@ -181,7 +219,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let topic = format!("gift-list:{list}");
     let ws_url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
     if args.storm {
-        return storm(&args, &ws_url, &topic, pid).await;
+        return storm(&args, &ws_url, &topic, pid).await.map(|()| true);
     }
 
     let rss_before = pid.and_then(rss_kib);
@@ -255,13 +293,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .json(&json!({ "title": format!("item {n}") }))
                 .send()
                 .await
-                .map(|response| response.status().as_u16())
+                .map(|response| (response.status().as_u16(), instance_of(response.headers())))
         }));
     }
     let mut write_failures = 0;
+    let mut writers = Vec::with_capacity(args.items);
     for write in writes {
-        if !matches!(write.await, Ok(Ok(201))) {
-            write_failures += 1;
+        match write.await {
+            Ok(Ok((201, instance))) => writers.push(instance),
+            _ => write_failures += 1,
         }
     }
     let sent_for = started.elapsed();
@@ -276,7 +316,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     for handle in handles {
         seen.push(handle.await.unwrap_or_default());
     }
-    report(
+    if let Some(spread) = spread(seen.iter().map(|s| s.instance.as_deref())) {
+        println!("  sockets per instance        {spread}");
+    }
+    if let Some(spread) = spread(writers.iter().map(Option::as_deref)) {
+        println!("  writes per instance         {spread}");
+    }
+    let clean = report(
         &args,
         &seen,
         opened,
@@ -285,7 +331,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         write_failures,
         &memory,
     );
-    Ok(())
+    Ok(clean || !args.strict)
 }
 
 /// Starts the release server beside this binary on a free port.
@@ -376,10 +422,15 @@ impl Follow {
     ) -> Seen {
         let (url, topic) = (self.url.clone(), self.topic.clone());
         let mut seen = Seen::default();
-        let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url.as_str()).await else {
+        let Ok((mut ws, answer)) = tokio_tungstenite::connect_async(url.as_str()).await else {
             let _ = ready.send(false);
             return seen;
         };
+        seen.instance = answer
+            .headers()
+            .get("x-giftlist-instance")
+            .and_then(|name| name.to_str().ok())
+            .map(str::to_owned);
         let mut heartbeat = Duration::from_secs(30);
         let mut subscribed = false;
         let subscribe = json!({ "type": "subscribe", "topics": [topic], "id": "b" }).to_string();
@@ -626,7 +677,7 @@ fn report(
     sent_for: Duration,
     write_failures: usize,
     memory: &Memory,
-) {
+) -> bool {
     let expected = args.items as i64;
     let (mut lost, mut duplicated, mut out_of_order, mut closed) = (0i64, 0i64, 0i64, 0usize);
     let mut latencies = Vec::new();
@@ -699,4 +750,10 @@ fn report(
             "  server RSS                  unknown (pass --pid for a server started elsewhere)"
         ),
     }
+    opened == args.sockets
+        && write_failures == 0
+        && lost == 0
+        && duplicated == 0
+        && out_of_order == 0
+        && closed == 0
 }

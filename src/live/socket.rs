@@ -119,7 +119,7 @@ pub async fn upgrade(State(state): State<AppState>, mut request: Request) -> Res
     // A cookie counts only together with an allowed Origin.
     if origin.is_some() {
         if let Some(session) = request.extensions().get::<Session>() {
-            if let Some(user) = session_user(session).await {
+            if let Ok(Some(user)) = session_user(session).await {
                 credential = Credential::Session {
                     user,
                     session: session_key(session),

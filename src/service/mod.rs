@@ -126,11 +126,38 @@ impl Actor {
 }
 
 /// Database failures are ours, never the caller's: logged here, once, with
-/// their cause, and answered with a plain "internal" error.
+/// their cause. A database that cannot be reached (down, restarting, no
+/// connection to be had in time) is 503 `unavailable` with `Retry-After`:
+/// the request may simply be tried again. Anything else is a plain
+/// "internal" error.
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        if is_unreachable(&err) {
+            tracing::warn!(cause = %err, "the database cannot be reached");
+            return AppError::unavailable(
+                "the database cannot be reached just now; try again in a moment",
+                5,
+            );
+        }
         tracing::error!(cause = %err, "database error");
         AppError::internal()
+    }
+}
+
+/// Whether `err` says the database is away rather than that a query went
+/// wrong: no connection (refused, reset, timed out), or PostgreSQL shutting
+/// down or starting up (SQLSTATE classes 08 and 57P).
+pub(crate) fn is_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 

@@ -56,6 +56,11 @@ const SQLITE_CONNECTION_PRAGMAS: &str =
 /// How long opening the database may take before start-up fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for a PostgreSQL connection (also at start):
+/// past it, the database counts as unreachable and the request gets 503
+/// `unavailable` rather than hanging while the database restarts.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A write transaction: commit it, or drop it to roll back.
 pub type WriteTx = Transaction<'static, Any>;
 
@@ -126,7 +131,7 @@ impl Store {
     async fn open_postgres(url: &str) -> Result<Self, StartError> {
         let pool = AnyPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
             .connect(url)
             .await
             .map_err(database_error)?;

@@ -114,7 +114,7 @@ pub(super) async fn answer_keeping<T>(
 /// The logged-in user's id, or 401.
 pub(super) async fn user_id() -> Result<UserId, AppError> {
     session_user(&session().await?)
-        .await
+        .await?
         .ok_or_else(|| AppError::unauthorized("log in to see this"))
 }
 
@@ -134,7 +134,7 @@ where
 }
 
 pub async fn current_user() -> Result<Option<User>, AppError> {
-    let Some(id) = session_user(&session().await?).await else {
+    let Some(id) = session_user(&session().await?).await? else {
         return Ok(None);
     };
     Ok(Some(state()?.service.account(&id).await?))

@@ -13,6 +13,7 @@ use leptos_router::{components::A, hooks::use_params_map};
 use super::{
     form::{error_text, Message},
     lang::{current_lang, fill, priority_words, translate_error},
+    list::thumbnail,
     money::format_money,
     not_found::NotFound,
 };
@@ -358,19 +359,9 @@ fn shared_row(
     let picture = {
         let token = token.clone();
         move || {
-            item.get().picture.map(|picture| {
-                view! {
-                    <img
-                        class="item-picture"
-                        data-testid="item-picture"
-                        src=format!("/s/{token}/pictures/{picture}/thumb")
-                        alt=""
-                        width="64"
-                        height="64"
-                        loading="lazy"
-                    />
-                }
-            })
+            item.get()
+                .picture
+                .map(|picture| thumbnail(format!("/s/{token}/pictures/{picture}/thumb")))
         }
     };
     let controls = givers.then(|| {

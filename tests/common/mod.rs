@@ -95,6 +95,16 @@ impl FreshDb {
         }
     }
 
+    /// A database made elsewhere (a test's own PostgreSQL cluster), with a
+    /// folder of its own; nothing to remove.
+    pub fn at(url: DatabaseUrl) -> FreshDb {
+        FreshDb {
+            url,
+            dir: tempfile::tempdir().expect("temporary folder"),
+            postgres_name: None,
+        }
+    }
+
     /// The same database, with a folder of its own, for a second server;
     /// the original removes the database.
     pub fn same_database(&self) -> FreshDb {

@@ -764,17 +764,7 @@ fn item_row(
             aria-busy=move || pending().to_string()
         >
             <div class="item-head">
-                {move || shown().picture.map(|picture| view! {
-                    <img
-                        class="item-picture"
-                        data-testid="item-picture"
-                        src=format!("/pictures/{picture}/thumb")
-                        alt=""
-                        width="64"
-                        height="64"
-                        loading="lazy"
-                    />
-                })}
+                {move || shown().picture.map(|picture| thumbnail(format!("/pictures/{picture}/thumb")))}
                 <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
                 <strong class="item-title">{title}</strong>
                 {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
@@ -809,6 +799,22 @@ fn item_row(
                 <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button></ActionForm>
             </div>
         </li>
+    }
+}
+
+/// A gift's thumbnail in its row (the list's, or a share link's page).
+/// Decorative (`alt=""`): the title next to it says what it is.
+pub(crate) fn thumbnail(src: String) -> impl IntoView {
+    view! {
+        <img
+            class="item-picture"
+            data-testid="item-picture"
+            src=src
+            alt=""
+            width="64"
+            height="64"
+            loading="lazy"
+        />
     }
 }
 
