@@ -103,6 +103,17 @@ ensure_nginx() {
   fi
 }
 
+# Debian's Caddy, to check deploy/Caddyfile (`caddy validate`); its
+# service is not used.
+ensure_caddy() {
+  if [ -x /usr/bin/caddy ]; then
+    return
+  fi
+  say "installing Debian's Caddy"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy
+}
+
 ensure_build_tools() {
   ensure_wasm_target
   ensure_cargo_leptos

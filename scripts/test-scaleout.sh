@@ -11,7 +11,12 @@
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 ensure_nginx
+ensure_caddy
 ensure_postgres
+
+# The other proxy's configuration must at least be one Caddy takes.
+caddy validate --config deploy/Caddyfile --adapter caddyfile >/dev/null 2>&1 ||
+  { caddy validate --config deploy/Caddyfile --adapter caddyfile; exit 1; }
 
 work="$(mktemp -d)"
 chmod 755 "$work"
