@@ -33,6 +33,9 @@ test.beforeAll(async () => {
 });
 
 test.afterAll(async () => {
+  // The app keeps its connections to the shop alive (its HTTP client's
+  // pool): close() alone would wait for them to go idle.
+  shop.closeAllConnections();
   await new Promise((resolve) => shop.close(resolve));
 });
 
