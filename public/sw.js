@@ -32,7 +32,7 @@ const OFFLINE_PAGE = "/offline.html";
 /** Everything a kept page needs to show and hydrate offline. */
 const SHELL = [
   "/pkg/giftlist.js",
-  "/pkg/giftlist_bg.wasm",
+  "/pkg/giftlist.wasm",
   "/pkg/giftlist.css",
   "/logo.svg",
   "/favicon.svg",

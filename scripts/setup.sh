@@ -64,13 +64,23 @@ ensure_node_modules() {
   (cd "$dir" && npm ci --no-audit --no-fund)
 }
 
-ensure_chromium() {
-  if [ -x /usr/bin/chromium ]; then
+# Installs Debian's package $2 unless the program $1 is there. The package
+# lists are fetched once per run, however many packages are missing.
+APT_UPDATED=""
+ensure_debian_package() {
+  if [ -x "$1" ]; then
     return
   fi
-  say "installing Debian's Chromium"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  say "installing Debian's $2"
+  if [ -z "$APT_UPDATED" ]; then
+    apt-get update -qq
+    APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"
+}
+
+ensure_chromium() {
+  ensure_debian_package /usr/bin/chromium chromium
 }
 
 # PostgreSQL on 127.0.0.1:5432, started if it is down.
@@ -89,15 +99,13 @@ ensure_postgres() {
 }
 
 # Debian's nginx, for the scale-out test (run as the test's own process on
-# free ports: the package's service is stopped and left off).
+# free ports). The package starts a system nginx on port 80 when it is
+# installed; the test needs none, so it is stopped.
 ensure_nginx() {
   if [ -x /usr/sbin/nginx ]; then
     return
   fi
-  say "installing Debian's nginx"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
-  # The package starts a system nginx on port 80; the test needs none.
+  ensure_debian_package /usr/sbin/nginx nginx
   if [ -f /run/nginx.pid ]; then
     /usr/sbin/nginx -s stop 2>/dev/null || true
   fi
@@ -106,12 +114,7 @@ ensure_nginx() {
 # Debian's Caddy, to check deploy/Caddyfile (`caddy validate`); its
 # service is not used.
 ensure_caddy() {
-  if [ -x /usr/bin/caddy ]; then
-    return
-  fi
-  say "installing Debian's Caddy"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq caddy
+  ensure_debian_package /usr/bin/caddy caddy
 }
 
 ensure_build_tools() {

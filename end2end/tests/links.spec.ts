@@ -127,6 +127,17 @@ test("a picture uploaded on the edit form shows for everyone; a bad file is refu
   await section.getByRole("button", { name: "Upload picture" }).click();
   await expect(alice.getByTestId("picture-error")).toHaveText("That file is not a JPEG, PNG or WebP picture.");
   await expect(alice.getByTestId("item-picture")).toHaveCount(0);
+  // A photo over 5 MB: refused by the app, with its own message.
+  await openLive(alice, list);
+  await row.getByText("Edit").click();
+  await section.getByLabel("Picture (JPEG, PNG or WebP, up to 5 MB)").setInputFiles({
+    name: "huge.jpg",
+    mimeType: "image/jpeg",
+    buffer: Buffer.alloc(6 * 1024 * 1024, 1),
+  });
+  await section.getByRole("button", { name: "Upload picture" }).click();
+  await expect(alice.getByTestId("picture-error")).toHaveText("That picture is too large: at most 5 MB.");
+  await expect(alice.getByTestId("item-picture")).toHaveCount(0);
   // A picture: on the gift, for Carol too, without her reloading.
   await openLive(alice, list);
   await row.getByText("Edit").click();

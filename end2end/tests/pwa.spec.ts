@@ -156,11 +156,24 @@ test("a link shared to the app opens the chosen list's add form, filled in", asy
   await page.context().close();
 });
 
-test("a link shared to the app without an account asks to log in first", async ({ browser }) => {
+test("a link shared to the app without an account asks to log in first, then comes back with it", async ({ browser, request }) => {
   const page = await (await browser.newContext()).newPage();
   await page.goto(`/share?url=${encodeURIComponent("https://shop.example/kettle")}`);
   await expect(page).toHaveURL((url) => url.pathname === "/login");
   await expect(page.getByLabel("Email")).toBeVisible();
+  // Someone with an account (made apart, so this page is not logged in)
+  // logs in there and finds the shared link waiting.
+  const email = `erin-${Date.now()}@example.org`;
+  const made = await request.post("/api/v1/auth/register", {
+    data: { email, name: "Erin", password: "correct horse battery" },
+  });
+  expect(made.status()).toBe(201);
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Log in" }).click();
+  await expect(page).toHaveURL((url) => url.pathname === "/share");
+  await expect(page.getByTestId("incoming-link")).toHaveText("https://shop.example/kettle");
   await page.context().close();
 });
 

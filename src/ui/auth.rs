@@ -27,8 +27,14 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
 }
 
 #[server(prefix = "/api/fn", endpoint = "login", client = crate::ui::fetch::PageClient)]
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
-    super::server::login(email, password).await
+pub async fn login(
+    email: String,
+    password: String,
+    // Where to go once logged in: a page of this site that sent the person
+    // here (`/login?next=...`); absent, the start page.
+    next: Option<String>,
+) -> Result<(), AppError> {
+    super::server::login(email, password, next).await
 }
 
 #[server(prefix = "/api/fn", endpoint = "logout", client = crate::ui::fetch::PageClient)]
@@ -151,11 +157,13 @@ pub fn LoginPage() -> impl IntoView {
     let i18n = use_i18n();
     let action = expect_context::<AuthActions>().login;
     let message = error_text(move || action.value().get());
+    let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
     view! {
         <Title text=format!("{} · Giftlist", t_string!(i18n, log_in)) />
         <section class="auth">
             <h1>{t!(i18n, log_in)}</h1>
             <ActionForm action=action>
+                {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
                 <label for="login-email">{t!(i18n, email)}</label>
                 <input id="login-email" name="email" type="email" autocomplete="email" required />
                 <label for="login-password">{t!(i18n, password)}</label>

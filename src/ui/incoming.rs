@@ -65,6 +65,28 @@ pub fn shared_link(url: Option<&str>, text: Option<&str>) -> Option<String> {
         })
 }
 
+/// The login page, set to come back to this page with the shared link
+/// (and title) once the person is logged in.
+fn login_then_back(link: Option<&str>, title: Option<&str>) -> String {
+    let mut back = form_urlencoded::Serializer::new(String::new());
+    if let Some(link) = link {
+        back.append_pair("url", link);
+    }
+    if let Some(title) = title {
+        back.append_pair("title", title);
+    }
+    let back = back.finish();
+    let next = if back.is_empty() {
+        "/share".to_owned()
+    } else {
+        format!("/share?{back}")
+    };
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &next)
+        .finish();
+    format!("/login?{query}")
+}
+
 /// Where a choice leads: the list's add form, filled in.
 fn add_form_address(list: &ListId, link: &str, title: Option<&str>) -> String {
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -95,17 +117,23 @@ pub fn IncomingSharePage() -> impl IntoView {
                 let (link, title) = (link.clone(), title.clone());
                 Suspend::new(async move {
                     if !matches!(user.await, Ok(Some(_))) {
-                        return view! { <Redirect path="/login" /> }.into_any();
+                        // Back here, with the shared link, once logged in.
+                        let login = login_then_back(link.as_deref(), title.as_deref());
+                        return view! { <Redirect path=login /> }.into_any();
                     }
                     let Some(link) = link else {
                         return view! { <p class="empty" data-testid="incoming-no-link">{t!(i18n, incoming_no_link)}</p> }.into_any();
                     };
+                    // The link is shown whatever follows: the person sees
+                    // what they shared, even with no list to put it on.
+                    let shared = view! { <p class="shared-link" data-testid="incoming-link">{link.clone()}</p> };
                     match choices.await {
                         Ok(lists) if lists.is_empty() => view! {
+                            {shared}
                             <p class="empty">{t!(i18n, incoming_no_lists)}</p>
                         }.into_any(),
                         Ok(lists) => view! {
-                            <p class="shared-link" data-testid="incoming-link">{link.clone()}</p>
+                            {shared}
                             <h2>{t!(i18n, incoming_pick)}</h2>
                             <ul class="choices">
                                 {lists.into_iter().map(|choice| {
@@ -146,6 +174,15 @@ mod tests {
             None
         );
         assert_eq!(shared_link(None, None), None);
+    }
+
+    #[test]
+    fn logging_in_comes_back_with_the_link() {
+        assert_eq!(
+            login_then_back(Some("https://s.example/a?b=1"), Some("Kettle")),
+            "/login?next=%2Fshare%3Furl%3Dhttps%253A%252F%252Fs.example%252Fa%253Fb%253D1%26title%3DKettle"
+        );
+        assert_eq!(login_then_back(None, None), "/login?next=%2Fshare");
     }
 
     #[test]

@@ -163,7 +163,7 @@ pub async fn register(email: String, name: String, password: String) -> Result<(
     answer(result, "/").await
 }
 
-pub async fn login(email: String, password: String) -> Result<(), AppError> {
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
     let result = async {
         let state = state()?;
         let ip = request_ip(&state);
@@ -176,7 +176,23 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             .map_err(session_error)
     }
     .await;
-    answer(result, "/").await
+    answer(result, &local_page(next.as_deref())).await
+}
+
+/// `next` if it is a page of this site (a path: never another site, as
+/// `//evil.example` or `https://...` would be), else the start page.
+fn local_page(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.starts_with("/\\")
+                && !path.chars().any(char::is_control) =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
 }
 
 pub async fn logout() -> Result<(), AppError> {
@@ -372,4 +388,25 @@ pub async fn logout_everywhere() -> Result<(), AppError> {
     }
     .await;
     answer(result, "/").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_page;
+
+    #[test]
+    fn login_goes_on_only_to_pages_of_this_site() {
+        assert_eq!(local_page(Some("/share?url=x")), "/share?url=x");
+        assert_eq!(local_page(None), "/");
+        for elsewhere in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "share",
+            "/a\nb",
+        ] {
+            assert_eq!(local_page(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+    }
 }
