@@ -17,10 +17,16 @@
  * (/api/), and the operators' endpoints (/metrics, /healthz, /readyz).
  *
  * Bump VERSION whenever the shell list or the way things are kept changes:
- * the next activation deletes every cache of other versions.
+ * the next activation deletes every cache of other versions (a new release
+ * does the same by itself, see RELEASE).
  */
 
-const VERSION = "v1";
+/** This release of the app: the server writes the bundle's hash here when
+ *  it serves this file (src/assets.rs), along with the bundle's hashed names
+ *  in SHELL. A new release is a new worker, and its activation drops the
+ *  caches of the old one (whose pages name the old files). */
+const RELEASE = "";
+const VERSION = RELEASE ? `v1-${RELEASE}` : "v1";
 const SHELL_CACHE = `giftlist-shell-${VERSION}`;
 const PAGES_CACHE = `giftlist-pages-${VERSION}`;
 const PICTURES_CACHE = `giftlist-pictures-${VERSION}`;

@@ -3,16 +3,19 @@
 # behind Debian's nginx with TLS, set up as the README's "Running it for
 # real" says, with deploy/nginx.conf changed only in its ports and
 # certificate paths. Then Playwright (end2end/scaleout) has three people on
-# three instances edit one list, and kills an instance under one of them.
+# three instances edit one list, kills an instance under one of them, and
+# restarts PostgreSQL under all three.
 #
 # Everything runs as this script's own processes on free ports (no system
-# service, nothing left behind). Expects the debug build of `cargo leptos
+# service, nothing left behind), PostgreSQL included: a cluster of the
+# test's own (initdb in a temporary folder), never the machine's shared
+# server, since the test stops it. Expects the debug build of `cargo leptos
 # build` (scripts/test.sh makes it first).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 ensure_nginx
 ensure_caddy
-ensure_postgres
+ensure_postgres # for its programs; the test's cluster is its own
 
 # The other proxy's configuration must at least be one Caddy takes.
 caddy validate --config deploy/Caddyfile --adapter caddyfile >/dev/null 2>&1 ||
@@ -20,7 +23,7 @@ caddy validate --config deploy/Caddyfile --adapter caddyfile >/dev/null 2>&1 ||
 
 work="$(mktemp -d)"
 chmod 755 "$work"
-database="giftlist_scaleout_$$"
+database="giftlist"
 pids="$work/pids"
 touch "$pids"
 cleanup() {
@@ -33,8 +36,9 @@ cleanup() {
   while read -r pid; do
     kill -9 "$pid" 2>/dev/null || true
   done <"$pids"
-  psql -X -q -h 127.0.0.1 -U postgres -d postgres \
-    -c "drop database if exists \"$database\" with (force)" >/dev/null 2>&1 || true
+  if [ -f "$work/pg/data/postmaster.pid" ]; then
+    runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg/data" -m immediate stop >/dev/null 2>&1 || true
+  fi
   # SCALEOUT_KEEP=1 keeps the logs (instances', nginx's) for a look.
   if [ "${SCALEOUT_KEEP:-}" = 1 ]; then
     echo "scale-out: logs kept in $work" >&2
@@ -53,19 +57,29 @@ for s in held:
 print(" ".join(str(s.getsockname()[1]) for s in held))
 PY
 }
-read -r proxy_port redirect_port plain_port port_a port_b port_c <<<"$(free_ports 6)"
+read -r proxy_port redirect_port plain_port port_a port_b port_c pg_port <<<"$(free_ports 7)"
 public_url="https://127.0.0.1:$proxy_port"
 
 say "scale-out: a certificate, a database, three instances"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
   -addext "subjectAltName=IP:127.0.0.1" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-psql -X -q -h 127.0.0.1 -U postgres -d postgres -c "create database \"$database\""
+# PostgreSQL's own programs, of the newest version installed (Debian keeps
+# them by major version, off the PATH).
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+mkdir "$work/pg"
+chown postgres "$work/pg"
+runuser -u postgres -- "$pg_bin/initdb" -D "$work/pg/data" -U postgres --auth=trust -E UTF8 \
+  --no-sync >"$work/pg/initdb.log"
+# How the cluster starts, here and when the browser test starts it again.
+pg_options="-p $pg_port -k $work/pg -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+runuser -u postgres -- "$pg_bin/pg_ctl" -D "$work/pg/data" -o "$pg_options" -l "$work/pg/log" -w start >/dev/null
+psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres -d postgres -c "create database \"$database\""
 
 # The settings every instance shares (README: same database, same secret,
 # the public URL people open, the proxy trusted), as an environment file.
 cat >"$work/giftlist.env" <<EOF
-DATABASE_URL=postgres://postgres@127.0.0.1:5432/$database
+DATABASE_URL=postgres://postgres@127.0.0.1:$pg_port/$database
 GIFTLIST_JWT_SECRET=$(openssl rand -hex 32)
 GIFTLIST_PUBLIC_URL=$public_url
 GIFTLIST_TRUSTED_PROXIES=127.0.0.1
@@ -154,12 +168,14 @@ disown
 wait_ready "$public_url/healthz"
 
 say "scale-out: three people on three instances (Playwright)"
-# The spec kills an instance and starts it again as start_instance does.
+# The spec kills an instance and starts it again as start_instance does,
+# and stops and starts PostgreSQL as above.
 cat >"$work/instances.json" <<EOF
 {
   "a": { "port": $port_a },
   "b": { "port": $port_b },
-  "c": { "port": $port_c }
+  "c": { "port": $port_c },
+  "postgres": { "pg_ctl": "$pg_bin/pg_ctl", "data": "$work/pg/data", "options": "$pg_options", "log": "$work/pg/log" }
 }
 EOF
 export SCALEOUT_URL="$public_url" SCALEOUT_WORK="$work"

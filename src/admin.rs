@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::{
+    assets::Bundle,
     auth::{client_ip::TrustedProxies, secret::JwtSecret},
     config::{Backend, Settings},
     mail::Mailer,
@@ -142,23 +143,17 @@ fn check_secret(settings: &Settings, facts: &mut Vec<String>, problem: &mut impl
 
 /// The built browser files the pages need.
 fn check_site(root: &Path, facts: &mut Vec<String>, problem: &mut impl FnMut(String)) {
-    let name = crate::app::OUTPUT_NAME;
-    let needed = [format!("pkg/{name}.js"), format!("pkg/{name}.css")];
-    let missing: Vec<&String> = needed
-        .iter()
-        .filter(|file| !root.join(file).is_file())
-        .collect();
+    let missing = match Bundle::read(root) {
+        Ok(bundle) => bundle.missing(root),
+        Err(err) => vec![err],
+    };
     if missing.is_empty() {
         facts.push(format!("site: {}", root.display()));
     } else {
         problem(format!(
-            "LEPTOS_SITE_ROOT {} lacks {}: build it with `cargo leptos build --release`",
+            "LEPTOS_SITE_ROOT {} lacks {}: build it with `cargo leptos build --release --precompress`",
             root.display(),
-            missing
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            missing.join(", ")
         ));
     }
 }

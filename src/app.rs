@@ -1,7 +1,7 @@
 //! The application shell, the router and the context every page shares.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -21,8 +21,8 @@ use crate::ui::{
 };
 
 /// The name the build gives the browser bundle (`output-name` in
-/// `Cargo.toml`); the server links `/pkg/{OUTPUT_NAME}.js`, `.wasm` and
-/// `.css` from the pages.
+/// `Cargo.toml`); the pages link `/pkg/{OUTPUT_NAME}.{hash}.js`, `.wasm`
+/// and `.css` (see `assets`).
 pub const OUTPUT_NAME: &str = "giftlist";
 
 /// The HTML document around the app, rendered on the server only.
@@ -41,6 +41,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="theme-color" content="#b3261e" />
                 <link rel="apple-touch-icon" href="/icons/icon-192.png" />
                 <script src="/register-sw.js" defer></script>
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -74,7 +75,6 @@ pub fn App() -> impl IntoView {
 
     view! {
         <I18nContextProvider ssr_lang_header_getter=crate::ui::lang::language_source()>
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <Router>
             <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>
                 <Header />

@@ -19,6 +19,7 @@
 //! - `mail`: mail over SMTP (or to the log), sent in the background.
 //! - `state`: what handlers reach (`AppState`, `Runtime`, `TraceId`); a leaf.
 //! - `server`: the axum router, request logging, start and graceful stop.
+//! - `assets`: the site's static files, their hashed names and caching.
 //!
 //! Server-only modules are gated here, where they are declared, so the wasm
 //! build never pulls in tokio or sqlx.
@@ -54,6 +55,8 @@ pub use locales::i18n;
 pub mod admin;
 #[cfg(feature = "ssr")]
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod assets;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]

@@ -5,7 +5,12 @@
 //! [`prepare`] then [`serve`] on a listener bound to port 0, with a
 //! shutdown future of their own.
 
-use std::{future::Future, path::Path, sync::Arc, time::Instant};
+use std::{
+    future::Future,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Instant,
+};
 
 use axum::{
     body::Body,
@@ -25,6 +30,7 @@ use leptos::prelude::*;
 use leptos_axum::{file_and_error_handler, generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower::ServiceExt as _;
+use tower_http::compression::CompressionLayer;
 use tracing::{info, info_span, warn, Instrument};
 
 use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
@@ -34,6 +40,7 @@ pub use crate::state::{AppState, Runtime, TraceId};
 use crate::{
     api,
     app::{shell, App, OUTPUT_NAME},
+    assets::{self, Bundle},
     auth::{
         client_ip::TrustedProxies,
         jwt::{Tokens, DEFAULT_TOKEN_TTL},
@@ -119,12 +126,22 @@ pub async fn prepare(settings: &Settings) -> Result<AppState, StartError> {
         )?),
     };
 
+    // The bundle's hashed names (src/assets.rs), given to Leptos as an
+    // absolute path: it reads the file for the pages' script tags.
+    let bundle = Bundle::read(&settings.site_root).map_err(StartError::Config)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(OUTPUT_NAME)
         .site_root(settings.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(settings.site_addr)
         .reload_port(settings.reload_port)
+        .hash_files(bundle.hash_file.is_some())
+        .hash_file(
+            bundle
+                .hash_file
+                .as_ref()
+                .map_or("hash.txt".into(), |file| file.to_string_lossy().into()),
+        )
         .build();
 
     Ok(AppState {
@@ -172,12 +189,23 @@ const SESSION_IDLE_DAYS: i64 = 30;
 
 /// The whole application as one axum router.
 ///
-/// Layers, outermost first: request logging (with the trace id), the
-/// cross-site write check, the server functions' body limit and error
-/// statuses, then sessions.
+/// Layers, outermost first: the instance's name, compression, request
+/// logging (with the trace id), the cross-site write check, the server
+/// functions' body limit and error statuses, then sessions.
+///
+/// Compression (brotli or gzip, as `Accept-Encoding` asks; identity for
+/// anything else) covers pages, JSON, scripts, styles and wasm; tower-http
+/// leaves out what must not be: Server-Sent Events (each event must leave
+/// at once), pictures, ranges, what is already compressed (the build's
+/// `.br` and `.gz` files) and bodies under 32 bytes, which includes the
+/// WebSocket's `101` answer.
 pub fn router(state: AppState) -> Router {
     let routes = page_routes();
     let options = state.leptos_options.clone();
+    let site_root = PathBuf::from(options.site_root.as_ref());
+    // Read again here (prepare checked it) so a router can be made from any
+    // state; it is a few bytes.
+    let bundle = Bundle::read(&site_root).unwrap_or_else(|_| Bundle::plain());
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.store.clone()))
         .with_name(state.runtime.cookie_name)
         .with_http_only(true)
@@ -200,8 +228,10 @@ pub fn router(state: AppState) -> Router {
         .route("/g/{token}", get(api::shares::manage_link))
         .nest("/api/v1", api::router())
         .merge(api::pictures::page_routes())
+        .merge(assets::routes(&site_root, &bundle))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(assets::revalidate_by_default))
         .layer(middleware::from_fn(private_link_headers))
         .layer(sessions)
         .layer(middleware::from_fn(crate::ui::server::server_fn_envelope))
@@ -210,6 +240,7 @@ pub fn router(state: AppState) -> Router {
             refuse_cross_site_writes,
         ))
         .layer(middleware::from_fn_with_state(state.clone(), log_request))
+        .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(state.clone(), name_instance))
         .with_state(state)
 }

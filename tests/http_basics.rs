@@ -1,5 +1,7 @@
 //! The server's HTTP basics on both backends: health, the server-rendered
-//! shell, 404s, graceful stop with requests in flight.
+//! shell, 404s, graceful stop with requests in flight; and on SQLite, the
+//! site's files (hashed names, caching, pre-compressed copies, ranges) and
+//! compression.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -67,7 +69,8 @@ async fn home_page_is_rendered_on_the_server(db: Db) {
     let html = response.text().await.unwrap();
     assert!(html.contains("<title>Giftlist</title>"), "{html}");
     assert!(html.contains("Gift lists for the whole family"));
-    // The shell links the bundle that hydrates it, and the stylesheet.
+    // The shell links the bundle that hydrates it, and the stylesheet (by
+    // their plain names: this site folder has no hash file).
     assert!(html.contains("/pkg/giftlist.js"), "{html}");
     assert!(html.contains("/pkg/giftlist.css"), "{html}");
     assert!(html.contains(r#"data-hydrated="false""#));
@@ -138,4 +141,177 @@ async fn stop_is_bounded_by_the_grace_period() {
         took >= Duration::from_millis(900) && took < Duration::from_secs(5),
         "stop took {took:?}"
     );
+}
+
+/// A site folder as `cargo leptos build --release --precompress` leaves it:
+/// hashed names, `hash.txt`, `.br` and `.gz` copies, the service worker.
+fn built_site(root: &std::path::Path) {
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(root.join("hash.txt"), "js: Js1\nwasm: Wasm1\ncss: Css1\n").unwrap();
+    let script = "export function hydrate() {}\n".repeat(200);
+    std::fs::write(pkg.join("giftlist.Js1.js"), &script).unwrap();
+    std::fs::write(
+        pkg.join("giftlist.Js1.js.br"),
+        b"brotli bytes as the build made them",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("giftlist.Js1.js.gz"),
+        b"gzip bytes as the build made them",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("giftlist.Wasm1.wasm"),
+        (0..=255u8).cycle().take(4096).collect::<Vec<u8>>(),
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("giftlist.Css1.css"),
+        "body { margin: 0 }\n".repeat(100),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sw.js"),
+        "const RELEASE = \"\";\nconst SHELL = [\"/pkg/giftlist.js\", \"/pkg/giftlist.wasm\", \"/pkg/giftlist.css\"];\n",
+    )
+    .unwrap();
+}
+
+fn gunzip(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(bytes), &mut text).unwrap();
+    text
+}
+
+fn unbrotli(bytes: &[u8]) -> String {
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut brotli::Decompressor::new(bytes, 4096), &mut text).unwrap();
+    text
+}
+
+/// Hashed files are kept for a year, pages and other files revalidated;
+/// a stale name is a 404 nobody keeps; the build's `.br`/`.gz` copies go
+/// out as they are; pages, JSON and styles are compressed as asked, and
+/// sent plain to a client that asks for nothing the server offers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_site_files_are_hashed_cached_and_compressed() {
+    let db = FreshDb::new(Db::Sqlite).await;
+    let settings = db.settings();
+    built_site(&settings.site_root);
+    let server = TestServer::start_with(db, settings).await;
+    // No automatic decompression: the test reads what was sent.
+    let http = reqwest::Client::new();
+    let get = |path: &str, encoding: &str| {
+        let mut request = http.get(server.url(path));
+        if !encoding.is_empty() {
+            request = request.header("accept-encoding", encoding);
+        }
+        request.send()
+    };
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // The page names the hashed files.
+    let page = get("/login", "").await.unwrap();
+    assert_eq!(header(&page, "cache-control").as_deref(), Some("no-cache"));
+    assert_eq!(header(&page, "content-encoding"), None);
+    let html = page.text().await.unwrap();
+    for name in [
+        "/pkg/giftlist.Js1.js",
+        "/pkg/giftlist.Wasm1.wasm",
+        "/pkg/giftlist.Css1.css",
+    ] {
+        assert!(html.contains(name), "{name} in {html}");
+    }
+    assert!(!html.contains("/pkg/giftlist.js"), "{html}");
+
+    // Pages compressed by what the browser takes.
+    let page = get("/login", "gzip").await.unwrap();
+    assert_eq!(header(&page, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(header(&page, "vary").as_deref(), Some("accept-encoding"));
+    assert_eq!(gunzip(&page.bytes().await.unwrap()), html);
+    let page = get("/login", "gzip;q=0.5, br").await.unwrap();
+    assert_eq!(header(&page, "content-encoding").as_deref(), Some("br"));
+    assert_eq!(unbrotli(&page.bytes().await.unwrap()), html);
+    // An encoding the server does not offer: identity.
+    let page = get("/login", "zstd, compress").await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(header(&page, "content-encoding"), None);
+    assert_eq!(page.text().await.unwrap(), html);
+    // JSON too (this one is an error, still JSON and still compressed).
+    let json = get("/api/v1/me", "br").await.unwrap();
+    assert_eq!(json.status(), 401);
+    assert_eq!(header(&json, "content-encoding").as_deref(), Some("br"));
+    let body: serde_json::Value =
+        serde_json::from_str(&unbrotli(&json.bytes().await.unwrap())).unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    // The bundle: a year, immutable; the build's own compressed copies.
+    let script = get("/pkg/giftlist.Js1.js", "gzip, br").await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        header(&script, "cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(header(&script, "content-encoding").as_deref(), Some("br"));
+    assert_eq!(
+        &script.bytes().await.unwrap()[..],
+        b"brotli bytes as the build made them"
+    );
+    let script = get("/pkg/giftlist.Js1.js", "gzip").await.unwrap();
+    assert_eq!(
+        &script.bytes().await.unwrap()[..],
+        b"gzip bytes as the build made them"
+    );
+    let script = get("/pkg/giftlist.Js1.js", "").await.unwrap();
+    assert!(script
+        .text()
+        .await
+        .unwrap()
+        .starts_with("export function hydrate"));
+    // No pre-compressed copy: compressed on the way out.
+    let css = get("/pkg/giftlist.Css1.css", "gzip").await.unwrap();
+    assert_eq!(header(&css, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        gunzip(&css.bytes().await.unwrap()),
+        "body { margin: 0 }\n".repeat(100)
+    );
+    // A range of an asset is that range, uncompressed.
+    let part = http
+        .get(server.url("/pkg/giftlist.Wasm1.wasm"))
+        .header("range", "bytes=256-259")
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        header(&part, "content-range").as_deref(),
+        Some("bytes 256-259/4096")
+    );
+    assert_eq!(header(&part, "content-encoding"), None);
+    assert_eq!(&part.bytes().await.unwrap()[..], &[0u8, 1, 2, 3]);
+    // A name from another release: 404, and not to be kept.
+    for stale in ["/pkg/giftlist.js", "/pkg/giftlist.Old0.wasm"] {
+        let gone = get(stale, "").await.unwrap();
+        assert_eq!(gone.status(), 404, "{stale}");
+        assert_eq!(header(&gone, "cache-control").as_deref(), Some("no-store"));
+    }
+
+    // The service worker knows the release and its files.
+    let worker = get("/sw.js", "").await.unwrap();
+    assert_eq!(
+        header(&worker, "cache-control").as_deref(),
+        Some("no-cache")
+    );
+    assert_eq!(
+        worker.text().await.unwrap(),
+        "const RELEASE = \"Js1\";\nconst SHELL = [\"/pkg/giftlist.Js1.js\", \"/pkg/giftlist.Wasm1.wasm\", \"/pkg/giftlist.Css1.css\"];\n"
+    );
+    server.stop().await;
 }

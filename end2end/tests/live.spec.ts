@@ -302,16 +302,16 @@ test("changes show at once, marked pending, and a refused one is rolled back wit
 
   // The network fails under a claim: the claim shows at once, then rolls
   // back, and the page says why.
-  await alice.route("**/api/fn/claim", (route) => route.abort("failed"));
+  await alice.route("**/api/fn/item_action", (route) => route.abort("failed"));
   await drum.getByRole("button", { name: "I'll get this" }).click();
   await expect(alice.getByTestId("form-error")).toBeVisible();
   await expect(drum.getByTestId("claim")).toHaveCount(0);
   await expect(drum.getByRole("button", { name: "I'll get this" })).toBeVisible();
   await expect(drum).toHaveAttribute("data-pending", "false");
-  await alice.unroute("**/api/fn/claim");
+  await alice.unroute("**/api/fn/item_action");
 
   // A refused removal brings the row back.
-  await alice.route("**/api/fn/remove_item", (route) => route.abort("failed"));
+  await alice.route("**/api/fn/item_action", (route) => route.abort("failed"));
   await alice.getByRole("button", { name: "Remove Drum" }).click();
   await expect(drum).toBeVisible();
   await expect(drum).toHaveAttribute("data-pending", "false");
@@ -360,14 +360,14 @@ test("a request that fails without the app's answer says so in words and rolls b
       await kite.getByText("Edit").click();
     });
 
-    await failing("claim", async () => {
+    await failing("item_action", async () => {
       await kite.getByRole("button", { name: "I'll get this" }).click();
       await expect(error).toHaveText(`Could not reserve “Kite”: ${answered}`);
       await expect(kite.getByTestId("claim")).toHaveCount(0);
       await expect(kite.getByRole("button", { name: "I'll get this" })).toBeVisible();
     });
 
-    await failing("remove_item", async () => {
+    await failing("item_action", async () => {
       await alice.getByRole("button", { name: "Remove Kite" }).click();
       await expect(error).toHaveText(`Could not remove “Kite”: ${answered}`);
       await expect(items).toHaveCount(1);

@@ -9,6 +9,11 @@
 //! Commit time is the event's `data.timestamp` (set in the change's
 //! transaction, just before it commits; millisecond resolution), read
 //! against this machine's clock, which the server shares.
+//!
+//! `--pages N` measures the pages instead: a list of N gifts, its page and
+//! its family's page requested many times (time to the last byte on
+//! loopback, so the server's time), their HTML raw and compressed, and the
+//! browser bundle's sizes as the server sends them.
 
 use std::{
     path::PathBuf,
@@ -71,6 +76,19 @@ struct Args {
     /// scripts: the scale-out test runs it through nginx).
     #[arg(long)]
     strict: bool,
+    /// Page mode instead of the live run: a list of this many gifts; prints
+    /// the list page's and the family page's time and size, and the
+    /// bundle's sizes.
+    #[arg(long)]
+    pages: Option<usize>,
+    /// Page mode: requests per page (after a warm-up of a tenth as many).
+    #[arg(long, default_value_t = 300)]
+    requests: usize,
+    /// The site folder the started server serves (a `cargo leptos build
+    /// --release --precompress` one, for the bundle's real sizes). Default:
+    /// `target/site` beside this binary's `target/<profile>`.
+    #[arg(long)]
+    site: Option<PathBuf>,
 }
 
 /// What one socket saw.
@@ -216,6 +234,11 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
         .as_str()
         .ok_or("no list")?
         .to_owned();
+    if let Some(gifts) = args.pages {
+        return pages(&args, &http, &base, &token, &family, gifts)
+            .await
+            .map(|()| true);
+    }
     let topic = format!("gift-list:{list}");
     let ws_url = format!("{}/ws?token={token}", base.replacen("http", "ws", 1));
     if args.storm {
@@ -334,6 +357,226 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     Ok(clean || !args.strict)
 }
 
+/// The site folder a started server serves.
+fn site_root(args: &Args) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    if let Some(site) = &args.site {
+        return Ok(site.clone());
+    }
+    let exe = std::env::current_exe()?;
+    Ok(exe
+        .parent()
+        .and_then(|profile| profile.parent())
+        .map(|target| target.join("site"))
+        .unwrap_or_else(|| PathBuf::from("target/site")))
+}
+
+/// A gift as families write them: a title, often a shop link, a price,
+/// sometimes a note.
+fn sample_gift(n: usize) -> Value {
+    let mut gift = json!({
+        "title": format!("Gift number {n}: a warm woollen scarf"),
+        "priority": 1 + n % 5,
+    });
+    if !n.is_multiple_of(3) {
+        gift["url"] = json!(format!(
+            "https://shop.example.org/products/scarves/warm-wool-{n}?colour=blue"
+        ));
+        gift["price_cents"] = json!(1999 + n as i64 * 10);
+        gift["currency"] = json!("EUR");
+    }
+    if n.is_multiple_of(4) {
+        gift["notes"] =
+            json!("Size M, anything but yellow. The one from the market last winter was perfect.");
+    }
+    gift
+}
+
+/// Page mode: fills a list with `gifts` gifts (a third claimed by another
+/// member), then measures the list page and the family page as its maker
+/// sees them (everything they may do: the heaviest page).
+async fn pages(
+    args: &Args,
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    family: &str,
+    gifts: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    // The list's maker, with a session cookie like a browser's.
+    let viewer = reqwest::Client::builder().cookie_store(true).build()?;
+    let email = format!("bench-viewer-{}@example.org", std::process::id());
+    let password = "benchmark password";
+    post(
+        &viewer,
+        base,
+        "/api/v1/auth/register",
+        None,
+        json!({ "email": email, "name": "Viewer", "password": password }),
+    )
+    .await?;
+    let viewer_token = post(
+        &viewer,
+        base,
+        "/api/v1/auth/token",
+        None,
+        json!({ "email": email, "password": password }),
+    )
+    .await?["token"]
+        .as_str()
+        .ok_or("no token")?
+        .to_owned();
+    let code = post(
+        http,
+        base,
+        &format!("/api/v1/families/{family}/invites"),
+        Some(token),
+        json!(null),
+    )
+    .await?["code"]
+        .as_str()
+        .ok_or("no invite")?
+        .to_owned();
+    post(
+        http,
+        base,
+        &format!("/api/v1/invites/{code}/accept"),
+        Some(&viewer_token),
+        json!(null),
+    )
+    .await?;
+    let own_list = post(
+        http,
+        base,
+        &format!("/api/v1/families/{family}/lists"),
+        Some(&viewer_token),
+        json!({ "title": "Birthday", "recipient_name": "Sam" }),
+    )
+    .await?["list"]["id"]
+        .as_str()
+        .ok_or("no list")?
+        .to_owned();
+    println!("adding {gifts} gifts ...");
+    for n in 0..gifts {
+        let item = post(
+            http,
+            base,
+            &format!("/api/v1/lists/{own_list}/items"),
+            Some(&viewer_token),
+            sample_gift(n),
+        )
+        .await?;
+        if n % 3 == 1 {
+            let id = item["item"]["id"].as_str().ok_or("no item")?;
+            post(
+                http,
+                base,
+                &format!("/api/v1/items/{id}/claim"),
+                Some(token),
+                json!({ "status": "reserved" }),
+            )
+            .await?;
+        }
+    }
+    println!("requesting each page {} times ...", args.requests);
+    for (name, path) in [
+        (
+            format!("list page, {gifts} gifts"),
+            format!("/lists/{own_list}"),
+        ),
+        ("family page".to_owned(), format!("/families/{family}")),
+    ] {
+        let url = format!("{base}{path}");
+        for _ in 0..args.requests / 10 {
+            viewer.get(&url).send().await?.bytes().await?;
+        }
+        let mut times = Vec::with_capacity(args.requests);
+        for _ in 0..args.requests {
+            let started = Instant::now();
+            let response = viewer.get(&url).send().await?;
+            if !response.status().is_success() {
+                return Err(format!("GET {path}: {}", response.status()).into());
+            }
+            response.bytes().await?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        let (raw, gzip, brotli) = sizes(&viewer, &url).await?;
+        println!(
+            "{name:<24} p50 {:.2} ms   p99 {:.2} ms   HTML {}",
+            percentile(&times, 0.50),
+            percentile(&times, 0.99),
+            size_line(raw, gzip, brotli)
+        );
+    }
+    // The bundle, as the server sends it (the build's compressed copies).
+    let page = viewer
+        .get(format!("{base}/lists/{own_list}"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    for extension in ["wasm", "js", "css"] {
+        let Some(name) = bundle_file(&page, extension) else {
+            println!("{extension:<24} not linked from the page");
+            continue;
+        };
+        let (raw, gzip, brotli) = sizes(http, &format!("{base}{name}")).await?;
+        println!(
+            "{:<24} {}",
+            name.trim_start_matches("/pkg/"),
+            size_line(raw, gzip, brotli)
+        );
+    }
+    Ok(())
+}
+
+/// The `/pkg/...` file with this extension that `page` links.
+fn bundle_file(page: &str, extension: &str) -> Option<String> {
+    let end = page
+        .find(&format!(".{extension}\""))
+        .or_else(|| page.find(&format!(".{extension}'")))?;
+    let start = page[..end].rfind("/pkg/")?;
+    Some(format!("{}.{extension}", &page[start..end]))
+}
+
+/// Bytes of `url`'s body as sent plain, gzip and brotli.
+async fn sizes(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<(usize, usize, usize), Box<dyn std::error::Error>> {
+    let mut sizes = [0; 3];
+    for (size, encoding) in sizes.iter_mut().zip(["identity", "gzip", "br"]) {
+        let response = http
+            .get(url)
+            .header("accept-encoding", encoding)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            return Err(format!("GET {url}: {}", response.status()).into());
+        }
+        *size = response.bytes().await?.len();
+    }
+    Ok((sizes[0], sizes[1], sizes[2]))
+}
+
+fn size_line(raw: usize, gzip: usize, brotli: usize) -> String {
+    let kib = |bytes: usize| bytes as f64 / 1024.0;
+    format!(
+        "{:.1} KiB raw, {:.1} KiB gzip, {:.1} KiB brotli",
+        kib(raw),
+        kib(gzip),
+        kib(brotli)
+    )
+}
+
+/// The `q` quantile of sorted `values` (NaN for none).
+fn percentile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values[((values.len() - 1) as f64 * q).round() as usize]
+}
+
 /// Starts the release server beside this binary on a free port.
 fn start_server(args: &Args) -> Result<(Started, u16), Box<dyn std::error::Error>> {
     let binary = match &args.server {
@@ -350,7 +593,7 @@ fn start_server(args: &Args) -> Result<(Started, u16), Box<dyn std::error::Error
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("GIFTLIST_DATA_DIR", &dir)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", dir.join("site"))
+        .env("LEPTOS_SITE_ROOT", site_root(args)?)
         .env(
             "GIFTLIST_WS_MAX_SOCKETS_PER_USER",
             (args.sockets + 10).to_string(),
@@ -585,12 +828,6 @@ async fn storm(
     topic: &str,
     pid: Option<u32>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let quantile = |values: &[f64], q: f64| -> f64 {
-        if values.is_empty() {
-            return f64::NAN;
-        }
-        values[((values.len() as f64 - 1.0) * q).round() as usize]
-    };
     let rss_before = pid.and_then(rss_kib);
     let rate = args.connect_rate;
     println!(
@@ -624,8 +861,8 @@ async fn storm(
     for (name, welcomed, failed, took) in &rows {
         println!(
             "  {name:<16} welcome p50 {:.1} ms   p99 {:.1} ms   max {:.1} ms   ({} welcomed, {failed} failed, {:.1} s)",
-            quantile(welcomed, 0.5),
-            quantile(welcomed, 0.99),
+            percentile(welcomed, 0.5),
+            percentile(welcomed, 0.99),
             welcomed.last().copied().unwrap_or(f64::NAN),
             welcomed.len(),
             took.as_secs_f64()
@@ -711,12 +948,7 @@ fn report(
     let window = (last - started).as_secs_f64().max(sent_for.as_secs_f64());
     latencies.retain(|l| l.is_finite());
     latencies.sort_by(f64::total_cmp);
-    let pick = |q: f64| -> f64 {
-        if latencies.is_empty() {
-            return f64::NAN;
-        }
-        latencies[((latencies.len() as f64 - 1.0) * q).round() as usize]
-    };
+    let pick = |q: f64| percentile(&latencies, q);
     println!();
     println!(
         "giftlist-bench: {} sockets, {} items at {}/s",

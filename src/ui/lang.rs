@@ -240,6 +240,9 @@ pub fn translate_error(message: &str) -> String {
         "the server is busy checking passwords; try again in a moment" => {
             Some(t_string!(i18n, err_busy))
         }
+        "the database cannot be reached just now; try again in a moment" => {
+            Some(t_string!(i18n, err_database_away))
+        }
         "something went wrong on the server; please try again" => {
             Some(t_string!(i18n, err_internal))
         }

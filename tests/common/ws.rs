@@ -77,7 +77,14 @@ pub async fn open(server: &TestServer, how: Open) -> Result<Ws, tungstenite::Err
             .headers_mut()
             .insert("origin", HeaderValue::from_str(origin).unwrap());
     }
-    let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+    // As a browser's handshake does: the answer must still be a plain
+    // upgrade, never a compressed one.
+    request.headers_mut().insert(
+        "accept-encoding",
+        HeaderValue::from_static("gzip, deflate, br, zstd"),
+    );
+    let (stream, answer) = tokio_tungstenite::connect_async(request).await?;
+    assert_eq!(answer.headers().get("content-encoding"), None);
     Ok(Ws {
         stream,
         log: Vec::new(),

@@ -51,7 +51,18 @@ async fn sse_by_cookie_bearer_and_query_token(db: Db) {
     let by_query = reqwest::get(format!("{events_url}?token={token}"))
         .await
         .unwrap();
-    let mut streams: Vec<SseReader> = [by_cookie, by_bearer, by_query]
+    // A browser that takes compressed answers: events are never
+    // compressed (a compressor would hold each back until it had more).
+    let compressible = f
+        .member
+        .http
+        .get(&events_url)
+        .header("accept-encoding", "gzip, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(compressible.headers().get("content-encoding"), None);
+    let mut streams: Vec<SseReader> = [by_cookie, by_bearer, by_query, compressible]
         .into_iter()
         .map(SseReader::new)
         .collect();

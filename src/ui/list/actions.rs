@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::{
     live::Row,
-    server::{AddItem, ChipIn, Claim, EditItem, Release, RemoveItem},
+    server::{AddItem, ChipIn, EditItem, ItemAction},
 };
 use crate::{
     i18n::{t_string, use_i18n, Locale},
@@ -21,19 +21,60 @@ use crate::{
 pub(super) struct Actions {
     pub(super) add: ServerAction<AddItem>,
     pub(super) edit: ServerAction<EditItem>,
-    pub(super) remove: ServerAction<RemoveItem>,
-    pub(super) claim: ServerAction<Claim>,
-    pub(super) release: ServerAction<Release>,
+    /// A row's own form: claim, release, remove (see `ItemAction`).
+    pub(super) item: ServerAction<ItemAction>,
     pub(super) chip: ServerAction<ChipIn>,
+}
+
+/// What a row's action on its way does to the row, read from its input.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum RowChange {
+    Claim(ClaimStatus),
+    Release,
+    Remove,
+}
+
+impl RowChange {
+    /// The change `op` (with the units form's `status`) makes; `None` for
+    /// an `op` the server refuses anyway.
+    pub(super) fn of(op: &str, status: Option<ClaimStatus>) -> Option<RowChange> {
+        Some(match op {
+            "reserve" => RowChange::Claim(ClaimStatus::Reserved),
+            "buy" => RowChange::Claim(ClaimStatus::Purchased),
+            "claim" => RowChange::Claim(status?),
+            "release" => RowChange::Release,
+            "remove" => RowChange::Remove,
+            _ => return None,
+        })
+    }
+
+    fn verb(self) -> Verb {
+        match self {
+            RowChange::Claim(ClaimStatus::Reserved) => Verb::Reserve,
+            RowChange::Claim(ClaimStatus::Purchased) => Verb::Buy,
+            RowChange::Release => Verb::Release,
+            RowChange::Remove => Verb::Remove,
+        }
+    }
+}
+
+impl Actions {
+    /// The change on its way to `item`'s row, if any.
+    pub(super) fn pending_on(&self, item: &ItemId) -> Option<RowChange> {
+        self.item.input().with(|input| {
+            input
+                .as_ref()
+                .filter(|i| &i.item_id == item)
+                .and_then(|i| RowChange::of(&i.op, i.status))
+        })
+    }
 }
 
 impl Actions {
     pub(super) fn version(&self) -> usize {
         self.add.version().get()
             + self.edit.version().get()
-            + self.remove.version().get()
-            + self.claim.version().get()
-            + self.release.version().get()
+            + self.item.version().get()
             + self.chip.version().get()
     }
 
@@ -84,37 +125,14 @@ impl Actions {
         );
         watch(
             Box::new(move || {
-                a.remove
-                    .input()
-                    .with(|i| i.as_ref().map(|i| (Verb::Remove, title_of(&i.item_id))))
-            }),
-            Box::new(move || a.remove.value().get()),
-            latest,
-            i18n,
-        );
-        watch(
-            Box::new(move || {
-                a.claim.input().with(|i| {
-                    i.as_ref().map(|i| {
-                        let verb = match i.status {
-                            ClaimStatus::Purchased => Verb::Buy,
-                            ClaimStatus::Reserved => Verb::Reserve,
-                        };
-                        (verb, title_of(&i.item_id))
+                a.item.input().with(|i| {
+                    i.as_ref().and_then(|i| {
+                        RowChange::of(&i.op, i.status)
+                            .map(|change| (change.verb(), title_of(&i.item_id)))
                     })
                 })
             }),
-            Box::new(move || a.claim.value().get()),
-            latest,
-            i18n,
-        );
-        watch(
-            Box::new(move || {
-                a.release
-                    .input()
-                    .with(|i| i.as_ref().map(|i| (Verb::Release, title_of(&i.item_id))))
-            }),
-            Box::new(move || a.release.value().get()),
+            Box::new(move || a.item.value().get()),
             latest,
             i18n,
         );
@@ -152,7 +170,7 @@ type Tried = (Verb, String);
 /// which gift (`tried`, read when the action is dispatched, kept here).
 ///
 /// Not generic on purpose: each instance of a generic function with its
-/// own effects costs the browser's bundle a few KB, and there are six.
+/// own effects costs the browser's bundle a few KB, and there are four.
 fn watch(
     tried: Box<dyn Fn() -> Option<Tried>>,
     answered: Box<dyn Fn() -> Option<Result<(), AppError>>>,

@@ -18,7 +18,7 @@ use leptos_router::{components::A, hooks::use_params_map, params::ParamsMap};
 use std::sync::Arc;
 
 use self::{
-    actions::Actions,
+    actions::{Actions, RowChange},
     arrange::Sort,
     live::{LiveList, Row},
     server::{get_list, parse_price, EditItem, ListPageData},
@@ -44,9 +44,7 @@ pub fn ListPage() -> impl IntoView {
     let actions = Actions {
         add: ServerAction::new(),
         edit: ServerAction::new(),
-        remove: ServerAction::new(),
-        claim: ServerAction::new(),
-        release: ServerAction::new(),
+        item: ServerAction::new(),
         chip: ServerAction::new(),
     };
     let data = Resource::new(id, get_list);
@@ -601,26 +599,13 @@ fn item_row(
             .get()
             .filter(|edit| is_this(&edit.item_id))
     };
-    let removing = move || {
-        actions
-            .remove
-            .input()
-            .with(|remove| remove.as_ref().is_some_and(|r| is_this(&r.item_id)))
+    let change = move || id.with_value(|id| actions.pending_on(id));
+    let removing = move || change() == Some(RowChange::Remove);
+    let pending_claim = move || match change() {
+        Some(RowChange::Claim(status)) => Some(status),
+        _ => None,
     };
-    let pending_claim = move || {
-        actions
-            .claim
-            .input()
-            .get()
-            .filter(|claim| is_this(&claim.item_id))
-            .map(|claim| claim.status)
-    };
-    let releasing = move || {
-        actions
-            .release
-            .input()
-            .with(|release| release.as_ref().is_some_and(|r| is_this(&r.item_id)))
-    };
+    let releasing = move || change() == Some(RowChange::Release);
     let shown = move || {
         let mut shown = item.get();
         if let Some(edit) = pending_edit() {
@@ -697,8 +682,12 @@ fn item_row(
             })
         }
     });
+    // The claim as members see it: a line saying who holds it (or that a
+    // change is on its way), and for an item wanted more than once, its
+    // own form for how many.
     let claim_controls = (!is_recipient).then(|| {
         let hidden = hidden.clone();
+        let names = names.clone();
         move || {
             if let Some(status) = pending_claim() {
                 let text = match status {
@@ -714,38 +703,65 @@ fn item_row(
             if current.quantity != Some(1) {
                 return unit_claims(&current, &names, actions, hidden.clone()).into_any();
             }
-            let claim = current.claims.first().cloned();
-            let mine = claim.as_ref().is_some_and(|c| c.by == names.me);
-            let claim_line = claim.as_ref().map(|c| {
-                let name = names.holder(&c.by, c.guest.as_ref());
-                let text = match c.status {
-                    ClaimStatus::Reserved => fill(t_string!(i18n, reserved_by), &[("name", &name)]),
-                    ClaimStatus::Purchased => fill(t_string!(i18n, bought_by), &[("name", &name)]),
-                };
-                let status = match c.status {
-                    ClaimStatus::Reserved => "reserved",
-                    ClaimStatus::Purchased => "purchased",
-                };
-                view! { <p class="claim" data-testid="claim" data-status=status>{text}</p> }
-            });
-            let buttons = if claim.is_none() {
-                let (h1, h2) = (hidden.clone(), hidden.clone());
-                view! {
-                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="reserved" /><button type="submit">{t!(i18n, claim_reserve)}</button></ActionForm>
-                    <ActionForm action=actions.claim>{h2()}<input type="hidden" name="status" value="purchased" /><button type="submit">{t!(i18n, claim_bought)}</button></ActionForm>
-                }.into_any()
-            } else if mine {
-                let (h1, h2) = (hidden.clone(), hidden.clone());
-                view! {
-                    <ActionForm action=actions.claim>{h1()}<input type="hidden" name="status" value="purchased" /><button type="submit">{t!(i18n, mark_bought)}</button></ActionForm>
-                    <ActionForm action=actions.release>{h2()}<button type="submit">{t!(i18n, release)}</button></ActionForm>
-                }.into_any()
-            } else {
-                ().into_any()
-            };
-            view! { {claim_line} <div class="row-actions">{buttons}</div> }.into_any()
+            current
+                .claims
+                .first()
+                .map(|c| {
+                    let name = names.holder(&c.by, c.guest.as_ref());
+                    let (text, status) = match c.status {
+                        ClaimStatus::Reserved => (
+                            fill(t_string!(i18n, reserved_by), &[("name", &name)]),
+                            "reserved",
+                        ),
+                        ClaimStatus::Purchased => (
+                            fill(t_string!(i18n, bought_by), &[("name", &name)]),
+                            "purchased",
+                        ),
+                    };
+                    view! { <p class="claim" data-testid="claim" data-status=status>{text}</p> }
+                })
+                .into_any()
         }
     });
+    // The claim buttons of an item wanted once, in the row's form: each
+    // button names its `op`. None while a claim is on its way, none for
+    // the recipient, none on someone else's claim.
+    let claim_buttons = (!is_recipient).then(|| {
+        let me = names.me.clone();
+        move || {
+            if pending_claim().is_some() || releasing() {
+                return ().into_any();
+            }
+            let current = item.get();
+            if current.quantity != Some(1) {
+                return ().into_any();
+            }
+            match current.claims.first() {
+                None => view! {
+                    <button type="submit" name="op" value="reserve">{t!(i18n, claim_reserve)}</button>
+                    <button type="submit" name="op" value="buy">{t!(i18n, claim_bought)}</button>
+                }
+                .into_any(),
+                Some(claim) if claim.by == me => view! {
+                    <button type="submit" name="op" value="buy">{t!(i18n, mark_bought)}</button>
+                    <button type="submit" name="op" value="release">{t!(i18n, release)}</button>
+                }
+                .into_any(),
+                Some(_) => ().into_any(),
+            }
+        }
+    });
+    // The edit form is rendered only when opened: by the Edit link's
+    // `?edit={id}` (no script: the server renders the page with that one
+    // form open; a refused picture comes back the same way), or, hydrated,
+    // by the link's click, which opens it in place. A list of 200 gifts
+    // would otherwise carry 200 forms nobody opened.
+    let (open, edit_href) = opened_by_query("edit", &item_id);
+    if leptos_router::hooks::use_query_map()
+        .with_untracked(|q| q.get_str("picture_item") == Some(item_id.as_str()))
+    {
+        open.set(true);
+    }
     // The edit form shows the item as it was when the form was opened: a
     // change someone else makes meanwhile does not move it under the
     // user's hands, and saving it then is refused as stale (409).
@@ -753,6 +769,27 @@ fn item_row(
     let remove_hidden = hidden.clone();
     let edit_list = list_id.clone();
     let edit_item_id = item_id.clone();
+    let edit_form = move || {
+        let snapshot = editing.get();
+        let version = snapshot.version.to_string();
+        let (list_id, item_id) = (edit_list.clone(), edit_item_id.clone());
+        let pictures = picture_section(item, list_id.clone());
+        view! {
+            <div class="edit-panel" data-testid="edit-panel">
+                <ActionForm action=actions.edit attr:class="stacked-form">
+                    <input type="hidden" name="list_id" value=list_id.clone() />
+                    <input type="hidden" name="item_id" value=item_id />
+                    <input type="hidden" name="version" value=version />
+                    <ItemFields item=Some(snapshot) />
+                    {(!is_recipient).then(|| view! {
+                        <label class="check"><input type="checkbox" name="release_excess" />{t!(i18n, release_excess)}</label>
+                    })}
+                    <button type="submit">{t!(i18n, save)}</button>
+                </ActionForm>
+                {pictures}
+            </div>
+        }
+    };
     view! {
         <li
             class="item"
@@ -774,32 +811,49 @@ fn item_row(
             {claim_controls}
             {given_by}
             {group_controls}
-            <div class="row-actions">
-                <details on:toggle=move |_| editing.set(item.get_untracked())>
-                    <summary>{t!(i18n, edit)}</summary>
-                    {move || {
-                        let snapshot = editing.get();
-                        let version = snapshot.version.to_string();
-                        let (list_id, item_id) = (edit_list.clone(), edit_item_id.clone());
-                        view! {
-                            <ActionForm action=actions.edit attr:class="stacked-form">
-                                <input type="hidden" name="list_id" value=list_id />
-                                <input type="hidden" name="item_id" value=item_id />
-                                <input type="hidden" name="version" value=version />
-                                <ItemFields item=Some(snapshot) />
-                                {(!is_recipient).then(|| view! {
-                                    <label class="check"><input type="checkbox" name="release_excess" />{t!(i18n, release_excess)}</label>
-                                })}
-                                <button type="submit">{t!(i18n, save)}</button>
-                            </ActionForm>
+            <ActionForm action=actions.item attr:class="row-actions">
+                {remove_hidden()}
+                {claim_buttons}
+                <a
+                    href=edit_href
+                    class="toggle-link"
+                    aria-expanded=move || open.get().to_string()
+                    on:click=move |ev| {
+                        ev.prevent_default();
+                        if !open.get_untracked() {
+                            editing.set(item.get_untracked());
                         }
-                    }}
-                    {picture_section(item, list_id.clone())}
-                </details>
-                <ActionForm action=actions.remove>{remove_hidden()}<button type="submit" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button></ActionForm>
-            </div>
+                        open.update(|open| *open = !*open);
+                    }
+                >
+                    {t!(i18n, edit)}
+                </a>
+                <button type="submit" name="op" value="remove" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button>
+            </ActionForm>
+            {move || open.get().then(edit_form.clone())}
         </li>
     }
+}
+
+/// Whether a row's part that is rendered only when opened (`key` is `edit`
+/// or `group`) starts open: the page's address says `?{key}={item}`, as the
+/// part's link does for a browser without script. Also that link, keeping
+/// the list's sort and filter.
+fn opened_by_query(key: &'static str, item: &str) -> (RwSignal<bool>, String) {
+    let query = leptos_router::hooks::use_query_map();
+    query.with_untracked(|q| {
+        let mut params = ParamsMap::new();
+        for kept in ["sort", "available"] {
+            if let Some(value) = q.get(kept) {
+                params.insert(kept, value);
+            }
+        }
+        params.insert(key, item.to_owned());
+        (
+            RwSignal::new(q.get_str(key) == Some(item)),
+            format!("{}#item-{item}", params.to_query_string()),
+        )
+    })
 }
 
 /// A gift's thumbnail in its row (the list's, or a share link's page).
@@ -934,13 +988,11 @@ fn unit_claims<V: IntoView + 'static>(
             .is_some_and(|c| c.status == ClaimStatus::Purchased);
         let field = format!("units-{}", item.id);
         let status_field = format!("status-{}", item.id);
-        let release_hidden = hidden.clone();
-        let release = mine.is_some().then(move || {
-            let hidden = release_hidden;
-            view! { <ActionForm action=actions.release>{hidden()}<button type="submit">{t!(i18n, release)}</button></ActionForm> }
+        let release = mine.is_some().then(|| {
+            view! { <button type="submit" name="op" value="release" formnovalidate>{t!(i18n, release)}</button> }
         });
         view! {
-            <ActionForm action=actions.claim attr:class="units-form">
+            <ActionForm action=actions.item attr:class="units-form">
                 {hidden()}
                 <label for=field.clone()>{t!(i18n, units_label)}</label>
                 <input id=field name="units" type="number" min="1" max=most.to_string() inputmode="numeric" value=units required />
@@ -949,9 +1001,9 @@ fn unit_claims<V: IntoView + 'static>(
                     <option value="reserved" selected=!bought>{t!(i18n, status_reserved)}</option>
                     <option value="purchased" selected=bought>{t!(i18n, status_bought)}</option>
                 </select>
-                <button type="submit">{if mine.is_some() { t_string!(i18n, change_units) } else { t_string!(i18n, claim_units) }}</button>
+                <button type="submit" name="op" value="claim">{if mine.is_some() { t_string!(i18n, change_units) } else { t_string!(i18n, claim_units) }}</button>
+                {release}
             </ActionForm>
-            {release}
         }
     });
     view! {
@@ -977,19 +1029,30 @@ fn group_section<V: IntoView + 'static>(
         move |cents: i64| format_money(cents, &currency, lang)
     };
     let Some(group) = item.group.clone() else {
+        // Rendered when opened, like the edit form (`?group={id}` without
+        // script).
         let field = format!("target-{}", item.id);
         let hidden = hidden.clone();
-        return view! {
-            <details class="chip-in">
-                <summary>{t!(i18n, group_make)}</summary>
+        let (open, href) = opened_by_query("group", item.id.as_str());
+        let form = move || {
+            view! {
                 <ActionForm action=actions.chip attr:class="units-form">
                     {hidden()}
                     <input type="hidden" name="op" value="group" />
                     <label for=field.clone()>{t!(i18n, group_target_label)}</label>
-                    <input id=field name="amount" inputmode="decimal" />
+                    <input id=field.clone() name="amount" inputmode="decimal" />
                     <button type="submit">{t!(i18n, group_start)}</button>
                 </ActionForm>
-            </details>
+            }
+        };
+        return view! {
+            <div class="chip-in">
+                <a href=href class="toggle-link" aria-expanded=move || open.get().to_string() on:click=move |ev| {
+                    ev.prevent_default();
+                    open.update(|open| *open = !*open);
+                }>{t!(i18n, group_make)}</a>
+                {move || open.get().then(form.clone())}
+            </div>
         }
         .into_any();
     };
