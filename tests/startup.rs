@@ -381,9 +381,10 @@ fn check_config(dir: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
 #[test]
 fn check_config_says_what_would_happen_and_each_problem() {
     let dir = tempfile::tempdir().unwrap();
-    // A built site, as the release layout has it.
+    // A built site, as the release layout has it: hashed names.
     std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
-    for file in ["giftlist.js", "giftlist.css"] {
+    std::fs::write(dir.path().join("site/hash.txt"), "js: J\nwasm: W\ncss: C\n").unwrap();
+    for file in ["giftlist.J.js", "giftlist.W.wasm", "giftlist.C.css"] {
         std::fs::write(dir.path().join("site/pkg").join(file), b"").unwrap();
     }
     let (code, out) = check_config(
