@@ -2,8 +2,9 @@
 # Runs every test of Giftlist: formatting and lints, unit tests, the server
 # integration tests against SQLite and against the PostgreSQL on
 # 127.0.0.1:5432 (a fresh database per run, dropped at the end), and the
-# Playwright tests in Debian's Chromium, and the scale-out test (three
-# instances behind Debian's nginx). Installs what is missing first.
+# Playwright tests in Debian's Chromium, the scale-out test (three
+# instances behind Debian's nginx), and the slow-phone check on the release
+# build. Installs what is missing first.
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 ensure_build_tools
@@ -64,9 +65,13 @@ GIFTLIST_DATA_DIR="$logs/e2e-data" GIFTLIST_METRICS_TOKEN=e2e-metrics \
 say "scale-out: three instances behind nginx (scripts/test-scaleout.sh)"
 "$GIFTLIST_ROOT/scripts/test-scaleout.sh" 2>&1 | tee "$logs/scaleout.log"
 
+# Last: it builds the release site over the debug one the steps above use.
+say "a slow phone on the release build (scripts/test-phone.sh)"
+"$GIFTLIST_ROOT/scripts/test-phone.sh" 2>&1 | tee "$logs/phone.log"
+
 # One closing line for everything (each step above already stopped the
 # script on a failure).
 rust_passed=$(grep -oE '^test result: ok\. [0-9]+ passed' "$logs/cargo-test.log" | awk '{ n += $4 } END { print n + 0 }')
-browser_passed=$(cat "$logs/e2e.log" "$logs/scaleout.log" | grep -oE '^ +[0-9]+ passed' | awk '{ n += $1 } END { print n + 0 }')
+browser_passed=$(cat "$logs/e2e.log" "$logs/scaleout.log" "$logs/phone.log" | grep -oE '^ +[0-9]+ passed' | awk '{ n += $1 } END { print n + 0 }')
 say "rust tests: $rust_passed passed; browser tests: $browser_passed passed"
 echo "$((rust_passed + browser_passed)) passed, 0 failed"

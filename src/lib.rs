@@ -24,6 +24,10 @@
 //! Server-only modules are gated here, where they are declared, so the wasm
 //! build never pulls in tokio or sqlx.
 
+// The pages' view types nest deep: the release wasm build of the family
+// page needs more than the default 128 (layout of its async view).
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod live;
 pub mod model;

@@ -414,8 +414,9 @@ async fn pages(
         json!({ "email": email, "name": "Viewer", "password": password }),
     )
     .await?;
+    // Without the cookie: a cookie's writes must carry the site's Origin.
     let viewer_token = post(
-        &viewer,
+        http,
         base,
         "/api/v1/auth/token",
         None,
@@ -532,11 +533,12 @@ async fn pages(
 
 /// The `/pkg/...` file with this extension that `page` links.
 fn bundle_file(page: &str, extension: &str) -> Option<String> {
-    let end = page
-        .find(&format!(".{extension}\""))
-        .or_else(|| page.find(&format!(".{extension}'")))?;
-    let start = page[..end].rfind("/pkg/")?;
-    Some(format!("{}.{extension}", &page[start..end]))
+    page.match_indices("/pkg/").find_map(|(at, _)| {
+        let name = &page[at..];
+        let name = &name[..name.find(['"', '\'', ' '])?];
+        name.ends_with(&format!(".{extension}"))
+            .then(|| name.to_owned())
+    })
 }
 
 /// Bytes of `url`'s body as sent plain, gzip and brotli.
