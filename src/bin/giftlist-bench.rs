@@ -191,27 +191,7 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     wait_healthy(&http, &base).await?;
 
     // A user, a family and a list; a token for the sockets and the writes.
-    let email = format!("bench-{}@example.org", std::process::id());
-    let password = "benchmark password";
-    post(
-        &http,
-        &base,
-        "/api/v1/auth/register",
-        None,
-        json!({ "email": email, "name": "Bench", "password": password }),
-    )
-    .await?;
-    let token = post(
-        &http,
-        &base,
-        "/api/v1/auth/token",
-        None,
-        json!({ "email": email, "password": password }),
-    )
-    .await?["token"]
-        .as_str()
-        .ok_or("no token")?
-        .to_owned();
+    let token = account(&http, &http, &base, "Bench").await?;
     let family = post(
         &http,
         &base,
@@ -357,6 +337,42 @@ async fn run(args: Args) -> Result<bool, Box<dyn std::error::Error>> {
     Ok(clean || !args.strict)
 }
 
+/// Registers `name` through `register` (a cookie-keeping client then holds
+/// the session) and returns a token for the API, asked for through `http`
+/// (without the cookie: a cookie's writes must carry the site's Origin).
+async fn account(
+    register: &reqwest::Client,
+    http: &reqwest::Client,
+    base: &str,
+    name: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let email = format!(
+        "bench-{}-{}@example.org",
+        name.to_lowercase(),
+        std::process::id()
+    );
+    let password = "benchmark password";
+    post(
+        register,
+        base,
+        "/api/v1/auth/register",
+        None,
+        json!({ "email": email, "name": name, "password": password }),
+    )
+    .await?;
+    Ok(post(
+        http,
+        base,
+        "/api/v1/auth/token",
+        None,
+        json!({ "email": email, "password": password }),
+    )
+    .await?["token"]
+        .as_str()
+        .ok_or("no token")?
+        .to_owned())
+}
+
 /// The site folder a started server serves.
 fn site_root(args: &Args) -> Result<PathBuf, Box<dyn std::error::Error>> {
     if let Some(site) = &args.site {
@@ -404,28 +420,7 @@ async fn pages(
 ) -> Result<(), Box<dyn std::error::Error>> {
     // The list's maker, with a session cookie like a browser's.
     let viewer = reqwest::Client::builder().cookie_store(true).build()?;
-    let email = format!("bench-viewer-{}@example.org", std::process::id());
-    let password = "benchmark password";
-    post(
-        &viewer,
-        base,
-        "/api/v1/auth/register",
-        None,
-        json!({ "email": email, "name": "Viewer", "password": password }),
-    )
-    .await?;
-    // Without the cookie: a cookie's writes must carry the site's Origin.
-    let viewer_token = post(
-        http,
-        base,
-        "/api/v1/auth/token",
-        None,
-        json!({ "email": email, "password": password }),
-    )
-    .await?["token"]
-        .as_str()
-        .ok_or("no token")?
-        .to_owned();
+    let viewer_token = account(&viewer, http, base, "Viewer").await?;
     let code = post(
         http,
         base,
