@@ -231,8 +231,10 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes(&site_root, &bundle))
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(file_and_error_handler::<AppState, _>(shell))
-        .layer(middleware::from_fn(assets::revalidate_by_default))
         .layer(middleware::from_fn(private_link_headers))
+        // Outside `private_link_headers`: only what says nothing of its own
+        // caching gets `no-cache`, never a secret link's page.
+        .layer(middleware::from_fn(assets::revalidate_by_default))
         .layer(sessions)
         .layer(middleware::from_fn(crate::ui::server::server_fn_envelope))
         .layer(middleware::from_fn_with_state(

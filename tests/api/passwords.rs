@@ -91,6 +91,7 @@ async fn a_forgotten_password_is_reset_through_the_mail(db: Db) {
     let page = reqwest::get(&link).await.unwrap();
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["cache-control"], "private, no-store");
 
     // Using it sets the password and logs this browser in ...
     let phone = server.browser();

@@ -192,6 +192,8 @@ async fn links_are_made_listed_and_revoked_by_who_may_see_them(db: Db) {
         .await
         .unwrap();
     assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+    // Never kept by a shared cache (the site's default `no-cache` would allow it).
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
     f.server.stop().await;
 }
 
