@@ -140,6 +140,82 @@ async fn server_functions_answer_like_the_api() {
     f.server.stop().await;
 }
 
+/// The list page's rows' buttons: the one pressed names the action and the
+/// gift (`reserve=<item>`); a post naming none, or several, is refused as
+/// the caller's mistake and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_button_names_one_action_and_one_gift() {
+    let f = family_with(Db::Sqlite, |_| {}).await;
+    let item = f.add_item(&f.admin, "Kite").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = format!("list_id={}", f.list_id);
+    let claims = || async {
+        f.admin
+            .get(&format!("/lists/{}", f.list_id))
+            .await
+            .expect(200)["items"][0]["claims"]
+            .clone()
+    };
+    for body in [
+        list.clone(),
+        format!("{list}&reserve={item}&remove={item}"),
+        format!("{list}&claim={item}"),
+    ] {
+        let got = answer(server_fn(&f, &f.member, "item_action", body.clone()).await).await;
+        assert_eq!(got.status, 400, "{body}: {}", got.body);
+        assert_eq!(got.body["code"], "bad_request", "{body}: {}", got.body);
+    }
+    assert_eq!(claims().await, json!([]), "nothing was claimed");
+    let reserve = server_fn(
+        &f,
+        &f.member,
+        "item_action",
+        format!("{list}&reserve={item}"),
+    )
+    .await;
+    assert!(reserve.status().is_success(), "{}", reserve.status());
+    let held = claims().await;
+    assert_eq!(held[0]["status"], "reserved", "{held}");
+    assert_eq!(held[0]["by"], f.member_id.as_str(), "{held}");
+    // The recipient's own gift: refused, as through the API.
+    let own = answer(
+        server_fn(
+            &f,
+            &f.recipient,
+            "item_action",
+            format!("{list}&buy={item}"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(own.status, 403, "{}", own.body);
+    let units = format!("{list}&claim={item}&status=purchased&units=1");
+    let buy = server_fn(&f, &f.member, "item_action", units).await;
+    assert!(buy.status().is_success(), "{}", buy.status());
+    assert_eq!(claims().await[0]["status"], "purchased");
+    let release = server_fn(
+        &f,
+        &f.member,
+        "item_action",
+        format!("{list}&release={item}"),
+    )
+    .await;
+    assert!(release.status().is_success(), "{}", release.status());
+    assert_eq!(claims().await, json!([]));
+    let remove = server_fn(&f, &f.admin, "item_action", format!("{list}&remove={item}")).await;
+    assert!(remove.status().is_success(), "{}", remove.status());
+    let items = f
+        .admin
+        .get(&format!("/lists/{}", f.list_id))
+        .await
+        .expect(200)["items"]
+        .clone();
+    assert_eq!(items, json!([]));
+    f.server.stop().await;
+}
+
 /// The list page's "delete" needs its box ticked, and only the list's
 /// maker or an admin may; nothing is removed otherwise.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

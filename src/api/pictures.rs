@@ -182,7 +182,8 @@ fn back_to(list: &ListId, item: &ItemId, problem: Option<&AppError>) -> Redirect
             format!("?picture_item={item_part}&picture_error={code}")
         }
     };
-    Redirect::to(&format!("/lists/{list}{query}#item-{item_part}"))
+    // The list page's row has the item's id.
+    Redirect::to(&format!("/lists/{list}{query}#{item_part}"))
 }
 
 /// The page's upload form: `list_id`, then the file `picture`.

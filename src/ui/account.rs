@@ -17,7 +17,7 @@ use super::{
     form::{error_text, Message},
 };
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     model::{error::AppError, MailChoices},
 };
 
@@ -118,7 +118,7 @@ fn MailsSection() -> impl IntoView {
     let message = error_text(move || choose.value().get());
     view! {
         <section aria-labelledby="mails-title">
-            <h2 id="mails-title">{t!(i18n, mails_title)}</h2>
+            <h2 id="mails-title">{tu_string!(i18n, mails_title)}</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let on = choices.await.unwrap_or(MailChoices { reminders: true, notices: true });
@@ -126,13 +126,13 @@ fn MailsSection() -> impl IntoView {
                         <ActionForm action=choose attr:class="stacked-form" attr:data-testid="mails">
                             <label class="check">
                                 <input type="checkbox" name="reminders" checked=on.reminders />
-                                {t!(i18n, reminders_label)}
+                                {tu_string!(i18n, reminders_label)}
                             </label>
                             <label class="check">
                                 <input type="checkbox" name="notices" checked=on.notices />
-                                {t!(i18n, notice_mails_label)}
+                                {tu_string!(i18n, notice_mails_label)}
                             </label>
-                            <button type="submit" class="small">{t!(i18n, save)}</button>
+                            <button type="submit" class="small">{tu_string!(i18n, save)}</button>
                         </ActionForm>
                     }
                 })}
@@ -166,26 +166,26 @@ pub fn ForgotPage() -> impl IntoView {
         None => query.read().get("sent"),
     };
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, forgot_title)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, forgot_title)) />
         <section class="auth">
-            <h1>{t!(i18n, forgot_title)}</h1>
-            <p>{t!(i18n, forgot_lead)}</p>
+            <h1>{tu_string!(i18n, forgot_title)}</h1>
+            <p>{tu_string!(i18n, forgot_lead)}</p>
             <ActionForm action=action attr:data-testid="forgot-form">
-                <label for="forgot-email">{t!(i18n, email)}</label>
+                <label for="forgot-email">{tu_string!(i18n, email)}</label>
                 <input id="forgot-email" name="email" type="email" autocomplete="email" required />
-                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, forgot_send)}</button>
+                <button type="submit" disabled=move || action.pending().get()>{tu_string!(i18n, forgot_send)}</button>
             </ActionForm>
             <Message message />
             <p role="status" aria-live="polite" data-testid="forgot-sent">
                 {move || sent().map(|how| {
-                    let mut text = t_string!(i18n, forgot_sent).to_string();
+                    let mut text = tu_string!(i18n, forgot_sent).to_string();
                     if how == "log" {
-                        text = format!("{text} {}", t_string!(i18n, mail_not_configured));
+                        text = format!("{text} {}", tu_string!(i18n, mail_not_configured));
                     }
                     text
                 })}
             </p>
-            <p><A href="/login">{t!(i18n, log_in)}</A></p>
+            <p><A href="/login">{tu_string!(i18n, log_in)}</A></p>
         </section>
     }
 }
@@ -198,17 +198,17 @@ pub fn ResetPage() -> impl IntoView {
     let action = expect_context::<AuthActions>().reset;
     let message = error_text(move || action.value().get());
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, reset_title)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, reset_title)) />
         <section class="auth">
-            <h1>{t!(i18n, reset_title)}</h1>
+            <h1>{tu_string!(i18n, reset_title)}</h1>
             <ActionForm action=action attr:data-testid="reset-form">
                 <input type="hidden" name="token" value=token />
-                <label for="reset-password">{t!(i18n, password_min)}</label>
+                <label for="reset-password">{tu_string!(i18n, password_min)}</label>
                 <input id="reset-password" name="password" type="password" autocomplete="new-password" required minlength="8" />
-                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, reset_save)}</button>
+                <button type="submit" disabled=move || action.pending().get()>{tu_string!(i18n, reset_save)}</button>
             </ActionForm>
             <Message message />
-            <p><A href="/forgot">{t!(i18n, reset_ask_again)}</A></p>
+            <p><A href="/forgot">{tu_string!(i18n, reset_ask_again)}</A></p>
         </section>
     }
 }
@@ -222,13 +222,13 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     let action = ServerAction::<ConfirmEmail>::new();
     let message = error_text(move || action.value().get());
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, confirm_title)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, confirm_title)) />
         <section class="auth">
-            <h1>{t!(i18n, confirm_title)}</h1>
-            <p>{t!(i18n, confirm_lead)}</p>
+            <h1>{tu_string!(i18n, confirm_title)}</h1>
+            <p>{tu_string!(i18n, confirm_lead)}</p>
             <ActionForm action=action attr:data-testid="confirm-form">
                 <input type="hidden" name="token" value=token />
-                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, confirm_button)}</button>
+                <button type="submit" disabled=move || action.pending().get()>{tu_string!(i18n, confirm_button)}</button>
             </ActionForm>
             <Message message />
         </section>
@@ -250,32 +250,32 @@ fn EmailSection(email: String) -> impl IntoView {
     // after a plain form post.
     let done = move || {
         if matches!(change.value().get(), Some(Ok(()))) {
-            return Some(t_string!(i18n, email_link_sent));
+            return Some(tu_string!(i18n, email_link_sent));
         }
         if matches!(resend.value().get(), Some(Ok(()))) {
-            return Some(t_string!(i18n, confirm_link_sent));
+            return Some(tu_string!(i18n, confirm_link_sent));
         }
         match query.read().get("email").as_deref() {
-            Some("sent") => Some(t_string!(i18n, email_link_sent)),
-            Some("confirm-sent") => Some(t_string!(i18n, confirm_link_sent)),
-            Some("confirmed") => Some(t_string!(i18n, email_now_confirmed)),
+            Some("sent") => Some(tu_string!(i18n, email_link_sent)),
+            Some("confirm-sent") => Some(tu_string!(i18n, confirm_link_sent)),
+            Some("confirmed") => Some(tu_string!(i18n, email_now_confirmed)),
             _ => None,
         }
     };
     view! {
         <section aria-labelledby="email-title">
-            <h2 id="email-title">{t!(i18n, email_title)}</h2>
+            <h2 id="email-title">{tu_string!(i18n, email_title)}</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     let confirmed = confirmed.await.unwrap_or(false);
                     view! {
                         <p data-testid="email-status">
                             <span data-testid="account-email">{email.get_value()}</span>" · "
-                            <span class="muted">{if confirmed { t_string!(i18n, email_confirmed_badge) } else { t_string!(i18n, email_unconfirmed_badge) }}</span>
+                            <span class="muted">{if confirmed { tu_string!(i18n, email_confirmed_badge) } else { tu_string!(i18n, email_unconfirmed_badge) }}</span>
                         </p>
                         {(!confirmed).then(|| view! {
                             <ActionForm action=resend>
-                                <button type="submit" data-testid="send-confirmation">{t!(i18n, send_confirmation)}</button>
+                                <button type="submit" data-testid="send-confirmation">{tu_string!(i18n, send_confirmation)}</button>
                             </ActionForm>
                         })}
                     }
@@ -284,13 +284,13 @@ fn EmailSection(email: String) -> impl IntoView {
             <Message message=resend_message testid="send-confirmation-error" />
             <p role="status" aria-live="polite" data-testid="email-done">{done}</p>
             <details class="reveal" data-testid="change-email">
-                <summary>{t!(i18n, change_email)}</summary>
+                <summary>{tu_string!(i18n, change_email)}</summary>
                 <ActionForm action=change attr:class="stacked-form">
-                    <label for="new-email">{t!(i18n, new_email)}</label>
+                    <label for="new-email">{tu_string!(i18n, new_email)}</label>
                     <input id="new-email" name="email" type="email" autocomplete="email" required maxlength="254" />
-                    <label for="email-password">{t!(i18n, password)}</label>
+                    <label for="email-password">{tu_string!(i18n, password)}</label>
                     <input id="email-password" name="password" type="password" autocomplete="current-password" required />
-                    <button type="submit">{t!(i18n, send_change_link)}</button>
+                    <button type="submit">{tu_string!(i18n, send_change_link)}</button>
                 </ActionForm>
                 <Message message=change_message testid="change-email-error" />
             </details>
@@ -315,60 +315,60 @@ pub fn SettingsPage() -> impl IntoView {
             || (change.value().get().is_none() && query.read().get("changed").is_some())
     };
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, settings)) />
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, settings)) />
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match user.await {
                     Ok(Some(user)) => view! {
-                        <h1>{t!(i18n, settings)}</h1>
+                        <h1>{tu_string!(i18n, settings)}</h1>
                         <EmailSection email=user.email />
                         <section aria-labelledby="name-title">
-                            <h2 id="name-title">{t!(i18n, your_name)}</h2>
+                            <h2 id="name-title">{tu_string!(i18n, your_name)}</h2>
                             <ActionForm action=rename attr:class="stacked-form" attr:data-testid="rename-me">
-                                <label for="my-name">{t!(i18n, display_name)}</label>
+                                <label for="my-name">{tu_string!(i18n, display_name)}</label>
                                 <input id="my-name" name="name" required maxlength="100" autocomplete="name" value=user.name />
-                                <button type="submit">{t!(i18n, save)}</button>
+                                <button type="submit">{tu_string!(i18n, save)}</button>
                             </ActionForm>
                             <Message message=rename_message />
                         </section>
                         <section aria-labelledby="password-title">
-                            <h2 id="password-title">{t!(i18n, change_password)}</h2>
+                            <h2 id="password-title">{tu_string!(i18n, change_password)}</h2>
                             <ActionForm action=change attr:class="stacked-form" attr:data-testid="change-password">
-                                <label for="current-password">{t!(i18n, current_password)}</label>
+                                <label for="current-password">{tu_string!(i18n, current_password)}</label>
                                 <input id="current-password" name="current_password" type="password" autocomplete="current-password" required />
-                                <label for="new-password">{t!(i18n, password_min)}</label>
+                                <label for="new-password">{tu_string!(i18n, password_min)}</label>
                                 <input id="new-password" name="new_password" type="password" autocomplete="new-password" required minlength="8" />
-                                <button type="submit">{t!(i18n, change_password)}</button>
+                                <button type="submit">{tu_string!(i18n, change_password)}</button>
                             </ActionForm>
                             <Message message=change_message />
-                            <p role="status" data-testid="password-changed">{move || changed().then(|| t_string!(i18n, password_changed))}</p>
+                            <p role="status" data-testid="password-changed">{move || changed().then(|| tu_string!(i18n, password_changed))}</p>
                         </section>
                         <MailsSection />
                         <section aria-labelledby="sessions-title">
-                            <h2 id="sessions-title">{t!(i18n, sessions)}</h2>
-                            <p>{t!(i18n, logout_everywhere_lead)}</p>
+                            <h2 id="sessions-title">{tu_string!(i18n, sessions)}</h2>
+                            <p>{tu_string!(i18n, logout_everywhere_lead)}</p>
                             <ActionForm action=everywhere>
-                                <button type="submit">{t!(i18n, logout_everywhere)}</button>
+                                <button type="submit">{tu_string!(i18n, logout_everywhere)}</button>
                             </ActionForm>
                         </section>
                         <section aria-labelledby="delete-title">
-                            <h2 id="delete-title">{t!(i18n, delete_account)}</h2>
+                            <h2 id="delete-title">{tu_string!(i18n, delete_account)}</h2>
                             <details class="reveal" data-testid="delete-account">
-                                <summary>{t!(i18n, delete_account)}</summary>
-                                <p>{t!(i18n, delete_account_lead)}</p>
+                                <summary>{tu_string!(i18n, delete_account)}</summary>
+                                <p>{tu_string!(i18n, delete_account_lead)}</p>
                                 <ul class="muted">
-                                    <li>{t!(i18n, delete_account_claims)}</li>
-                                    <li>{t!(i18n, delete_account_lists)}</li>
-                                    <li>{t!(i18n, delete_account_admin)}</li>
+                                    <li>{tu_string!(i18n, delete_account_claims)}</li>
+                                    <li>{tu_string!(i18n, delete_account_lists)}</li>
+                                    <li>{tu_string!(i18n, delete_account_admin)}</li>
                                 </ul>
                                 <ActionForm action=delete attr:class="stacked-form">
-                                    <label for="delete-password">{t!(i18n, password)}</label>
+                                    <label for="delete-password">{tu_string!(i18n, password)}</label>
                                     <input id="delete-password" name="password" type="password" autocomplete="current-password" required />
                                     <label class="check">
                                         <input type="checkbox" name="delete_my_lists" value="on" />
-                                        " "{t!(i18n, delete_my_lists)}
+                                        " "{tu_string!(i18n, delete_my_lists)}
                                     </label>
-                                    <button type="submit" class="danger">{t!(i18n, delete_account_confirm)}</button>
+                                    <button type="submit" class="danger">{tu_string!(i18n, delete_account_confirm)}</button>
                                 </ActionForm>
                                 <Message message=delete_message testid="delete-account-error" />
                             </details>

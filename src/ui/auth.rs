@@ -11,7 +11,7 @@ use leptos_router::components::A;
 use super::form::{error_text, Message};
 
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     model::{error::AppError, User},
 };
 
@@ -134,20 +134,20 @@ pub fn RegisterPage() -> impl IntoView {
     let action = expect_context::<AuthActions>().register;
     let message = error_text(move || action.value().get());
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, create_an_account)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, create_an_account)) />
         <section class="auth">
-            <h1>{t!(i18n, create_an_account)}</h1>
+            <h1>{tu_string!(i18n, create_an_account)}</h1>
             <ActionForm action=action>
-                <label for="register-name">{t!(i18n, your_name)}</label>
+                <label for="register-name">{tu_string!(i18n, your_name)}</label>
                 <input id="register-name" name="name" autocomplete="name" required maxlength="100" />
-                <label for="register-email">{t!(i18n, email)}</label>
+                <label for="register-email">{tu_string!(i18n, email)}</label>
                 <input id="register-email" name="email" type="email" autocomplete="email" required />
-                <label for="register-password">{t!(i18n, password_min)}</label>
+                <label for="register-password">{tu_string!(i18n, password_min)}</label>
                 <input id="register-password" name="password" type="password" autocomplete="new-password" required minlength="8" />
-                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, create_account)}</button>
+                <button type="submit" disabled=move || action.pending().get()>{tu_string!(i18n, create_account)}</button>
             </ActionForm>
             <Message message />
-            <p>{t!(i18n, have_account)}" " <A href="/login">{t!(i18n, log_in)}</A></p>
+            <p>{tu_string!(i18n, have_account)}" " <A href="/login">{tu_string!(i18n, log_in)}</A></p>
         </section>
     }
 }
@@ -159,20 +159,20 @@ pub fn LoginPage() -> impl IntoView {
     let message = error_text(move || action.value().get());
     let next = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("next"));
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, log_in)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, log_in)) />
         <section class="auth">
-            <h1>{t!(i18n, log_in)}</h1>
+            <h1>{tu_string!(i18n, log_in)}</h1>
             <ActionForm action=action>
                 {next.map(|next| view! { <input type="hidden" name="next" value=next /> })}
-                <label for="login-email">{t!(i18n, email)}</label>
+                <label for="login-email">{tu_string!(i18n, email)}</label>
                 <input id="login-email" name="email" type="email" autocomplete="email" required />
-                <label for="login-password">{t!(i18n, password)}</label>
+                <label for="login-password">{tu_string!(i18n, password)}</label>
                 <input id="login-password" name="password" type="password" autocomplete="current-password" required />
-                <button type="submit" disabled=move || action.pending().get()>{t!(i18n, log_in)}</button>
+                <button type="submit" disabled=move || action.pending().get()>{tu_string!(i18n, log_in)}</button>
             </ActionForm>
             <Message message />
-            <p><A href="/forgot">{t!(i18n, forgot_link)}</A></p>
-            <p>{t!(i18n, new_here)}" " <A href="/register">{t!(i18n, create_an_account)}</A></p>
+            <p><A href="/forgot">{tu_string!(i18n, forgot_link)}</A></p>
+            <p>{tu_string!(i18n, new_here)}" " <A href="/register">{tu_string!(i18n, create_an_account)}</A></p>
         </section>
     }
 }
@@ -190,14 +190,14 @@ pub fn AccountMenu() -> impl IntoView {
                 match user.await {
                     Ok(Some(user)) => view! {
                         <span class="account-name" data-testid="account-name">{user.name}</span>
-                        <A href="/settings">{t!(i18n, settings)}</A>
+                        <A href="/settings">{tu_string!(i18n, settings)}</A>
                         <ActionForm action=logout>
-                            <button type="submit" class="link-button">{t!(i18n, log_out)}</button>
+                            <button type="submit" class="link-button">{tu_string!(i18n, log_out)}</button>
                         </ActionForm>
                     }.into_any(),
                     _ => view! {
-                        <A href="/login">{t!(i18n, log_in)}</A>
-                        <A href="/register">{t!(i18n, create_an_account)}</A>
+                        <A href="/login">{tu_string!(i18n, log_in)}</A>
+                        <A href="/register">{tu_string!(i18n, create_an_account)}</A>
                     }.into_any(),
                 }
             })}

@@ -16,7 +16,7 @@ use super::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     live::{
         client::{follow_live, LiveData},
         protocol::{family_topic, EventFrame, EventName},
@@ -322,25 +322,25 @@ pub fn Dashboard() -> impl IntoView {
     let message = error_text(move || create.value().get());
     view! {
         <section class="dashboard" aria-labelledby="families-title">
-            <h1 id="families-title">{t!(i18n, your_families)}</h1>
-            <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            <h1 id="families-title">{tu_string!(i18n, your_families)}</h1>
+            <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match overview.await {
                         Ok(families) => {
                             let none = families.is_empty();
                             view! {
                                 {none.then(|| view! {
-                                    <p class="empty" data-testid="no-families">{t!(i18n, no_families)}</p>
+                                    <p class="empty" data-testid="no-families">{tu_string!(i18n, no_families)}</p>
                                 })}
                                 <div data-testid="families">
                                     {families.into_iter().map(family_overview).collect_view()}
                                 </div>
                                 <details class="reveal" open=none>
-                                    <summary>{t!(i18n, new_family)}</summary>
+                                    <summary>{tu_string!(i18n, new_family)}</summary>
                                     <ActionForm action=create attr:class="inline-form">
-                                        <label for="family-name">{t!(i18n, family_name)}</label>
+                                        <label for="family-name">{tu_string!(i18n, family_name)}</label>
                                         <input id="family-name" name="name" required maxlength="200" />
-                                        <button type="submit">{t!(i18n, create_family)}</button>
+                                        <button type="submit">{tu_string!(i18n, create_family)}</button>
                                     </ActionForm>
                                 </details>
                             }.into_any()
@@ -368,7 +368,7 @@ fn family_overview(overview: FamilyOverview) -> impl IntoView {
     view! {
         <section class="family-overview" data-testid="family">
             <h2><A href=format!("/families/{}", family.id)>{family.name}</A></h2>
-            {empty.then(|| view! { <p class="muted">{t!(i18n, no_lists_yet_open)}</p> })}
+            {empty.then(|| view! { <p class="muted">{tu_string!(i18n, no_lists_yet_open)}</p> })}
             <ul class="cards" data-testid="lists">
                 {lists.into_iter().map(|list| {
                     let who = recipient_name(&list, &members);
@@ -385,8 +385,8 @@ fn family_overview(overview: FamilyOverview) -> impl IntoView {
 fn role_name(role: Role) -> &'static str {
     let i18n = use_i18n();
     match role {
-        Role::Admin => t_string!(i18n, role_admin),
-        Role::Member => t_string!(i18n, role_member),
+        Role::Admin => tu_string!(i18n, role_admin),
+        Role::Member => tu_string!(i18n, role_member),
     }
 }
 
@@ -420,16 +420,16 @@ fn ListCard(
     view! {
         <li class="card list-card" class:past=past data-testid="list-card">
             <A href=format!("/lists/{}", list.id) attr:class="card-title">{list.title}</A>
-            <span class="muted">{fill(t_string!(i18n, for_whom), &[("name", &who)])}</span>
+            <span class="muted">{fill(tu_string!(i18n, for_whom), &[("name", &who)])}</span>
             {day.map(|day| view! {
                 <span class="muted" data-testid="card-event">
-                    {fill(t_string!(i18n, event_on), &[("date", &day)])}
-                    {past.then(|| view! { " · "<span class="badge" data-testid="past">{t!(i18n, past)}</span> })}
+                    {fill(tu_string!(i18n, event_on), &[("date", &day)])}
+                    {past.then(|| view! { " · "<span class="badge" data-testid="past">{tu_string!(i18n, past)}</span> })}
                 </span>
             })}
             <span class="counts">
                 <span data-testid="gift-count">{gifts}</span>
-                {available.map(|n| view! { " · "<span data-testid="available-count">{fill(t_string!(i18n, available_count), &[("count", &n)])}</span> })}
+                {available.map(|n| view! { " · "<span data-testid="available-count">{fill(tu_string!(i18n, available_count), &[("count", &n)])}</span> })}
             </span>
         </li>
     }
@@ -470,11 +470,11 @@ pub fn FamilyPage() -> impl IntoView {
         })
     };
     view! {
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(err) => view! {
-                        <Title text=format!("{} · Giftlist", t_string!(i18n, family)) />
+                        <Title text=format!("{} · Giftlist", tu_string!(i18n, family)) />
                         <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
                     Ok(FamilyPageData { detail: FamilyDetail { family, members, lists }, seq, counts, me, invites, today }) => {
@@ -510,26 +510,26 @@ pub fn FamilyPage() -> impl IntoView {
                             <Title text=move || format!("{} · Giftlist", family_name()) />
                             <h1>{family_name}</h1>
                             <Show when=move || live.gone.get()>
-                                <p role="alert" class="form-error" data-testid="access-lost">{t!(i18n, access_lost)}</p>
-                                <p><A href="/">{t!(i18n, your_families)}</A></p>
+                                <p role="alert" class="form-error" data-testid="access-lost">{tu_string!(i18n, access_lost)}</p>
+                                <p><A href="/">{tu_string!(i18n, your_families)}</A></p>
                             </Show>
                             <div hidden=move || live.gone.get()>
                             <Show when=move || is_admin.get()>
                                 <details class="reveal" data-testid="rename-family">
-                                    <summary>{t!(i18n, rename_family)}</summary>
+                                    <summary>{tu_string!(i18n, rename_family)}</summary>
                                     <ActionForm action=rename attr:class="stacked-form">
                                         <input type="hidden" name="family_id" value=family_id.get_value().to_string() />
-                                        <label for="family-name">{t!(i18n, family_name)}</label>
+                                        <label for="family-name">{tu_string!(i18n, family_name)}</label>
                                         <input id="family-name" name="name" required maxlength="200" value=family_name />
-                                        <button type="submit">{t!(i18n, rename_list)}</button>
+                                        <button type="submit">{tu_string!(i18n, rename_list)}</button>
                                     </ActionForm>
                                     <Message message=rename_refusal testid="rename-family-error" />
                                 </details>
                             </Show>
                             <section aria-labelledby="lists-title">
-                                <h2 id="lists-title">{t!(i18n, lists)}</h2>
+                                <h2 id="lists-title">{tu_string!(i18n, lists)}</h2>
                                 <Show when=move || live.lists.with(|lists| lists.iter().all(|l| l.archived))>
-                                    <p class="empty" data-testid="no-lists">{t!(i18n, no_lists)}</p>
+                                    <p class="empty" data-testid="no-lists">{tu_string!(i18n, no_lists)}</p>
                                 </Show>
                                 <ul class="cards" data-testid="lists">
                                     <For
@@ -544,7 +544,7 @@ pub fn FamilyPage() -> impl IntoView {
                                 </ul>
                                 <Show when=move || live.lists.with(|lists| lists.iter().any(|l| l.archived))>
                                     <details class="reveal" data-testid="archived-lists">
-                                        <summary>{t!(i18n, archived_lists)}</summary>
+                                        <summary>{tu_string!(i18n, archived_lists)}</summary>
                                         <ul class="cards">
                                             <For
                                                 each=move || live.lists.get().into_iter().filter(|l| l.archived)
@@ -558,29 +558,29 @@ pub fn FamilyPage() -> impl IntoView {
                                     </details>
                                 </Show>
                                 <details class="reveal" open=no_lists>
-                                    <summary>{t!(i18n, new_list)}</summary>
+                                    <summary>{tu_string!(i18n, new_list)}</summary>
                                     <ActionForm action=new_list attr:class="stacked-form">
                                         <input type="hidden" name="family_id" value=list_family />
-                                        <label for="list-title">{t!(i18n, list_title)}</label>
+                                        <label for="list-title">{tu_string!(i18n, list_title)}</label>
                                         <input id="list-title" name="title" required maxlength="200" />
-                                        <label for="list-recipient">{t!(i18n, for_a_member)}</label>
+                                        <label for="list-recipient">{tu_string!(i18n, for_a_member)}</label>
                                         <select id="list-recipient" name="recipient_user_id">
-                                            <option value="">{t!(i18n, someone_without_account)}</option>
+                                            <option value="">{tu_string!(i18n, someone_without_account)}</option>
                                             <For
                                                 each=move || live.members.get()
                                                 key=|m| m.user_id.clone()
                                                 children=|m| view! { <option value=m.user_id.to_string()>{m.name.clone()}</option> }
                                             />
                                         </select>
-                                        <label for="list-recipient-name">{t!(i18n, or_their_name)}</label>
+                                        <label for="list-recipient-name">{tu_string!(i18n, or_their_name)}</label>
                                         <input id="list-recipient-name" name="recipient_name" maxlength="100" />
-                                        <button type="submit">{t!(i18n, create_list)}</button>
+                                        <button type="submit">{tu_string!(i18n, create_list)}</button>
                                     </ActionForm>
                                 </details>
                                 <Message message=list_message />
                             </section>
                             <section aria-labelledby="members-title">
-                                <h2 id="members-title">{t!(i18n, members)}</h2>
+                                <h2 id="members-title">{tu_string!(i18n, members)}</h2>
                                 <ul data-testid="members" class="members">
                                     <For
                                         each=move || live.members.get()
@@ -592,29 +592,29 @@ pub fn FamilyPage() -> impl IntoView {
                                 </ul>
                                 <Message message=member_refusal testid="member-error" />
                                 <details class="reveal" data-testid="leave-family">
-                                    <summary>{t!(i18n, leave_family)}</summary>
-                                    <p class="muted">{t!(i18n, leave_family_lead)}</p>
+                                    <summary>{tu_string!(i18n, leave_family)}</summary>
+                                    <p class="muted">{tu_string!(i18n, leave_family_lead)}</p>
                                     <ActionForm action=remove>
                                         <input type="hidden" name="family_id" value=leave_family_id />
                                         <input type="hidden" name="user_id" value=my_id />
-                                        <button type="submit" class="danger" data-testid="confirm-leave">{t!(i18n, leave_family_confirm)}</button>
+                                        <button type="submit" class="danger" data-testid="confirm-leave">{tu_string!(i18n, leave_family_confirm)}</button>
                                     </ActionForm>
                                 </details>
                                 <ActionForm action=invite attr:class="stacked-form">
                                     <input type="hidden" name="family_id" value=invite_family_id />
-                                    <label for="invite-email">{t!(i18n, invite_email)}</label>
+                                    <label for="invite-email">{tu_string!(i18n, invite_email)}</label>
                                     <input id="invite-email" name="email" type="email" maxlength="254" autocomplete="off" />
-                                    <button type="submit">{t!(i18n, make_invite)}</button>
+                                    <button type="submit">{tu_string!(i18n, make_invite)}</button>
                                 </ActionForm>
                                 <Message message=invite_message />
                                 {move || invite_link().map(|link| view! {
-                                    <p>{t!(i18n, send_invite)}" "
-                                        <input class="invite-link" readonly value=link.clone() aria-label=t_string!(i18n, invite_link) data-testid="invite-link" />
+                                    <p>{tu_string!(i18n, send_invite)}" "
+                                        <input class="invite-link" readonly value=link.clone() aria-label=tu_string!(i18n, invite_link) data-testid="invite-link" />
                                         <CopyButton text=link />
                                     </p>
                                 })}
                                 {(!invites.is_empty()).then(|| view! {
-                                    <h3>{t!(i18n, open_invites)}</h3>
+                                    <h3>{tu_string!(i18n, open_invites)}</h3>
                                     <ul class="invites" data-testid="open-invites">
                                         {invites.into_iter().map(|invite| view! { <OpenInviteRow invite family_id=family_id.get_value() revoke /> }).collect_view()}
                                     </ul>
@@ -644,11 +644,11 @@ fn MemberRow(
     let i18n = use_i18n();
     let mine = member.user_id == me;
     let (next_role, toggle_label) = match member.role {
-        Role::Admin => ("member", t_string!(i18n, make_member)),
-        Role::Member => ("admin", t_string!(i18n, make_admin)),
+        Role::Admin => ("member", tu_string!(i18n, make_member)),
+        Role::Member => ("admin", tu_string!(i18n, make_admin)),
     };
     let confirm = fill(
-        t_string!(i18n, remove_member_confirm),
+        tu_string!(i18n, remove_member_confirm),
         &[("name", &member.name)],
     );
     let family = StoredValue::new(family_id.to_string());
@@ -658,7 +658,7 @@ fn MemberRow(
         <li data-testid="member" data-user=user.get_value()>
             <span class="member-name">{member.name.clone()}</span>" "
             <span class="muted" data-testid="member-role">{role_name(member.role)}</span>
-            {mine.then(|| view! { " "<span class="muted">{t!(i18n, member_you)}</span> })}
+            {mine.then(|| view! { " "<span class="muted">{tu_string!(i18n, member_you)}</span> })}
             <Show when=move || is_admin.get() && !mine>
                 <span class="member-actions">
                     <ActionForm action=set_role attr:class="inline-form">
@@ -668,8 +668,8 @@ fn MemberRow(
                         <button type="submit" class="small" data-testid="toggle-admin">{toggle_label}</button>
                     </ActionForm>
                     <details class="reveal inline">
-                        <summary data-testid="remove-member">{t!(i18n, remove_member)}</summary>
-                        <p class="muted">{t!(i18n, remove_member_lead)}</p>
+                        <summary data-testid="remove-member">{tu_string!(i18n, remove_member)}</summary>
+                        <p class="muted">{tu_string!(i18n, remove_member_lead)}</p>
                         <ActionForm action=remove>
                             <input type="hidden" name="family_id" value=family.get_value() />
                             <input type="hidden" name="user_id" value=user.get_value() />
@@ -693,22 +693,22 @@ fn OpenInviteRow(
     let i18n = use_i18n();
     let until = invite.expires_at.get(..10).unwrap_or_default().to_owned();
     let made = fill(
-        t_string!(i18n, invite_made_by),
+        tu_string!(i18n, invite_made_by),
         &[("name", &invite.created_by_name), ("date", &until)],
     );
     let mailed = invite
         .email
         .as_ref()
-        .map(|email| fill(t_string!(i18n, invite_mailed_to), &[("email", email)]));
+        .map(|email| fill(tu_string!(i18n, invite_mailed_to), &[("email", email)]));
     view! {
         <li data-testid="open-invite">
-            <input class="invite-link" readonly value=invite.url.clone() aria-label=t_string!(i18n, invite_link) />
+            <input class="invite-link" readonly value=invite.url.clone() aria-label=tu_string!(i18n, invite_link) />
             " "<span class="muted">{made}{mailed.map(|m| format!(" · {m}"))}</span>
             {invite.may_revoke.then(|| view! {
                 <ActionForm action=revoke attr:class="inline-form">
                     <input type="hidden" name="family_id" value=family_id.to_string() />
                     <input type="hidden" name="code" value=invite.code.clone() />
-                    <button type="submit" class="small" data-testid="revoke-invite">{t!(i18n, revoke_invite)}</button>
+                    <button type="submit" class="small" data-testid="revoke-invite">{tu_string!(i18n, revoke_invite)}</button>
                 </ActionForm>
             })}
         </li>
@@ -745,10 +745,10 @@ pub(crate) fn CopyButton(
     };
     view! {
         <Show when=move || ready.get()>
-            <button type="button" class="copy" on:click=copy data-testid=testid>{t!(i18n, copy_link)}</button>
+            <button type="button" class="copy" on:click=copy data-testid=testid>{tu_string!(i18n, copy_link)}</button>
         </Show>
         <span class="muted" role="status" aria-live="polite" data-testid="copy-status">
-            {move || copied.get().then(|| format!(" {}", t_string!(i18n, copied)))}
+            {move || copied.get().then(|| format!(" {}", tu_string!(i18n, copied)))}
         </span>
     }
 }
@@ -777,27 +777,27 @@ pub fn InvitePage() -> impl IntoView {
     let accept = ServerAction::<AcceptInvite>::new();
     let message = error_text(move || accept.value().get());
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, invitation)) />
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, invitation)) />
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 let logged_in = matches!(user.await, Ok(Some(_)));
                 match family.await {
                     Err(_) => view! {
-                        <h1>{t!(i18n, invite_broken)}</h1>
-                        <p>{t!(i18n, invite_expired)}</p>
+                        <h1>{tu_string!(i18n, invite_broken)}</h1>
+                        <p>{tu_string!(i18n, invite_expired)}</p>
                     }.into_any(),
                     Ok(family) if logged_in => view! {
-                        <h1>{fill(t_string!(i18n, join_name), &[("name", &family.name)])}</h1>
+                        <h1>{fill(tu_string!(i18n, join_name), &[("name", &family.name)])}</h1>
                         <ActionForm action=accept>
                             <input type="hidden" name="code" value=code() />
-                            <button type="submit">{t!(i18n, join_family)}</button>
+                            <button type="submit">{tu_string!(i18n, join_family)}</button>
                         </ActionForm>
                         <Message message />
                     }.into_any(),
                     Ok(family) => view! {
-                        <h1>{fill(t_string!(i18n, join_name), &[("name", &family.name)])}</h1>
-                        <p>{t!(i18n, login_first)}</p>
-                        <p><A href="/register">{t!(i18n, create_an_account)}</A>" · "<A href="/login">{t!(i18n, log_in)}</A></p>
+                        <h1>{fill(tu_string!(i18n, join_name), &[("name", &family.name)])}</h1>
+                        <p>{tu_string!(i18n, login_first)}</p>
+                        <p><A href="/register">{tu_string!(i18n, create_an_account)}</A>" · "<A href="/login">{tu_string!(i18n, log_in)}</A></p>
                     }.into_any(),
                 }
             })}

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::{auth::use_current_user, families::Dashboard};
-use crate::i18n::{t, use_i18n};
+use crate::i18n::{tu_string, use_i18n};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -29,9 +29,9 @@ fn Welcome() -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="hero" aria-labelledby="hero-title">
-            <h1 id="hero-title">{t!(i18n, hero_title)}</h1>
-            <p class="lead">{t!(i18n, hero_lead)}</p>
-            <p><A href="/register">{t!(i18n, create_an_account)}</A>" · "<A href="/login">{t!(i18n, log_in)}</A></p>
+            <h1 id="hero-title">{tu_string!(i18n, hero_title)}</h1>
+            <p class="lead">{tu_string!(i18n, hero_lead)}</p>
+            <p><A href="/register">{tu_string!(i18n, create_an_account)}</A>" · "<A href="/login">{tu_string!(i18n, log_in)}</A></p>
         </section>
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{auth::use_current_user, lang::translate_error};
 use crate::{
-    i18n::{t, use_i18n},
+    i18n::{tu_string, use_i18n},
     model::{error::AppError, ListId},
 };
 
@@ -111,7 +111,7 @@ pub fn IncomingSharePage() -> impl IntoView {
     let choices = Resource::new(|| (), |_| share_choices());
     view! {
         <Title text="Giftlist" />
-        <h1>{t!(i18n, incoming_heading)}</h1>
+        <h1>{tu_string!(i18n, incoming_heading)}</h1>
         <Transition fallback=|| ()>
             {move || {
                 let (link, title) = (link.clone(), title.clone());
@@ -122,7 +122,7 @@ pub fn IncomingSharePage() -> impl IntoView {
                         return view! { <Redirect path=login /> }.into_any();
                     }
                     let Some(link) = link else {
-                        return view! { <p class="empty" data-testid="incoming-no-link">{t!(i18n, incoming_no_link)}</p> }.into_any();
+                        return view! { <p class="empty" data-testid="incoming-no-link">{tu_string!(i18n, incoming_no_link)}</p> }.into_any();
                     };
                     // The link is shown whatever follows: the person sees
                     // what they shared, even with no list to put it on.
@@ -130,11 +130,11 @@ pub fn IncomingSharePage() -> impl IntoView {
                     match choices.await {
                         Ok(lists) if lists.is_empty() => view! {
                             {shared}
-                            <p class="empty">{t!(i18n, incoming_no_lists)}</p>
+                            <p class="empty">{tu_string!(i18n, incoming_no_lists)}</p>
                         }.into_any(),
                         Ok(lists) => view! {
                             {shared}
-                            <h2>{t!(i18n, incoming_pick)}</h2>
+                            <h2>{tu_string!(i18n, incoming_pick)}</h2>
                             <ul class="choices">
                                 {lists.into_iter().map(|choice| {
                                     let href = add_form_address(&choice.list_id, &link, title.as_deref());

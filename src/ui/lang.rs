@@ -12,7 +12,7 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{t_string, use_i18n, I18nLocaleTrait as _, Locale};
+use crate::i18n::{tu_string, use_i18n, I18nLocaleTrait as _, Locale};
 
 /// Where the header's links send a language choice; the server remembers it
 /// in the cookie and sends the person back (see `server::set_language`).
@@ -97,7 +97,7 @@ pub fn LanguagePicker() -> impl IntoView {
         percent_encode(&here)
     };
     view! {
-        <nav class="languages" aria-label=t_string!(i18n, nav_language) data-testid="languages">
+        <nav class="languages" aria-label=tu_string!(i18n, nav_language) data-testid="languages">
             <ul>
                 {languages().into_iter().map(|(locale, name)| {
                     let code = locale.as_str();
@@ -171,11 +171,11 @@ pub fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String
 pub fn priority_words(priority: i64) -> String {
     let i18n = use_i18n();
     match priority {
-        1 => t_string!(i18n, priority_1),
-        2 => t_string!(i18n, priority_2),
-        3 => t_string!(i18n, priority_3),
-        4 => t_string!(i18n, priority_4),
-        _ => t_string!(i18n, priority_5),
+        1 => tu_string!(i18n, priority_1),
+        2 => tu_string!(i18n, priority_2),
+        3 => tu_string!(i18n, priority_3),
+        4 => tu_string!(i18n, priority_4),
+        _ => tu_string!(i18n, priority_5),
     }
     .to_string()
 }
@@ -184,9 +184,9 @@ pub fn priority_words(priority: i64) -> String {
 pub fn gift_count(count: i64) -> String {
     let i18n = use_i18n();
     if count == 1 {
-        t_string!(i18n, gifts_one).to_string()
+        tu_string!(i18n, gifts_one).to_string()
     } else {
-        fill(t_string!(i18n, gifts_many), &[("count", &count)])
+        fill(tu_string!(i18n, gifts_many), &[("count", &count)])
     }
 }
 
@@ -196,157 +196,157 @@ pub fn translate_error(message: &str) -> String {
     let i18n = use_i18n();
     let exact = match message {
         "the server could not be reached. Check your connection and try again." => {
-            Some(t_string!(i18n, err_unreachable))
+            Some(tu_string!(i18n, err_unreachable))
         }
         "someone else changed this item first; here is the current version" => {
-            Some(t_string!(i18n, err_stale))
+            Some(tu_string!(i18n, err_stale))
         }
-        "someone else has already claimed this item" => Some(t_string!(i18n, err_taken)),
-        "nobody has claimed this item" => Some(t_string!(i18n, err_unclaimed)),
-        "you cannot claim items on your own list" => Some(t_string!(i18n, err_own_claim)),
+        "someone else has already claimed this item" => Some(tu_string!(i18n, err_taken)),
+        "nobody has claimed this item" => Some(tu_string!(i18n, err_unclaimed)),
+        "you cannot claim items on your own list" => Some(tu_string!(i18n, err_own_claim)),
         "you cannot claim or release items on your own list" => {
-            Some(t_string!(i18n, err_own_release))
+            Some(tu_string!(i18n, err_own_release))
         }
         "only the person who claimed this item can release it" => {
-            Some(t_string!(i18n, err_not_claimer))
+            Some(tu_string!(i18n, err_not_claimer))
         }
         "only the person who made this list or a family admin may change it" => {
-            Some(t_string!(i18n, err_not_list_manager))
+            Some(tu_string!(i18n, err_not_list_manager))
         }
         "give exactly one of recipient_user_id and recipient_name" => {
-            Some(t_string!(i18n, err_one_recipient))
+            Some(tu_string!(i18n, err_one_recipient))
         }
         "recipient_user_id must be a member of the family" => {
-            Some(t_string!(i18n, err_recipient_not_member))
+            Some(tu_string!(i18n, err_recipient_not_member))
         }
-        "an account with this email already exists" => Some(t_string!(i18n, err_email_taken)),
-        "the email or password is not right" => Some(t_string!(i18n, err_bad_login)),
-        "this account no longer exists" => Some(t_string!(i18n, err_account_gone)),
-        "log in to see this" => Some(t_string!(i18n, err_log_in)),
-        "log in first" => Some(t_string!(i18n, err_log_in_first)),
+        "an account with this email already exists" => Some(tu_string!(i18n, err_email_taken)),
+        "the email or password is not right" => Some(tu_string!(i18n, err_bad_login)),
+        "this account no longer exists" => Some(tu_string!(i18n, err_account_gone)),
+        "log in to see this" => Some(tu_string!(i18n, err_log_in)),
+        "log in first" => Some(tu_string!(i18n, err_log_in_first)),
         "url must be a web address like https://shop.example/gift"
         | "url must be an http:// or https:// web address" => {
-            Some(t_string!(i18n, err_link_not_web))
+            Some(tu_string!(i18n, err_link_not_web))
         }
         "you have read many shop pages just now; wait a minute and try again" => {
-            Some(t_string!(i18n, err_link_limit))
+            Some(tu_string!(i18n, err_link_limit))
         }
         "too many attempts from your address; wait a little and try again" => {
-            Some(t_string!(i18n, err_too_many_ip))
+            Some(tu_string!(i18n, err_too_many_ip))
         }
         "too many attempts for this account; wait a little and try again" => {
-            Some(t_string!(i18n, err_too_many_account))
+            Some(tu_string!(i18n, err_too_many_account))
         }
         "the server is busy checking passwords; try again in a moment" => {
-            Some(t_string!(i18n, err_busy))
+            Some(tu_string!(i18n, err_busy))
         }
         "the database cannot be reached just now; try again in a moment" => {
-            Some(t_string!(i18n, err_database_away))
+            Some(tu_string!(i18n, err_database_away))
         }
         "something went wrong on the server; please try again" => {
-            Some(t_string!(i18n, err_internal))
+            Some(tu_string!(i18n, err_internal))
         }
         "cross-site request refused: it must come from this site" => {
-            Some(t_string!(i18n, err_cross_site))
+            Some(tu_string!(i18n, err_cross_site))
         }
-        "price must be an amount like 12.50" => Some(t_string!(i18n, err_price)),
-        "priority must be a number from 1 to 5" => Some(t_string!(i18n, err_priority)),
-        "email is not a valid address" => Some(t_string!(i18n, err_email_invalid)),
+        "price must be an amount like 12.50" => Some(tu_string!(i18n, err_price)),
+        "priority must be a number from 1 to 5" => Some(tu_string!(i18n, err_priority)),
+        "email is not a valid address" => Some(tu_string!(i18n, err_email_invalid)),
         "url must be a web address starting with http:// or https://" => {
-            Some(t_string!(i18n, err_url))
+            Some(tu_string!(i18n, err_url))
         }
         "currency must be an ISO 4217 code such as EUR or USD" => {
-            Some(t_string!(i18n, err_currency))
+            Some(tu_string!(i18n, err_currency))
         }
-        "all of this item is taken" => Some(t_string!(i18n, err_all_taken)),
-        "this item is not a group gift" => Some(t_string!(i18n, err_not_group)),
+        "all of this item is taken" => Some(tu_string!(i18n, err_all_taken)),
+        "this item is not a group gift" => Some(tu_string!(i18n, err_not_group)),
         "members have pledged to this gift: they must withdraw their pledges first" => {
-            Some(t_string!(i18n, err_has_pledges))
+            Some(tu_string!(i18n, err_has_pledges))
         }
-        "you have not pledged to this gift" => Some(t_string!(i18n, err_no_pledge)),
-        "you cannot chip in for gifts on your own list" => Some(t_string!(i18n, err_own_chip)),
-        "the amount must be like 12.50" => Some(t_string!(i18n, err_amount)),
+        "you have not pledged to this gift" => Some(tu_string!(i18n, err_no_pledge)),
+        "you cannot chip in for gifts on your own list" => Some(tu_string!(i18n, err_own_chip)),
+        "the amount must be like 12.50" => Some(tu_string!(i18n, err_amount)),
         "amount_cents must be between 100 (one unit of the currency) and 1000000000000" => {
-            Some(t_string!(i18n, err_pledge_range))
+            Some(tu_string!(i18n, err_pledge_range))
         }
         "give target_cents: the gift has no price, or no limit on how many" => {
-            Some(t_string!(i18n, err_no_target))
+            Some(tu_string!(i18n, err_no_target))
         }
-        "only 1 is left to claim" => Some(t_string!(i18n, err_one_left)),
+        "only 1 is left to claim" => Some(tu_string!(i18n, err_one_left)),
         "quantity must be between 1 and 999, or null for no limit"
         | "quantity must be a number from 1 to 999, or empty for no limit" => {
-            Some(t_string!(i18n, err_quantity))
+            Some(tu_string!(i18n, err_quantity))
         }
         "units must be between 1 and 999" | "units must be a number from 1 to 999" => {
-            Some(t_string!(i18n, err_units))
+            Some(tu_string!(i18n, err_units))
         }
-        "this link was revoked" => Some(t_string!(i18n, err_link_revoked)),
-        "this link has expired" => Some(t_string!(i18n, err_link_expired)),
+        "this link was revoked" => Some(tu_string!(i18n, err_link_revoked)),
+        "this link has expired" => Some(tu_string!(i18n, err_link_expired)),
         "this link only shows the list: claiming needs a givers' link" => {
-            Some(t_string!(i18n, err_link_view_only))
+            Some(tu_string!(i18n, err_link_view_only))
         }
         "give your name, so the family knows who is bringing it" => {
-            Some(t_string!(i18n, err_guest_name))
+            Some(tu_string!(i18n, err_guest_name))
         }
         "only whoever claimed this can change it: open the link you were given when you claimed" => {
-            Some(t_string!(i18n, err_guest_not_yours))
+            Some(tu_string!(i18n, err_guest_not_yours))
         }
         "you cannot make a givers' link for your own list: it would show what is taken" => {
-            Some(t_string!(i18n, err_no_givers_link_own))
+            Some(tu_string!(i18n, err_no_givers_link_own))
         }
-        "expires_at must be in the future" => Some(t_string!(i18n, err_expiry_past)),
+        "expires_at must be in the future" => Some(tu_string!(i18n, err_expiry_past)),
         "this reset link is invalid, used or expired: ask for a new one" => {
-            Some(t_string!(i18n, err_bad_reset))
+            Some(tu_string!(i18n, err_bad_reset))
         }
-        "the current password is not right" => Some(t_string!(i18n, err_wrong_current)),
-        "the password is not right" => Some(t_string!(i18n, err_wrong_password)),
+        "the current password is not right" => Some(tu_string!(i18n, err_wrong_current)),
+        "the password is not right" => Some(tu_string!(i18n, err_wrong_password)),
         "this confirmation link is invalid, used or expired: ask for a new one" => {
-            Some(t_string!(i18n, err_bad_confirm))
+            Some(tu_string!(i18n, err_bad_confirm))
         }
-        "this is already your address" => Some(t_string!(i18n, err_already_yours)),
-        "this list is archived: restore it to change it" => Some(t_string!(i18n, err_archived)),
+        "this is already your address" => Some(tu_string!(i18n, err_already_yours)),
+        "this list is archived: restore it to change it" => Some(tu_string!(i18n, err_archived)),
         "the person a list is for can change only while nothing on it is claimed or chipped in for" => {
-            Some(t_string!(i18n, err_recipient_taken))
+            Some(tu_string!(i18n, err_recipient_taken))
         }
         "event_date must be a day like 2026-12-24, at most a year back and five years ahead" => {
-            Some(t_string!(i18n, err_event_date))
+            Some(tu_string!(i18n, err_event_date))
         }
         "the person a list is for does not choose what they see after the event" => {
-            Some(t_string!(i18n, err_reveal_recipient))
+            Some(tu_string!(i18n, err_reveal_recipient))
         }
         "a confirmation link was sent to this address a moment ago; wait a little before asking again" => {
-            Some(t_string!(i18n, err_confirm_wait))
+            Some(tu_string!(i18n, err_confirm_wait))
         }
         "confirm your email address first: open the link we mailed you (the settings page sends it again)" => {
-            Some(t_string!(i18n, err_unconfirmed))
+            Some(tu_string!(i18n, err_unconfirmed))
         }
-        "only the family's admins may rename it" => Some(t_string!(i18n, err_not_family_admin)),
+        "only the family's admins may rename it" => Some(tu_string!(i18n, err_not_family_admin)),
         "the family's last admin cannot step down or leave: make another member admin first" => {
-            Some(t_string!(i18n, err_last_admin))
+            Some(tu_string!(i18n, err_last_admin))
         }
         "only the family's admins may remove a member" => {
-            Some(t_string!(i18n, err_not_admin_remove))
+            Some(tu_string!(i18n, err_not_admin_remove))
         }
         "only the family's admins may change who is an admin" => {
-            Some(t_string!(i18n, err_not_admin_role))
+            Some(tu_string!(i18n, err_not_admin_role))
         }
         "only whoever made an invite, or an admin, may revoke it" => {
-            Some(t_string!(i18n, err_invite_not_yours))
+            Some(tu_string!(i18n, err_invite_not_yours))
         }
         "an invite was mailed to this address a moment ago; wait a little before mailing it again" => {
-            Some(t_string!(i18n, err_invite_wait))
+            Some(tu_string!(i18n, err_invite_wait))
         }
         "you have mailed many invites just now; wait a little and try again" => {
-            Some(t_string!(i18n, err_invite_many))
+            Some(tu_string!(i18n, err_invite_many))
         }
         "tick the box to confirm that the list and its gifts go" => {
-            Some(t_string!(i18n, err_confirm_delete))
+            Some(tu_string!(i18n, err_confirm_delete))
         }
         "a reset link was sent to this address a moment ago; wait a little before asking again" => {
-            Some(t_string!(i18n, err_reset_wait))
+            Some(tu_string!(i18n, err_reset_wait))
         }
         "too many unknown links from your address; wait a little and try again" => {
-            Some(t_string!(i18n, err_too_many_links))
+            Some(tu_string!(i18n, err_too_many_links))
         }
         _ => None,
     };
@@ -357,36 +357,36 @@ pub fn translate_error(message: &str) -> String {
     let between = |before: &str, after: &str| message.strip_prefix(before)?.strip_suffix(after);
     let number_between = |before: &str, after: &str| between(before, after)?.parse::<i64>().ok();
     if let Some(n) = number_between("only ", " are left to claim") {
-        return fill(t_string!(i18n, err_left), &[("n", &n)]);
+        return fill(tu_string!(i18n, err_left), &[("n", &n)]);
     }
     if let Some(n) = number_between(
         "givers hold ",
         " of this item: talk to them first, or confirm to release the newest claims",
     ) {
-        return fill(t_string!(i18n, err_held), &[("n", &n)]);
+        return fill(tu_string!(i18n, err_held), &[("n", &n)]);
     }
     if let Some(currency) = between(
         "members have pledged in ",
         " to this gift: its currency cannot change",
     ) {
         return fill(
-            t_string!(i18n, err_currency_pledged),
+            tu_string!(i18n, err_currency_pledged),
             &[("currency", &currency)],
         );
     }
     let field = |name: &str| -> String {
         match name {
-            "title" => t_string!(i18n, field_title),
-            "name" => t_string!(i18n, field_name),
-            "notes" => t_string!(i18n, field_notes),
-            "url" => t_string!(i18n, field_url),
-            "password" => t_string!(i18n, field_password),
-            "email" => t_string!(i18n, field_email),
-            "list" => t_string!(i18n, what_list),
-            "item" => t_string!(i18n, what_item),
-            "family" => t_string!(i18n, what_family),
-            "invite" => t_string!(i18n, what_invite),
-            "page" => t_string!(i18n, what_page),
+            "title" => tu_string!(i18n, field_title),
+            "name" => tu_string!(i18n, field_name),
+            "notes" => tu_string!(i18n, field_notes),
+            "url" => tu_string!(i18n, field_url),
+            "password" => tu_string!(i18n, field_password),
+            "email" => tu_string!(i18n, field_email),
+            "list" => tu_string!(i18n, what_list),
+            "item" => tu_string!(i18n, what_item),
+            "family" => tu_string!(i18n, what_family),
+            "invite" => tu_string!(i18n, what_invite),
+            "page" => tu_string!(i18n, what_page),
             other => return other.to_string(),
         }
         .to_string()
@@ -395,18 +395,18 @@ pub fn translate_error(message: &str) -> String {
         .strip_prefix("the server answered ")
         .and_then(|rest| rest.strip_suffix(". Try again."))
     {
-        return fill(t_string!(i18n, err_status), &[("status", &status)]);
+        return fill(tu_string!(i18n, err_status), &[("status", &status)]);
     }
     if let Some(name) = message.strip_suffix(" must not be empty") {
-        return fill(t_string!(i18n, err_empty), &[("field", &field(name))]);
+        return fill(tu_string!(i18n, err_empty), &[("field", &field(name))]);
     }
     if let Some(what) = message.strip_suffix(" not found") {
-        return fill(t_string!(i18n, err_not_found), &[("what", &field(what))]);
+        return fill(tu_string!(i18n, err_not_found), &[("what", &field(what))]);
     }
     if let Some((name, rest)) = message.split_once(" is too long: at most ") {
         if let Some(n) = rest.strip_suffix(" bytes") {
             return fill(
-                t_string!(i18n, err_too_long),
+                tu_string!(i18n, err_too_long),
                 &[("field", &field(name)), ("n", &n)],
             );
         }
@@ -415,10 +415,10 @@ pub fn translate_error(message: &str) -> String {
         .strip_prefix("password is too short: at least ")
         .and_then(|rest| rest.strip_suffix(" characters"))
     {
-        return fill(t_string!(i18n, err_password_short), &[("n", &n)]);
+        return fill(tu_string!(i18n, err_password_short), &[("n", &n)]);
     }
     if message.starts_with("price_cents must be between") {
-        return t_string!(i18n, err_price_range).to_string();
+        return tu_string!(i18n, err_price_range).to_string();
     }
     message.to_string()
 }

@@ -8,7 +8,7 @@ use super::{
     lang::{fill, LanguagePicker},
 };
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     live::client::{LiveStatus, Notice, Status},
 };
 
@@ -25,27 +25,27 @@ pub fn Header() -> impl IntoView {
     let current = move || status.map(|s| s.get()).unwrap_or(Status::Idle);
     let label = move || match current() {
         Status::Idle => String::new(),
-        Status::Connecting => t_string!(i18n, status_connecting).to_string(),
-        Status::Live => t_string!(i18n, status_live).to_string(),
+        Status::Connecting => tu_string!(i18n, status_connecting).to_string(),
+        Status::Live => tu_string!(i18n, status_live).to_string(),
         Status::Reconnecting {
             attempt,
             next_in_secs,
         } => fill(
-            t_string!(i18n, status_reconnecting),
+            tu_string!(i18n, status_reconnecting),
             &[("attempt", &attempt), ("secs", &next_in_secs)],
         ),
-        Status::Polling => t_string!(i18n, status_polling).to_string(),
-        Status::Offline => t_string!(i18n, status_offline).to_string(),
-        Status::LinkEnded => t_string!(i18n, status_link_ended).to_string(),
+        Status::Polling => tu_string!(i18n, status_polling).to_string(),
+        Status::Offline => tu_string!(i18n, status_offline).to_string(),
+        Status::LinkEnded => tu_string!(i18n, status_link_ended).to_string(),
     };
     view! {
-        <a class="skip-link" href="#main">{t!(i18n, skip_to_content)}</a>
+        <a class="skip-link" href="#main">{tu_string!(i18n, skip_to_content)}</a>
         <header class="site-header">
             <A href="/" attr:class="brand">
                 <img class="brand-mark" src="/logo.svg" alt="" width="28" height="28" />
                 <span class="brand-name">"Giftlist"</span>
             </A>
-            <nav class="account" aria-label=t_string!(i18n, nav_account)>
+            <nav class="account" aria-label=tu_string!(i18n, nav_account)>
                 <AccountMenu />
             </nav>
             <LanguagePicker />
@@ -61,7 +61,7 @@ pub fn Header() -> impl IntoView {
             <Notices />
             // Shown only on a page the service worker served from its copy
             // while offline (it marks <html data-offline>; see style/main.css).
-            <p class="offline-note" data-testid="offline-note" hidden>{t!(i18n, offline_note)}</p>
+            <p class="offline-note" data-testid="offline-note" hidden>{tu_string!(i18n, offline_note)}</p>
         </header>
     }
 }
@@ -80,11 +80,11 @@ fn Notices() -> impl IntoView {
     view! {
         <div class="notices" data-testid="notices" role="status" aria-live="polite">
             {move || notices.get().into_iter().map(|notice| {
-                let title = notice.title.unwrap_or_else(|| t_string!(i18n, a_gift).to_string());
+                let title = notice.title.unwrap_or_else(|| tu_string!(i18n, a_gift).to_string());
                 let text = if notice.removed {
-                    fill(t_string!(i18n, notice_removed), &[("title", &title)])
+                    fill(tu_string!(i18n, notice_removed), &[("title", &title)])
                 } else {
-                    fill(t_string!(i18n, notice_changed), &[("title", &title)])
+                    fill(tu_string!(i18n, notice_changed), &[("title", &title)])
                 };
                 view! { <p class="notice">{text}</p> }
             }).collect_view()}

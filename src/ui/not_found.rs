@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::i18n::{t, t_string, use_i18n};
+use crate::i18n::{tu_string, use_i18n};
 
 /// Answers unknown paths with 404 and a way back home.
 #[component]
@@ -16,11 +16,11 @@ pub fn NotFound() -> impl IntoView {
 
     let i18n = use_i18n();
     view! {
-        <Title text=format!("{} · Giftlist", t_string!(i18n, page_not_found)) />
+        <Title text=format!("{} · Giftlist", tu_string!(i18n, page_not_found)) />
         <section class="not-found">
-            <h1>{t!(i18n, page_not_found)}</h1>
-            <p>{t!(i18n, nothing_here)}</p>
-            <p><A href="/">{t!(i18n, back_home)}</A></p>
+            <h1>{tu_string!(i18n, page_not_found)}</h1>
+            <p>{tu_string!(i18n, nothing_here)}</p>
+            <p><A href="/">{tu_string!(i18n, back_home)}</A></p>
         </section>
     }
 }

@@ -18,7 +18,7 @@ use super::{
     not_found::NotFound,
 };
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     live::{
         client::{follow_live, use_share_link, LiveData, LiveStatus, Status},
         protocol::{list_topic, EventFrame, EventName},
@@ -199,15 +199,15 @@ pub fn SharePage() -> impl IntoView {
         // The token is in this page's address: no shop a gift links to may
         // read it (the server sends the same policy as a header).
         <Meta name="referrer" content="no-referrer" />
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(err) if err.code == ErrorCode::NotFound => view! { <NotFound /> }.into_any(),
                     Err(err) => {
                         answer_status(&err);
                         view! {
-                        <Title text=format!("{} · Giftlist", t_string!(i18n, list)) />
-                        <h1>{t!(i18n, share_closed_title)}</h1>
+                        <Title text=format!("{} · Giftlist", tu_string!(i18n, list)) />
+                        <h1>{tu_string!(i18n, share_closed_title)}</h1>
                         <p role="alert" data-testid="share-error">{translate_error(&err.message)}</p>
                         }
                         .into_any()
@@ -290,15 +290,15 @@ fn share_view(
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
         <h1>{move || live.list.get().title}</h1>
-        <p class="muted">{move || fill(t_string!(i18n, for_whom), &[("name", &live.list.get().recipient)])}</p>
-        {givers.then(|| view! { <p class="share-note" data-testid="share-note">{t!(i18n, share_givers_note)}</p> })}
-        {member.then(|| view! { <p><A href=format!("/lists/{}", list.id)>{t!(i18n, share_open_as_member)}</A></p> })}
+        <p class="muted">{move || fill(tu_string!(i18n, for_whom), &[("name", &live.list.get().recipient)])}</p>
+        {givers.then(|| view! { <p class="share-note" data-testid="share-note">{tu_string!(i18n, share_givers_note)}</p> })}
+        {member.then(|| view! { <p><A href=format!("/lists/{}", list.id)>{tu_string!(i18n, share_open_as_member)}</A></p> })}
         {move || guest.get_value().filter(|_| givers).map(|me| guest_box(&me))}
         <Show when=move || live.removed.get()>
-            <p role="alert" data-testid="list-removed">{t!(i18n, list_removed)}</p>
+            <p role="alert" data-testid="list-removed">{tu_string!(i18n, list_removed)}</p>
         </Show>
         <Show when=ended>
-            <p role="alert" data-testid="link-ended">{t!(i18n, share_link_ended)}</p>
+            <p role="alert" data-testid="link-ended">{tu_string!(i18n, share_link_ended)}</p>
         </Show>
         <ul class="items" data-testid="items">
             <For
@@ -308,7 +308,7 @@ fn share_view(
             />
         </ul>
         <Show when=move || live.items.with(Vec::is_empty)>
-            <p class="empty" data-testid="no-gifts">{t!(i18n, share_no_gifts)}</p>
+            <p class="empty" data-testid="no-gifts">{tu_string!(i18n, share_no_gifts)}</p>
         </Show>
     }
 }
@@ -319,8 +319,8 @@ fn guest_box(me: &GuestSelf) -> impl IntoView {
     let url = me.manage_url.clone();
     view! {
         <div class="guest-box" data-testid="guest-box">
-            <p>{fill(t_string!(i18n, share_you_are), &[("name", &me.name)])}</p>
-            <p>{t!(i18n, share_manage_hint)}" "
+            <p>{fill(tu_string!(i18n, share_you_are), &[("name", &me.name)])}</p>
+            <p>{tu_string!(i18n, share_manage_hint)}" "
                 <a href=url.clone() data-testid="manage-link" rel="noreferrer">{url.clone()}</a>
             </p>
         </div>
@@ -368,14 +368,14 @@ fn shared_row(
         let pending = pending.clone();
         move || {
             if pending() {
-                return view! { <p class="claim" data-testid="claim">{t!(i18n, saving)}</p> }
+                return view! { <p class="claim" data-testid="claim">{tu_string!(i18n, saving)}</p> }
                     .into_any();
             }
             guest_controls(&item.get(), guest.as_ref(), &token, act, lang).into_any()
         }
     });
     view! {
-        <li class="item" class:pending=pending.clone() data-testid="item" data-pending=move || pending().to_string()>
+        <li class="item" class:pending=pending.clone() data-testid="item" data-pending=move || pending().then_some("true")>
             <div class="item-head">
                 {picture}
                 <span class="priority" data-priority=move || item.get().priority>{move || priority_words(item.get().priority)}</span>
@@ -383,8 +383,8 @@ fn shared_row(
                 {move || { let i = item.get(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
                 {move || match item.get().quantity {
                     Some(1) => None,
-                    Some(n) => Some(fill(t_string!(i18n, wanted_n), &[("n", &n)])),
-                    None => Some(t_string!(i18n, wanted_unlimited).to_string()),
+                    Some(n) => Some(fill(tu_string!(i18n, wanted_n), &[("n", &n)])),
+                    None => Some(tu_string!(i18n, wanted_unlimited).to_string()),
                 }.map(|text| view! { <span class="wanted">{text}</span> })}
             </div>
             {move || item.get().notes.map(|n| view! { <p class="notes">{n}</p> })}
@@ -408,30 +408,30 @@ fn guest_controls(
     let (line, status) = match (&mine, item.quantity) {
         (Some(part), _) if part.status == ClaimStatus::Purchased => (
             fill(
-                t_string!(i18n, share_yours_bought),
+                tu_string!(i18n, share_yours_bought),
                 &[("units", &part.units)],
             ),
             "mine",
         ),
         (Some(part), _) => (
-            fill(t_string!(i18n, share_yours), &[("units", &part.units)]),
+            fill(tu_string!(i18n, share_yours), &[("units", &part.units)]),
             "mine",
         ),
-        (None, Some(1)) if taken > 0 => (t_string!(i18n, share_taken).to_string(), "taken"),
-        (None, Some(1)) => (t_string!(i18n, share_available).to_string(), "open"),
+        (None, Some(1)) if taken > 0 => (tu_string!(i18n, share_taken).to_string(), "taken"),
+        (None, Some(1)) => (tu_string!(i18n, share_available).to_string(), "open"),
         (None, Some(wanted)) => {
             let left = item.units_left().unwrap_or(wanted);
             let status = if left > 0 { "open" } else { "taken" };
             (
                 fill(
-                    t_string!(i18n, share_left),
+                    tu_string!(i18n, share_left),
                     &[("left", &left), ("wanted", &wanted)],
                 ),
                 status,
             )
         }
         (None, None) => (
-            fill(t_string!(i18n, share_taken_so_far), &[("taken", &taken)]),
+            fill(tu_string!(i18n, share_taken_so_far), &[("taken", &taken)]),
             "open",
         ),
     };
@@ -448,9 +448,9 @@ fn guest_controls(
         let field = format!("guest-name-{}", item.id);
         let email = format!("guest-email-{}", item.id);
         view! {
-            <label for=field.clone()>{t!(i18n, share_name_label)}</label>
+            <label for=field.clone()>{tu_string!(i18n, share_name_label)}</label>
             <input id=field name="name" required maxlength="60" autocomplete="name" />
-            <label for=email.clone()>{t!(i18n, share_email_label)}</label>
+            <label for=email.clone()>{tu_string!(i18n, share_email_label)}</label>
             <input id=email name="email" type="email" maxlength="254" autocomplete="email" />
         }
     });
@@ -458,11 +458,11 @@ fn guest_controls(
         Some(part) => {
             let (h1, h2) = (hidden.clone(), hidden.clone());
             let bought = (part.status == ClaimStatus::Reserved).then(move || view! {
-                <ActionForm action=act>{h1()}<input type="hidden" name="op" value="purchase" /><button type="submit">{t!(i18n, mark_bought)}</button></ActionForm>
+                <ActionForm action=act>{h1()}<input type="hidden" name="op" value="purchase" /><button type="submit">{tu_string!(i18n, mark_bought)}</button></ActionForm>
             });
             view! {
                 {bought}
-                <ActionForm action=act>{h2()}<input type="hidden" name="op" value="release" /><button type="submit">{t!(i18n, release)}</button></ActionForm>
+                <ActionForm action=act>{h2()}<input type="hidden" name="op" value="release" /><button type="submit">{tu_string!(i18n, release)}</button></ActionForm>
             }
             .into_any()
         }
@@ -471,7 +471,7 @@ fn guest_controls(
                 let field = format!("guest-units-{}", item.id);
                 let most = item.units_left().unwrap_or(crate::model::validate::QUANTITY_MAX);
                 view! {
-                    <label for=field.clone()>{t!(i18n, units_label)}</label>
+                    <label for=field.clone()>{tu_string!(i18n, units_label)}</label>
                     <input id=field name="units" type="number" min="1" max=most.to_string() value="1" inputmode="numeric" required />
                 }
             });
@@ -482,7 +482,7 @@ fn guest_controls(
                     <input type="hidden" name="op" value="reserve" />
                     {who}
                     {units}
-                    <button type="submit">{t!(i18n, share_claim)}</button>
+                    <button type="submit">{tu_string!(i18n, share_claim)}</button>
                 </ActionForm>
             }
             .into_any()
@@ -492,7 +492,7 @@ fn guest_controls(
     let group = item.group.clone().map(|group| {
         let money = |cents: i64| format_money(cents, &item.currency, lang);
         let progress = fill(
-            t_string!(i18n, group_progress),
+            tu_string!(i18n, group_progress),
             &[("pledged", &money(group.pledged_cents)), ("target", &money(group.target_cents))],
         );
         let pledged = guest.and_then(|me| me.pledge_to(&item.id)).cloned();
@@ -504,23 +504,23 @@ fn guest_controls(
             .map(|p| crate::ui::money::cents_text(p.amount_cents))
             .unwrap_or_default();
         let name = guest.is_none().then(|| view! {
-            <label for=name_field.clone()>{t!(i18n, share_name_label)}</label>
+            <label for=name_field.clone()>{tu_string!(i18n, share_name_label)}</label>
             <input id=name_field name="name" required maxlength="60" />
         });
         let withdraw = pledged.is_some().then(move || view! {
-            <ActionForm action=act>{h2()}<input type="hidden" name="op" value="withdraw" /><button type="submit">{t!(i18n, pledge_withdraw)}</button></ActionForm>
+            <ActionForm action=act>{h2()}<input type="hidden" name="op" value="withdraw" /><button type="submit">{tu_string!(i18n, pledge_withdraw)}</button></ActionForm>
         });
         view! {
             <div class="group" data-testid="group">
-                <p class="group-line" data-testid="group-progress">{progress}{group.funded.then(|| view! { " · " <strong class="funded">{t!(i18n, group_funded)}</strong> })}</p>
+                <p class="group-line" data-testid="group-progress">{progress}{group.funded.then(|| view! { " · " <strong class="funded">{tu_string!(i18n, group_funded)}</strong> })}</p>
                 <div class="row-actions">
                     <ActionForm action=act attr:class="units-form">
                         {h1()}
                         <input type="hidden" name="op" value="pledge" />
                         {name}
-                        <label for=field.clone()>{t!(i18n, pledge_amount)}</label>
+                        <label for=field.clone()>{tu_string!(i18n, pledge_amount)}</label>
                         <input id=field name="amount" inputmode="decimal" value=amount required />
-                        <button type="submit">{t!(i18n, pledge_do)}</button>
+                        <button type="submit">{tu_string!(i18n, pledge_do)}</button>
                     </ActionForm>
                     {withdraw}
                 </div>

@@ -5,10 +5,10 @@ use leptos::prelude::*;
 
 use super::{
     live::Row,
-    server::{AddItem, ChipIn, EditItem, ItemAction},
+    server::{AddItem, ChipIn, EditItem, ItemAction, ItemOp},
 };
 use crate::{
-    i18n::{t_string, use_i18n, Locale},
+    i18n::{tu_string, use_i18n, Locale},
     model::{error::AppError, ClaimStatus, ItemId},
     ui::{
         form::error_text,
@@ -21,9 +21,16 @@ use crate::{
 pub(super) struct Actions {
     pub(super) add: ServerAction<AddItem>,
     pub(super) edit: ServerAction<EditItem>,
-    /// A row's own form: claim, release, remove (see `ItemAction`).
+    /// The rows' claim, release and remove buttons (see `ItemAction`).
     pub(super) item: ServerAction<ItemAction>,
     pub(super) chip: ServerAction<ChipIn>,
+    /// The inputs on their way, which every row reads: taken once here,
+    /// as each call of an action's `input()` makes a new signal (on a
+    /// 200-gift page that was some 1,500 of them per render).
+    pub(super) adding: MappedSignal<Option<AddItem>>,
+    pub(super) editing: MappedSignal<Option<EditItem>>,
+    pub(super) acting: MappedSignal<Option<ItemAction>>,
+    pub(super) chipping: MappedSignal<Option<ChipIn>>,
 }
 
 /// What a row's action on its way does to the row, read from its input.
@@ -35,17 +42,18 @@ pub(super) enum RowChange {
 }
 
 impl RowChange {
-    /// The change `op` (with the units form's `status`) makes; `None` for
-    /// an `op` the server refuses anyway.
-    pub(super) fn of(op: &str, status: Option<ClaimStatus>) -> Option<RowChange> {
-        Some(match op {
-            "reserve" => RowChange::Claim(ClaimStatus::Reserved),
-            "buy" => RowChange::Claim(ClaimStatus::Purchased),
-            "claim" => RowChange::Claim(status?),
-            "release" => RowChange::Release,
-            "remove" => RowChange::Remove,
-            _ => return None,
-        })
+    /// The change an `item_action` input makes, and to which gift; `None`
+    /// for one the server refuses anyway.
+    pub(super) fn of(input: &ItemAction) -> Option<(ItemId, RowChange)> {
+        let (op, item) = input.op()?;
+        let change = match op {
+            ItemOp::Reserve => RowChange::Claim(ClaimStatus::Reserved),
+            ItemOp::Buy => RowChange::Claim(ClaimStatus::Purchased),
+            ItemOp::Claim => RowChange::Claim(input.status?),
+            ItemOp::Release => RowChange::Release,
+            ItemOp::Remove => RowChange::Remove,
+        };
+        Some((item, change))
     }
 
     fn verb(self) -> Verb {
@@ -59,13 +67,34 @@ impl RowChange {
 }
 
 impl Actions {
+    /// The page's actions, none dispatched yet.
+    pub(super) fn new() -> Actions {
+        let (add, edit, item, chip) = (
+            ServerAction::new(),
+            ServerAction::new(),
+            ServerAction::new(),
+            ServerAction::new(),
+        );
+        Actions {
+            add,
+            edit,
+            item,
+            chip,
+            adding: add.input(),
+            editing: edit.input(),
+            acting: item.input(),
+            chipping: chip.input(),
+        }
+    }
+
     /// The change on its way to `item`'s row, if any.
     pub(super) fn pending_on(&self, item: &ItemId) -> Option<RowChange> {
-        self.item.input().with(|input| {
+        self.acting.with(|input| {
             input
                 .as_ref()
-                .filter(|i| &i.item_id == item)
-                .and_then(|i| RowChange::of(&i.op, i.status))
+                .and_then(RowChange::of)
+                .filter(|(on, _)| on == item)
+                .map(|(_, change)| change)
         })
     }
 }
@@ -98,15 +127,14 @@ impl Actions {
                             .map(|row| row.item.with_untracked(|i| i.title.clone()))
                     })
                 })
-                .unwrap_or_else(|| t_string!(i18n, this_gift).to_string())
+                .unwrap_or_else(|| tu_string!(i18n, this_gift).to_string())
         };
         let latest = RwSignal::new(None);
         // Each action is described when dispatched, while its input is at
         // hand (an action forgets its input once answered).
         watch(
             Box::new(move || {
-                a.add
-                    .input()
+                a.adding
                     .with(|i| i.as_ref().map(|i| (Verb::Add, i.title.clone())))
             }),
             Box::new(move || a.add.value().get()),
@@ -115,8 +143,7 @@ impl Actions {
         );
         watch(
             Box::new(move || {
-                a.edit
-                    .input()
+                a.editing
                     .with(|i| i.as_ref().map(|i| (Verb::Save, title_of(&i.item_id))))
             }),
             Box::new(move || a.edit.value().get()),
@@ -125,11 +152,10 @@ impl Actions {
         );
         watch(
             Box::new(move || {
-                a.item.input().with(|i| {
-                    i.as_ref().and_then(|i| {
-                        RowChange::of(&i.op, i.status)
-                            .map(|change| (change.verb(), title_of(&i.item_id)))
-                    })
+                a.acting.with(|i| {
+                    i.as_ref()
+                        .and_then(RowChange::of)
+                        .map(|(item, change)| (change.verb(), title_of(&item)))
                 })
             }),
             Box::new(move || a.item.value().get()),
@@ -138,8 +164,7 @@ impl Actions {
         );
         watch(
             Box::new(move || {
-                a.chip
-                    .input()
+                a.chipping
                     .with(|i| i.as_ref().map(|i| (Verb::ChipIn, title_of(&i.item_id))))
             }),
             Box::new(move || a.chip.value().get()),
@@ -208,38 +233,38 @@ fn failure_sentence(
     reason: &str,
 ) -> String {
     let title = if title.is_empty() {
-        t_string!(i18n, this_gift).to_string()
+        tu_string!(i18n, this_gift).to_string()
     } else {
         title
     };
     let reason = translate_error(reason);
     match verb {
         Verb::Add => fill(
-            t_string!(i18n, fail_add),
+            tu_string!(i18n, fail_add),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::Save => fill(
-            t_string!(i18n, fail_save),
+            tu_string!(i18n, fail_save),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::Remove => fill(
-            t_string!(i18n, fail_remove),
+            tu_string!(i18n, fail_remove),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::Reserve => fill(
-            t_string!(i18n, fail_reserve),
+            tu_string!(i18n, fail_reserve),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::Buy => fill(
-            t_string!(i18n, fail_buy),
+            tu_string!(i18n, fail_buy),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::Release => fill(
-            t_string!(i18n, fail_release),
+            tu_string!(i18n, fail_release),
             &[("title", &title), ("reason", &reason)],
         ),
         Verb::ChipIn => fill(
-            t_string!(i18n, fail_chip),
+            tu_string!(i18n, fail_chip),
             &[("title", &title), ("reason", &reason)],
         ),
     }

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use super::server::read_link;
 use crate::ui::money::cents_text;
 use crate::{
-    i18n::{t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     model::preview::{LinkPreview, LinkProblem},
 };
 
@@ -68,8 +68,8 @@ pub(super) fn UrlField(
     }
     let text = move || match state.get() {
         Reading::Idle => String::new(),
-        Reading::Busy => t_string!(i18n, link_reading).to_string(),
-        Reading::Read => t_string!(i18n, link_read).to_string(),
+        Reading::Busy => tu_string!(i18n, link_reading).to_string(),
+        Reading::Read => tu_string!(i18n, link_read).to_string(),
         Reading::Problem(problem) => problem_text(problem),
         Reading::Refused(message) => crate::ui::lang::translate_error(&message),
     };
@@ -98,7 +98,7 @@ pub(super) fn UrlField(
                         read_now();
                     }
                 >
-                    {move || t_string!(i18n, fill_from_link)}
+                    {move || tu_string!(i18n, fill_from_link)}
                 </button>
             })}
             <p class="muted" role="status" data-testid="link-status">{text}</p>
@@ -111,7 +111,7 @@ pub(super) fn UrlField(
                 class="link-picture"
                 data-testid="link-picture"
                 src=format!("/pictures/{id}/thumb")
-                alt=t_string!(i18n, picture_from_link)
+                alt=tu_string!(i18n, picture_from_link)
             />
         })}
     }
@@ -121,11 +121,11 @@ pub(super) fn UrlField(
 fn problem_text(problem: LinkProblem) -> String {
     let i18n = use_i18n();
     match problem {
-        LinkProblem::Blocked => t_string!(i18n, link_blocked),
-        LinkProblem::Private => t_string!(i18n, link_private),
-        LinkProblem::Unreachable => t_string!(i18n, link_unreachable),
-        LinkProblem::TooSlow => t_string!(i18n, link_too_slow),
-        LinkProblem::NotAPage => t_string!(i18n, link_not_a_page),
+        LinkProblem::Blocked => tu_string!(i18n, link_blocked),
+        LinkProblem::Private => tu_string!(i18n, link_private),
+        LinkProblem::Unreachable => tu_string!(i18n, link_unreachable),
+        LinkProblem::TooSlow => tu_string!(i18n, link_too_slow),
+        LinkProblem::NotAPage => tu_string!(i18n, link_not_a_page),
     }
     .to_string()
 }

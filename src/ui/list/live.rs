@@ -7,7 +7,7 @@ use crate::{
         client::LiveData,
         protocol::{EventFrame, EventName},
     },
-    model::{GiftList, Item, ItemId, ListDetail},
+    model::{GiftList, Item, ItemId},
 };
 
 /// One item on the page, changed in place by live events.
@@ -43,25 +43,20 @@ impl LiveData for LiveList {
 }
 
 impl LiveList {
-    /// The list as loaded; `oldest_first` names its items in the order
-    /// they were added.
-    pub(super) fn new(detail: &ListDetail, oldest_first: &[ItemId]) -> LiveList {
-        let added = |id: &ItemId| oldest_first.iter().position(|old| old == id);
-        let rows = detail
-            .items
-            .iter()
-            .map(|item| {
-                // Not in the ages read just after: added in between.
-                let rank = added(&item.id).unwrap_or(oldest_first.len());
-                Row::new(item.clone(), rank)
-            })
+    /// The list as loaded, its `items` oldest first.
+    pub(super) fn new(list: GiftList, items: Vec<Item>, seq: i64) -> LiveList {
+        let count = items.len();
+        let rows = items
+            .into_iter()
+            .enumerate()
+            .map(|(added, item)| Row::new(item, added))
             .collect();
         LiveList {
-            list: RwSignal::new(detail.list.clone()),
+            list: RwSignal::new(list),
             rows: RwSignal::new(rows),
-            seq: StoredValue::new(detail.seq),
+            seq: StoredValue::new(seq),
             removed: RwSignal::new(false),
-            next_added: StoredValue::new(oldest_first.len() + 1),
+            next_added: StoredValue::new(count),
         }
     }
 

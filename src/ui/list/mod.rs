@@ -29,7 +29,7 @@ use super::{
     money::{cents_text, format_money},
 };
 use crate::{
-    i18n::{t, t_string, use_i18n, Locale},
+    i18n::{tu_string, use_i18n, Locale},
     live::client::{follow_live, LiveStatus, Status},
     model::{
         error::AppError, validate::QUANTITY_MAX, ClaimStatus, Item, ItemId, ListId, Member, UserId,
@@ -41,12 +41,7 @@ pub fn ListPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
     let id = move || ListId(params.read().get("id").unwrap_or_default());
-    let actions = Actions {
-        add: ServerAction::new(),
-        edit: ServerAction::new(),
-        item: ServerAction::new(),
-        chip: ServerAction::new(),
-    };
+    let actions = Actions::new();
     let data = Resource::new(id, get_list);
     // While the page is live, a change's own event confirms it (and moves
     // only its row); reloading the whole list as well would reset a form
@@ -64,11 +59,11 @@ pub fn ListPage() -> impl IntoView {
     let rows = StoredValue::new(None);
     let message = actions.message(rows);
     view! {
-        <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+        <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Err(err) => view! {
-                        <Title text=format!("{} · Giftlist", t_string!(i18n, list)) />
+                        <Title text=format!("{} · Giftlist", tu_string!(i18n, list)) />
                         <p role="alert">{translate_error(&err.message)}</p>
                     }.into_any(),
                     Ok(page) => list_view(page, actions, data, rows).into_any(),
@@ -91,19 +86,19 @@ impl Names {
     fn of(&self, user: &UserId) -> String {
         let i18n = self.i18n;
         if *user == self.me {
-            return t_string!(i18n, you).to_string();
+            return tu_string!(i18n, you).to_string();
         }
         self.members
             .iter()
             .find(|m| &m.user_id == user)
-            .map_or_else(|| t_string!(i18n, someone).into(), |m| m.name.clone())
+            .map_or_else(|| tu_string!(i18n, someone).into(), |m| m.name.clone())
     }
 
     /// Whoever holds a part or made a pledge: a guest by the name they gave
     /// ("Grandma (guest)"), anyone else as [`Names::of`].
     fn holder(&self, by: &UserId, guest: Option<&String>) -> String {
         match guest {
-            Some(name) => fill(t_string!(self.i18n, guest_name), &[("name", name)]),
+            Some(name) => fill(tu_string!(self.i18n, guest_name), &[("name", name)]),
             None => self.of(by),
         }
     }
@@ -116,16 +111,20 @@ fn list_view(
     shown_rows: StoredValue<Option<RwSignal<Vec<Row>>>>,
 ) -> impl IntoView {
     let ListPageData {
-        detail,
+        list,
+        items,
+        seq,
         members,
         me,
-        oldest_first,
         may_manage,
         today,
     } = page;
-    let live = LiveList::new(&detail, &oldest_first);
+    let items = items
+        .into_iter()
+        .map(|item| item.into_item(&list.id))
+        .collect();
+    let live = LiveList::new(list.clone(), items, seq);
     shown_rows.set_value(Some(live.rows));
-    let list = detail.list;
     follow_live(
         live,
         crate::live::protocol::list_topic(&list.id),
@@ -148,29 +147,34 @@ fn list_view(
     });
     let list_id = list.id.to_string();
     let row_list_id = list_id.clone();
+    let form_list_id = list_id.clone();
     let (add_form, new_title) = (NodeRef::new(), NodeRef::new());
     let new_picture = RwSignal::new(None);
     clear_after_add(actions, add_form, new_title, new_picture);
     let query = leptos_router::hooks::use_query_map();
     view! {
         <Title text=move || format!("{} · Giftlist", live.list.get().title) />
-        <p><A href=format!("/families/{}", list.family_id)>{t!(i18n, back_to_family)}</A></p>
+        <p><A href=format!("/families/{}", list.family_id)>{tu_string!(i18n, back_to_family)}</A></p>
         <h1>{move || live.list.get().title}</h1>
-        <p class="muted">{fill(t_string!(i18n, for_whom), &[("name", &recipient)])}</p>
+        <p class="muted">{fill(tu_string!(i18n, for_whom), &[("name", &recipient)])}</p>
         {event_line(live, today)}
         <Show when=move || live.list.with(|l| l.archived)>
-            <p class="notice" role="status" data-testid="archived">{t!(i18n, archived_notice)}</p>
+            <p class="notice" role="status" data-testid="archived">{tu_string!(i18n, archived_notice)}</p>
         </Show>
         <Show when=move || is_recipient && live.list.with(|l| l.revealed)>
-            <p class="notice" role="status" data-testid="thank-you">{t!(i18n, thank_you_notice)}</p>
+            <p class="notice" role="status" data-testid="thank-you">{tu_string!(i18n, thank_you_notice)}</p>
         </Show>
         <Show when=move || live.removed.get()>
-            <p role="alert" data-testid="list-removed">{t!(i18n, list_removed)}</p>
+            <p role="alert" data-testid="list-removed">{tu_string!(i18n, list_removed)}</p>
         </Show>
         {arrange_form(is_recipient, query)}
-        <Show when=move || live.rows.with(Vec::is_empty) && actions.add.input().with(Option::is_none)>
-            <p class="empty" data-testid="no-gifts">{t!(i18n, no_gifts)}</p>
+        <Show when=move || live.rows.with(Vec::is_empty) && actions.adding.with(Option::is_none)>
+            <p class="empty" data-testid="no-gifts">{tu_string!(i18n, no_gifts)}</p>
         </Show>
+        // The rows' buttons' form (see `ItemAction`).
+        <ActionForm action=actions.item attr:id=ITEM_FORM>
+            <input type="hidden" name="list_id" value=form_list_id />
+        </ActionForm>
         <ul class="items" data-testid="items">
             <For
                 each=move || arranged(live, is_recipient, query)
@@ -180,11 +184,11 @@ fn list_view(
             {pending_add(actions, live, me.clone())}
         </ul>
         <div hidden=move || live.list.with(|l| l.archived) data-testid="add-section">
-            <h2 id="add-a-gift">{t!(i18n, add_a_gift)}</h2>
+            <h2 id="add-a-gift">{tu_string!(i18n, add_a_gift)}</h2>
             <ActionForm action=actions.add node_ref=add_form attr:class="stacked-form" attr:data-testid="add-item">
                 <input type="hidden" name="list_id" value=list_id.clone() />
                 <ItemFields item=None title_ref=new_title picture=new_picture />
-                <button type="submit">{t!(i18n, add)}</button>
+                <button type="submit">{tu_string!(i18n, add)}</button>
             </ActionForm>
         </div>
         <shares::ShareLinks list_id=list.id.clone() is_recipient />
@@ -202,8 +206,8 @@ fn event_line(live: LiveList, today: String) -> impl IntoView {
                 let past = list.is_past(&today);
                 view! {
                     <p class="event" data-testid="event-date">
-                        {fill(t_string!(i18n, event_on), &[("date", &day)])}
-                        {past.then(|| view! { " · "<span class="badge" data-testid="past">{t!(i18n, past)}</span> })}
+                        {fill(tu_string!(i18n, event_on), &[("date", &day)])}
+                        {past.then(|| view! { " · "<span class="badge" data-testid="past">{tu_string!(i18n, past)}</span> })}
                     </p>
                 }
             })
@@ -223,9 +227,9 @@ fn reveal_choice(live: LiveList) -> impl IntoView {
             <input type="hidden" name="list_id" value=list_id />
             <label class="check">
                 <input type="checkbox" name="reveal" prop:checked=move || live.list.with(|l| l.reveal_after_event) />
-                {t!(i18n, reveal_after_event)}
+                {tu_string!(i18n, reveal_after_event)}
             </label>
-            <button type="submit" class="small">{t!(i18n, save)}</button>
+            <button type="submit" class="small">{tu_string!(i18n, save)}</button>
         </ActionForm>
         <Message message=refusal testid="reveal-error" />
     }
@@ -260,38 +264,38 @@ fn manage_list(live: LiveList, family_id: String, members: Arc<Vec<Member>>) -> 
     let archived = move || live.list.with(|l| l.archived);
     view! {
         <details class="manage-list" data-testid="manage-list">
-            <summary>{t!(i18n, list_settings)}</summary>
+            <summary>{tu_string!(i18n, list_settings)}</summary>
             <ActionForm action=rename attr:class="stacked-form" attr:data-testid="rename-list">
                 <input type="hidden" name="list_id" value=list_id />
-                <label for="list-title">{t!(i18n, list_title_label)}</label>
+                <label for="list-title">{tu_string!(i18n, list_title_label)}</label>
                 <input id="list-title" name="title" required maxlength="200" value=move || live.list.get().title />
-                <button type="submit">{t!(i18n, rename_list)}</button>
+                <button type="submit">{tu_string!(i18n, rename_list)}</button>
             </ActionForm>
             <ActionForm action=recipient attr:class="stacked-form" attr:data-testid="recipient-form">
                 <input type="hidden" name="list_id" value=recipient_list_id />
-                <label for="list-recipient">{t!(i18n, for_a_member)}</label>
+                <label for="list-recipient">{tu_string!(i18n, for_a_member)}</label>
                 <select id="list-recipient" name="recipient_user_id">
-                    <option value="">{t!(i18n, someone_without_account)}</option>
+                    <option value="">{tu_string!(i18n, someone_without_account)}</option>
                     {members.iter().map(|m| {
                         let id = m.user_id.clone();
                         view! { <option value=m.user_id.to_string() selected=move || for_member(&id)>{m.name.clone()}</option> }
                     }).collect_view()}
                 </select>
-                <label for="list-recipient-name">{t!(i18n, or_their_name)}</label>
+                <label for="list-recipient-name">{tu_string!(i18n, or_their_name)}</label>
                 <input id="list-recipient-name" name="recipient_name" maxlength="100" value=move || live.list.with(|l| l.recipient_name.clone().unwrap_or_default()) />
-                <button type="submit">{t!(i18n, change_recipient)}</button>
+                <button type="submit">{tu_string!(i18n, change_recipient)}</button>
             </ActionForm>
             <ActionForm action=date attr:class="stacked-form" attr:data-testid="event-date-form">
                 <input type="hidden" name="list_id" value=date_list_id />
-                <label for="event-date">{t!(i18n, event_date_label)}</label>
+                <label for="event-date">{tu_string!(i18n, event_date_label)}</label>
                 <input id="event-date" name="event_date" type="date" prop:value=move || live.list.with(|l| l.event_date.clone().unwrap_or_default()) />
-                <button type="submit">{t!(i18n, save)}</button>
+                <button type="submit">{tu_string!(i18n, save)}</button>
             </ActionForm>
             <ActionForm action=archive attr:class="inline-form" attr:data-testid="archive-form">
                 <input type="hidden" name="list_id" value=archive_list_id />
                 <input type="hidden" name="archived" value=move || (!archived()).to_string() />
                 <button type="submit" data-testid="archive-toggle">
-                    {move || if archived() { t_string!(i18n, restore_list) } else { t_string!(i18n, archive_list) }}
+                    {move || if archived() { tu_string!(i18n, restore_list) } else { tu_string!(i18n, archive_list) }}
                 </button>
             </ActionForm>
             <ActionForm action=delete attr:class="stacked-form" attr:data-testid="delete-list">
@@ -299,9 +303,9 @@ fn manage_list(live: LiveList, family_id: String, members: Arc<Vec<Member>>) -> 
                 <input type="hidden" name="family_id" value=family_id />
                 <label class="check">
                     <input type="checkbox" name="confirm" required />
-                    {t!(i18n, delete_list_confirm)}
+                    {tu_string!(i18n, delete_list_confirm)}
                 </label>
-                <button type="submit">{t!(i18n, delete_list)}</button>
+                <button type="submit">{tu_string!(i18n, delete_list)}</button>
             </ActionForm>
             <Message message=refusal testid="manage-list-error" />
         </details>
@@ -335,16 +339,16 @@ fn arranged(live: LiveList, is_recipient: bool, query: Memo<ParamsMap>) -> Vec<R
 fn arrange_form(is_recipient: bool, query: Memo<ParamsMap>) -> impl IntoView {
     let i18n = use_i18n();
     let label = move |sort: Sort| match sort {
-        Sort::Priority => t_string!(i18n, sort_priority),
-        Sort::Price => t_string!(i18n, sort_price),
-        Sort::Newest => t_string!(i18n, sort_newest),
-        Sort::Title => t_string!(i18n, sort_title),
+        Sort::Priority => tu_string!(i18n, sort_priority),
+        Sort::Price => tu_string!(i18n, sort_price),
+        Sort::Newest => tu_string!(i18n, sort_newest),
+        Sort::Title => tu_string!(i18n, sort_title),
     };
     let chosen = move || Sort::from_query(query.read().get_str("sort"));
     let available = move || query.read().get_str("available") == Some("1");
     view! {
         <leptos_router::components::Form method="GET" action="" attr:class="arrange" attr:data-testid="arrange">
-            <label for="sort">{t!(i18n, sort)}</label>
+            <label for="sort">{tu_string!(i18n, sort)}</label>
             <select id="sort" name="sort">
                 {Sort::ALL.into_iter().map(|sort| view! {
                     <option value=sort.param() selected=move || chosen() == sort>{label(sort)}</option>
@@ -353,10 +357,10 @@ fn arrange_form(is_recipient: bool, query: Memo<ParamsMap>) -> impl IntoView {
             {(!is_recipient).then(|| view! {
                 <label class="check">
                     <input type="checkbox" name="available" value="1" checked=available />
-                    {t!(i18n, only_available)}
+                    {tu_string!(i18n, only_available)}
                 </label>
             })}
-            <button type="submit">{t!(i18n, show)}</button>
+            <button type="submit">{tu_string!(i18n, show)}</button>
         </leptos_router::components::Form>
     }
 }
@@ -422,6 +426,9 @@ fn empty_add_form(form: &web_sys::HtmlFormElement) {
 }
 
 /// What a new gift's currency and priority are until someone says.
+/// The `id` of the list's form that the rows' buttons belong to.
+const ITEM_FORM: &str = "item-actions";
+
 const DEFAULT_CURRENCY: &str = "EUR";
 const DEFAULT_PRIORITY: i64 = 3;
 
@@ -457,7 +464,7 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
     let i18n = use_i18n();
     let before = StoredValue::new(Vec::<ItemId>::new());
     let adding = move || {
-        let input = actions.add.input().get()?;
+        let input = actions.adding.get()?;
         // Already here by its event: no second row.
         let arrived = live.rows.with(|rows| {
             rows.iter().any(|row| {
@@ -470,7 +477,7 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
         (!arrived).then_some(input)
     };
     Effect::new(move |_| {
-        if actions.add.input().with(Option::is_some) {
+        if actions.adding.with(Option::is_some) {
             before.set_value(
                 live.rows
                     .with_untracked(|rows| rows.iter().map(|r| r.id.clone()).collect()),
@@ -484,7 +491,7 @@ fn pending_add(actions: Actions, live: LiveList, me: UserId) -> impl IntoView {
                     <div class="item-head">
                         <strong class="item-title"><span>{input.title}</span></strong>
                     </div>
-                    <p class="muted">{t!(i18n, adding)}</p>
+                    <p class="muted">{tu_string!(i18n, adding)}</p>
                 </li>
             }
         })
@@ -557,21 +564,21 @@ fn ItemFields(
         picture,
     };
     view! {
-        <label for=field("title")>{t!(i18n, gift)}</label>
+        <label for=field("title")>{tu_string!(i18n, gift)}</label>
         <input id=field("title") name="title" required maxlength="200" value=title node_ref=link_fields.title />
-        <label for=field("url")>{t!(i18n, link_optional)}</label>
+        <label for=field("url")>{tu_string!(i18n, link_optional)}</label>
         <link::UrlField id=field("url") value=url fields=link_fields with_button=adding />
-        <label for=field("price")>{t!(i18n, price_optional)}</label>
+        <label for=field("price")>{tu_string!(i18n, price_optional)}</label>
         <input id=field("price") name="price" inputmode="decimal" value=price node_ref=link_fields.price />
-        <label for=field("currency")>{t!(i18n, currency)}</label>
+        <label for=field("currency")>{tu_string!(i18n, currency)}</label>
         <input id=field("currency") name="currency" maxlength="3" value=currency node_ref=link_fields.currency />
-        <label for=field("notes")>{t!(i18n, notes_optional)}</label>
+        <label for=field("notes")>{tu_string!(i18n, notes_optional)}</label>
         <textarea id=field("notes") name="notes" maxlength="2000">{notes}</textarea>
-        <label for=field("priority")>{t!(i18n, how_much_wanted)}</label>
+        <label for=field("priority")>{tu_string!(i18n, how_much_wanted)}</label>
         <select id=field("priority") name="priority">
             {(1..=5).map(|p| view! { <option value=p.to_string() selected=p == priority>{format!("{p} · {}", priority_words(p))}</option> }).collect_view()}
         </select>
-        <label for=field("quantity")>{t!(i18n, qty_label)}</label>
+        <label for=field("quantity")>{tu_string!(i18n, qty_label)}</label>
         <input id=field("quantity") name="quantity" type="number" min="1" max="999" inputmode="numeric" value=quantity />
     }
 }
@@ -594,10 +601,8 @@ fn item_row(
     let is_this = move |other: &ItemId| id.with_value(|id| id == other);
     let pending_edit = move || {
         actions
-            .edit
-            .input()
-            .get()
-            .filter(|edit| is_this(&edit.item_id))
+            .editing
+            .with(|edit| edit.as_ref().filter(|edit| is_this(&edit.item_id)).cloned())
     };
     let change = move || id.with_value(|id| actions.pending_on(id));
     let removing = move || change() == Some(RowChange::Remove);
@@ -606,36 +611,34 @@ fn item_row(
         _ => None,
     };
     let releasing = move || change() == Some(RowChange::Release);
-    let shown = move || {
+    // What the row shows: one copy per change, which each of its parts
+    // reads (a copy per part made a 200-gift page's render allocate 1,400).
+    let shown = Memo::new(move |_| {
         let mut shown = item.get();
         if let Some(edit) = pending_edit() {
             apply_edit(&mut shown, edit);
         }
         shown
-    };
+    });
     let chipping = move || {
         actions
-            .chip
-            .input()
+            .chipping
             .with(|chip| chip.as_ref().is_some_and(|c| is_this(&c.item_id)))
     };
-    let pending = move || {
-        pending_edit().is_some()
-            || removing()
-            || pending_claim().is_some()
-            || releasing()
+    let pending = Memo::new(move |_| {
+        actions
+            .editing
+            .with(|edit| edit.as_ref().is_some_and(|edit| is_this(&edit.item_id)))
+            || change().is_some()
             || chipping()
-    };
+    });
     let title = {
         move || {
-            let Item { title, url, .. } = shown();
-            match url {
-            Some(url) => {
-                view! { <a href=url rel="noopener noreferrer nofollow" target="_blank">{title}</a> }
-                    .into_any()
-            }
-            None => view! { <span>{title}</span> }.into_any(),
-        }
+            shown.with(|Item { title, url, .. }| match url {
+                Some(url) => view! { <a href=url.clone() rel="noreferrer nofollow" target="_blank">{title.clone()}</a> }
+                    .into_any(),
+                None => view! { <span>{title.clone()}</span> }.into_any(),
+            })
         }
     };
     let hidden = {
@@ -654,9 +657,10 @@ fn item_row(
         let names = names.clone();
         move || {
             if chipping() {
-                return view! { <p class="group-line muted" data-testid="group-pending">{t!(i18n, pledging)}</p> }.into_any();
+                return view! { <p class="group-line muted" data-testid="group-pending">{tu_string!(i18n, pledging)}</p> }.into_any();
             }
-            group_section(&item.get(), &names, actions, hidden.clone(), lang).into_any()
+            item.with(|current| group_section(current, &names, actions, hidden.clone(), lang))
+                .into_any()
         }
     });
     // The recipient's thank-you view (once it is open, the items come with
@@ -664,21 +668,22 @@ fn item_row(
     let given_by = is_recipient.then(|| {
         let names = names.clone();
         move || {
-            let current = item.get();
-            let mut who: Vec<String> = current
-                .claims
-                .iter()
-                .map(|c| names.holder(&c.by, c.guest.as_ref()))
-                .chain(current.group.iter().flat_map(|g| {
-                    g.pledges
-                        .iter()
-                        .map(|p| names.holder(&p.by, p.guest.as_ref()))
-                }))
-                .collect();
-            who.dedup();
-            (!who.is_empty()).then(|| {
-                let text = fill(t_string!(i18n, given_by), &[("names", &who.join(", "))]);
-                view! { <p class="claim given" data-testid="given-by">{text}</p> }
+            item.with(|current| {
+                let mut who: Vec<String> = current
+                    .claims
+                    .iter()
+                    .map(|c| names.holder(&c.by, c.guest.as_ref()))
+                    .chain(current.group.iter().flat_map(|g| {
+                        g.pledges
+                            .iter()
+                            .map(|p| names.holder(&p.by, p.guest.as_ref()))
+                    }))
+                    .collect();
+                who.dedup();
+                (!who.is_empty()).then(|| {
+                    let text = fill(tu_string!(i18n, given_by), &[("names", &who.join(", "))]);
+                    view! { <p class="claim given" data-testid="given-by">{text}</p> }
+                })
             })
         }
     });
@@ -686,68 +691,73 @@ fn item_row(
     // change is on its way), and for an item wanted more than once, its
     // own form for how many.
     let claim_controls = (!is_recipient).then(|| {
-        let hidden = hidden.clone();
+        let list_id = list_id.clone();
         let names = names.clone();
         move || {
             if let Some(status) = pending_claim() {
                 let text = match status {
-                    ClaimStatus::Reserved => t_string!(i18n, reserving),
-                    ClaimStatus::Purchased => t_string!(i18n, marking_bought),
+                    ClaimStatus::Reserved => tu_string!(i18n, reserving),
+                    ClaimStatus::Purchased => tu_string!(i18n, marking_bought),
                 };
                 return view! { <p class="claim" data-testid="claim">{text}</p> }.into_any();
             }
             if releasing() {
-                return view! { <p class="claim muted">{t!(i18n, releasing)}</p> }.into_any();
+                return view! { <p class="claim muted">{tu_string!(i18n, releasing)}</p> }
+                    .into_any();
             }
-            let current = item.get();
-            if current.quantity != Some(1) {
-                return unit_claims(&current, &names, actions, hidden.clone()).into_any();
-            }
-            current
-                .claims
-                .first()
-                .map(|c| {
-                    let name = names.holder(&c.by, c.guest.as_ref());
-                    let (text, status) = match c.status {
-                        ClaimStatus::Reserved => (
-                            fill(t_string!(i18n, reserved_by), &[("name", &name)]),
-                            "reserved",
-                        ),
-                        ClaimStatus::Purchased => (
-                            fill(t_string!(i18n, bought_by), &[("name", &name)]),
-                            "purchased",
-                        ),
-                    };
-                    view! { <p class="claim" data-testid="claim" data-status=status>{text}</p> }
-                })
-                .into_any()
+            item.with(|current| {
+                if current.quantity != Some(1) {
+                    return unit_claims(current, &names, actions, list_id.clone()).into_any();
+                }
+                current
+                    .claims
+                    .first()
+                    .map(|c| {
+                        let name = names.holder(&c.by, c.guest.as_ref());
+                        let (text, status) = match c.status {
+                            ClaimStatus::Reserved => (
+                                fill(tu_string!(i18n, reserved_by), &[("name", &name)]),
+                                "reserved",
+                            ),
+                            ClaimStatus::Purchased => (
+                                fill(tu_string!(i18n, bought_by), &[("name", &name)]),
+                                "purchased",
+                            ),
+                        };
+                        view! { <p class="claim" data-testid="claim" data-status=status>{text}</p> }
+                    })
+                    .into_any()
+            })
         }
     });
-    // The claim buttons of an item wanted once, in the row's form: each
-    // button names its `op`. None while a claim is on its way, none for
-    // the recipient, none on someone else's claim.
+    // The claim buttons of an item wanted once, in the list's form: each
+    // button names its op and this gift. None while a claim is on its way,
+    // none for the recipient, none on someone else's claim.
     let claim_buttons = (!is_recipient).then(|| {
         let me = names.me.clone();
+        let item_id = item_id.clone();
         move || {
             if pending_claim().is_some() || releasing() {
                 return ().into_any();
             }
-            let current = item.get();
-            if current.quantity != Some(1) {
-                return ().into_any();
-            }
-            match current.claims.first() {
-                None => view! {
-                    <button type="submit" name="op" value="reserve">{t!(i18n, claim_reserve)}</button>
-                    <button type="submit" name="op" value="buy">{t!(i18n, claim_bought)}</button>
+            // Wanted once: whether someone holds it, and whether that is me.
+            let held = item.with(|current| {
+                (current.quantity == Some(1))
+                    .then(|| current.claims.first().map(|claim| claim.by == me))
+            });
+            match held {
+                None => ().into_any(),
+                Some(None) => view! {
+                    <button form=ITEM_FORM name="reserve" value=item_id.clone()>{tu_string!(i18n, claim_reserve)}</button>
+                    <button form=ITEM_FORM name="buy" value=item_id.clone()>{tu_string!(i18n, claim_bought)}</button>
                 }
                 .into_any(),
-                Some(claim) if claim.by == me => view! {
-                    <button type="submit" name="op" value="buy">{t!(i18n, mark_bought)}</button>
-                    <button type="submit" name="op" value="release">{t!(i18n, release)}</button>
+                Some(Some(true)) => view! {
+                    <button form=ITEM_FORM name="buy" value=item_id.clone()>{tu_string!(i18n, mark_bought)}</button>
+                    <button form=ITEM_FORM name="release" value=item_id.clone()>{tu_string!(i18n, release)}</button>
                 }
                 .into_any(),
-                Some(_) => ().into_any(),
+                Some(Some(false)) => ().into_any(),
             }
         }
     });
@@ -765,12 +775,12 @@ fn item_row(
     // The edit form shows the item as it was when the form was opened: a
     // change someone else makes meanwhile does not move it under the
     // user's hands, and saving it then is refused as stale (409).
-    let editing = RwSignal::new(item.get_untracked());
-    let remove_hidden = hidden.clone();
+    // Taken when it opens (not for every row that never does).
+    let editing = RwSignal::new(None::<Item>);
     let edit_list = list_id.clone();
     let edit_item_id = item_id.clone();
     let edit_form = move || {
-        let snapshot = editing.get();
+        let snapshot = editing.get().unwrap_or_else(|| item.get_untracked());
         let version = snapshot.version.to_string();
         let (list_id, item_id) = (edit_list.clone(), edit_item_id.clone());
         let pictures = picture_section(item, list_id.clone());
@@ -782,9 +792,9 @@ fn item_row(
                     <input type="hidden" name="version" value=version />
                     <ItemFields item=Some(snapshot) />
                     {(!is_recipient).then(|| view! {
-                        <label class="check"><input type="checkbox" name="release_excess" />{t!(i18n, release_excess)}</label>
+                        <label class="check"><input type="checkbox" name="release_excess" />{tu_string!(i18n, release_excess)}</label>
                     })}
-                    <button type="submit">{t!(i18n, save)}</button>
+                    <button type="submit">{tu_string!(i18n, save)}</button>
                 </ActionForm>
                 {pictures}
             </div>
@@ -793,43 +803,41 @@ fn item_row(
     view! {
         <li
             class="item"
-            id=format!("item-{item_id}")
-            class:pending=pending
+            id=item_id.clone()
+            class:pending=move || pending.get()
             data-testid="item"
-            data-pending=move || pending().to_string()
+            data-pending=move || pending.get().then_some("true")
             hidden=removing
-            aria-busy=move || pending().to_string()
+            aria-busy=move || pending.get().then_some("true")
         >
             <div class="item-head">
-                {move || shown().picture.map(|picture| thumbnail(format!("/pictures/{picture}/thumb")))}
-                <span class="priority" data-priority=move || shown().priority>{move || priority_words(shown().priority)}</span>
+                {move || shown.with(|i| i.picture.clone()).map(|picture| thumbnail(format!("/pictures/{picture}/thumb")))}
+                <span class="priority" data-priority=move || shown.with(|i| i.priority)>{move || priority_words(shown.with(|i| i.priority))}</span>
                 <strong class="item-title">{title}</strong>
-                {move || { let i = shown(); i.price_cents.map(|c| view! { <span class="price">{format_money(c, &i.currency, lang)}</span> }) }}
-                {move || wanted(shown().quantity).map(|text| view! { <span class="wanted" data-testid="wanted">{text}</span> })}
+                {move || shown.with(|i| i.price_cents.map(|c| format_money(c, &i.currency, lang))).map(|price| view! { <span class="price">{price}</span> })}
+                {move || wanted(shown.with(|i| i.quantity)).map(|text| view! { <span class="wanted" data-testid="wanted">{text}</span> })}
             </div>
-            {move || shown().notes.map(|n| view! { <p class="notes">{n}</p> })}
+            {move || shown.with(|i| i.notes.clone()).map(|n| view! { <p class="notes">{n}</p> })}
             {claim_controls}
             {given_by}
             {group_controls}
-            <ActionForm action=actions.item attr:class="row-actions">
-                {remove_hidden()}
+            <div class="row-actions">
                 {claim_buttons}
                 <a
                     href=edit_href
-                    class="toggle-link"
                     aria-expanded=move || open.get().to_string()
                     on:click=move |ev| {
                         ev.prevent_default();
                         if !open.get_untracked() {
-                            editing.set(item.get_untracked());
+                            editing.set(Some(item.get_untracked()));
                         }
                         open.update(|open| *open = !*open);
                     }
                 >
-                    {t!(i18n, edit)}
+                    {tu_string!(i18n, edit)}
                 </a>
-                <button type="submit" name="op" value="remove" aria-label=move || fill(t_string!(i18n, remove_named), &[("title", &item.get().title)])>{t!(i18n, remove)}</button>
-            </ActionForm>
+                <button form=ITEM_FORM name="remove" value=item_id.clone() aria-label=move || item.with(|i| fill(tu_string!(i18n, remove_named), &[("title", &i.title)]))>{tu_string!(i18n, remove)}</button>
+            </div>
             {move || open.get().then(edit_form.clone())}
         </li>
     }
@@ -842,17 +850,16 @@ fn item_row(
 fn opened_by_query(key: &'static str, item: &str) -> (RwSignal<bool>, String) {
     let query = leptos_router::hooks::use_query_map();
     query.with_untracked(|q| {
-        let mut params = ParamsMap::new();
+        let mut link = form_urlencoded::Serializer::new(String::from("?"));
         for kept in ["sort", "available"] {
-            if let Some(value) = q.get(kept) {
-                params.insert(kept, value);
+            if let Some(value) = q.get_str(kept) {
+                link.append_pair(kept, value);
             }
         }
-        params.insert(key, item.to_owned());
-        (
-            RwSignal::new(q.get_str(key) == Some(item)),
-            format!("{}#item-{item}", params.to_query_string()),
-        )
+        link.append_pair(key, item);
+        // The row's own `id` is the item's.
+        let link = format!("{}#{item}", link.finish());
+        (RwSignal::new(q.get_str(key) == Some(item)), link)
     })
 }
 
@@ -891,9 +898,9 @@ fn picture_section(item: RwSignal<Item>, list_id: String) -> AnyView {
         }
     };
     let problem_text = move |code: String| match code.as_str() {
-        "not_a_picture" => t_string!(i18n, picture_not_a_picture).to_string(),
-        "too_large" => t_string!(i18n, picture_too_large).to_string(),
-        _ => t_string!(i18n, picture_failed).to_string(),
+        "not_a_picture" => tu_string!(i18n, picture_not_a_picture).to_string(),
+        "too_large" => tu_string!(i18n, picture_too_large).to_string(),
+        _ => tu_string!(i18n, picture_failed).to_string(),
     };
     let field = format!("{item_id}-picture-file");
     let action = format!("/items/{item_id}/picture");
@@ -902,20 +909,20 @@ fn picture_section(item: RwSignal<Item>, list_id: String) -> AnyView {
     view! {
         <div class="picture-section" data-testid="picture-section">
             {move || item.get().picture.map(|picture| {
-                let alt = fill(t_string!(i18n, picture_of), &[("title", &item.get().title)]);
+                let alt = fill(tu_string!(i18n, picture_of), &[("title", &item.get().title)]);
                 view! { <img class="item-picture-medium" src=format!("/pictures/{picture}/medium") alt=alt /> }
             })}
             {move || problem().map(|code| view! { <p class="error" role="alert" data-testid="picture-error">{problem_text(code)}</p> })}
             <form method="post" action=action.clone() enctype="multipart/form-data" class="picture-form">
                 <input type="hidden" name="list_id" value=list_id.clone() />
-                <label for=field.clone()>{t!(i18n, picture_label)}</label>
+                <label for=field.clone()>{tu_string!(i18n, picture_label)}</label>
                 <input id=field.clone() type="file" name="picture" accept="image/jpeg,image/png,image/webp" required />
-                <button type="submit" class="small">{t!(i18n, picture_upload)}</button>
+                <button type="submit" class="small">{tu_string!(i18n, picture_upload)}</button>
             </form>
             {move || item.get().picture.is_some().then(|| view! {
                 <form method="post" action=remove_action.clone() class="picture-form">
                     <input type="hidden" name="list_id" value=list_for_remove.clone() />
-                    <button type="submit" class="small" data-testid="remove-picture">{t!(i18n, picture_remove)}</button>
+                    <button type="submit" class="small" data-testid="remove-picture">{tu_string!(i18n, picture_remove)}</button>
                 </form>
             })}
         </div>
@@ -930,20 +937,15 @@ fn wanted(quantity: Option<i64>) -> Option<String> {
     let i18n = use_i18n();
     match quantity {
         Some(1) => None,
-        Some(n) => Some(fill(t_string!(i18n, wanted_n), &[("n", &n)])),
-        None => Some(t_string!(i18n, wanted_unlimited).to_string()),
+        Some(n) => Some(fill(tu_string!(i18n, wanted_n), &[("n", &n)])),
+        None => Some(tu_string!(i18n, wanted_unlimited).to_string()),
     }
 }
 
 /// The claims on an item wanted more than once, as members see them ("4 of
 /// 6 taken: Anna 2 (bought), Ben 2"), and a form to claim some or change
 /// one's own part: how many, reserved or bought.
-fn unit_claims<V: IntoView + 'static>(
-    item: &Item,
-    names: &Names,
-    actions: Actions,
-    hidden: impl Fn() -> V + Clone + Send + Sync + 'static,
-) -> impl IntoView {
+fn unit_claims(item: &Item, names: &Names, actions: Actions, list_id: String) -> impl IntoView {
     let i18n = use_i18n();
     let taken = item.units_taken();
     let holders = item
@@ -952,8 +954,8 @@ fn unit_claims<V: IntoView + 'static>(
         .map(|claim| {
             let name = names.holder(&claim.by, claim.guest.as_ref());
             let template = match claim.status {
-                ClaimStatus::Reserved => t_string!(i18n, holder),
-                ClaimStatus::Purchased => t_string!(i18n, holder_bought),
+                ClaimStatus::Reserved => tu_string!(i18n, holder),
+                ClaimStatus::Purchased => tu_string!(i18n, holder_bought),
             };
             fill(template, &[("name", &name), ("units", &claim.units)])
         })
@@ -961,10 +963,10 @@ fn unit_claims<V: IntoView + 'static>(
         .join(", ");
     let summary = match item.quantity {
         Some(wanted) => fill(
-            t_string!(i18n, taken_of),
+            tu_string!(i18n, taken_of),
             &[("taken", &taken), ("wanted", &wanted)],
         ),
-        None => fill(t_string!(i18n, taken_unlimited), &[("taken", &taken)]),
+        None => fill(tu_string!(i18n, taken_unlimited), &[("taken", &taken)]),
     };
     let line = if holders.is_empty() {
         summary
@@ -988,20 +990,21 @@ fn unit_claims<V: IntoView + 'static>(
             .is_some_and(|c| c.status == ClaimStatus::Purchased);
         let field = format!("units-{}", item.id);
         let status_field = format!("status-{}", item.id);
+        let item_id = item.id.to_string();
         let release = mine.is_some().then(|| {
-            view! { <button type="submit" name="op" value="release" formnovalidate>{t!(i18n, release)}</button> }
+            view! { <button type="submit" name="release" value=item_id.clone() formnovalidate>{tu_string!(i18n, release)}</button> }
         });
         view! {
             <ActionForm action=actions.item attr:class="units-form">
-                {hidden()}
-                <label for=field.clone()>{t!(i18n, units_label)}</label>
+                <input type="hidden" name="list_id" value=list_id />
+                <label for=field.clone()>{tu_string!(i18n, units_label)}</label>
                 <input id=field name="units" type="number" min="1" max=most.to_string() inputmode="numeric" value=units required />
-                <label for=status_field.clone()>{t!(i18n, as_label)}</label>
+                <label for=status_field.clone()>{tu_string!(i18n, as_label)}</label>
                 <select id=status_field name="status">
-                    <option value="reserved" selected=!bought>{t!(i18n, status_reserved)}</option>
-                    <option value="purchased" selected=bought>{t!(i18n, status_bought)}</option>
+                    <option value="reserved" selected=!bought>{tu_string!(i18n, status_reserved)}</option>
+                    <option value="purchased" selected=bought>{tu_string!(i18n, status_bought)}</option>
                 </select>
-                <button type="submit" name="op" value="claim">{if mine.is_some() { t_string!(i18n, change_units) } else { t_string!(i18n, claim_units) }}</button>
+                <button type="submit" name="claim" value=item_id.clone()>{if mine.is_some() { tu_string!(i18n, change_units) } else { tu_string!(i18n, claim_units) }}</button>
                 {release}
             </ActionForm>
         }
@@ -1039,18 +1042,18 @@ fn group_section<V: IntoView + 'static>(
                 <ActionForm action=actions.chip attr:class="units-form">
                     {hidden()}
                     <input type="hidden" name="op" value="group" />
-                    <label for=field.clone()>{t!(i18n, group_target_label)}</label>
+                    <label for=field.clone()>{tu_string!(i18n, group_target_label)}</label>
                     <input id=field.clone() name="amount" inputmode="decimal" />
-                    <button type="submit">{t!(i18n, group_start)}</button>
+                    <button type="submit">{tu_string!(i18n, group_start)}</button>
                 </ActionForm>
             }
         };
         return view! {
             <div class="chip-in">
-                <a href=href class="toggle-link" aria-expanded=move || open.get().to_string() on:click=move |ev| {
+                <a href=href aria-expanded=move || open.get().to_string() on:click=move |ev| {
                     ev.prevent_default();
                     open.update(|open| *open = !*open);
-                }>{t!(i18n, group_make)}</a>
+                }>{tu_string!(i18n, group_make)}</a>
                 {move || open.get().then(form.clone())}
             </div>
         }
@@ -1064,14 +1067,14 @@ fn group_section<V: IntoView + 'static>(
         }
     };
     let progress = fill(
-        t_string!(i18n, group_progress),
+        tu_string!(i18n, group_progress),
         &[
             ("pledged", &money(group.pledged_cents)),
             ("target", &money(group.target_cents)),
         ],
     );
     let paid = fill(
-        t_string!(i18n, group_paid),
+        tu_string!(i18n, group_paid),
         &[("paid", &money(group.paid_cents))],
     );
     let over = group.pledged_cents - group.target_cents;
@@ -1079,19 +1082,19 @@ fn group_section<V: IntoView + 'static>(
         let extra = (over > 0).then(|| {
             format!(
                 " · {}",
-                fill(t_string!(i18n, group_over), &[("amount", &money(over))])
+                fill(tu_string!(i18n, group_over), &[("amount", &money(over))])
             )
         });
-        view! { <strong class="funded">{t!(i18n, group_funded)}{extra}</strong> }
+        view! { <strong class="funded">{tu_string!(i18n, group_funded)}{extra}</strong> }
     });
     let pledges = group
         .pledges
         .iter()
         .map(|p| {
             let template = if p.paid {
-                t_string!(i18n, pledge_line_paid)
+                tu_string!(i18n, pledge_line_paid)
             } else {
-                t_string!(i18n, pledge_line)
+                tu_string!(i18n, pledge_line)
             };
             let amount = format_money(p.amount_cents, &p.currency, lang);
             fill(
@@ -1107,7 +1110,7 @@ fn group_section<V: IntoView + 'static>(
     let organiser = group.organiser.as_ref().map(|by| {
         let guest = group.pledge_of(by).and_then(|p| p.guest.as_ref());
         fill(
-            t_string!(i18n, group_organiser),
+            tu_string!(i18n, group_organiser),
             &[("name", &names.holder(by, guest))],
         )
     });
@@ -1122,17 +1125,17 @@ fn group_section<V: IntoView + 'static>(
     let (h1, h2, h3, h4) = (hidden.clone(), hidden.clone(), hidden.clone(), hidden);
     let withdraw = mine.is_some().then(move || {
         view! {
-            <ActionForm action=actions.chip>{h2()}<input type="hidden" name="op" value="withdraw" /><button type="submit">{t!(i18n, pledge_withdraw)}</button></ActionForm>
+            <ActionForm action=actions.chip>{h2()}<input type="hidden" name="op" value="withdraw" /><button type="submit">{tu_string!(i18n, pledge_withdraw)}</button></ActionForm>
         }
     });
     let organise = (group.organiser.as_ref() != Some(&names.me)).then(move || {
         view! {
-            <ActionForm action=actions.chip>{h3()}<input type="hidden" name="op" value="organise" /><button type="submit">{t!(i18n, organise_do)}</button></ActionForm>
+            <ActionForm action=actions.chip>{h3()}<input type="hidden" name="op" value="organise" /><button type="submit">{tu_string!(i18n, organise_do)}</button></ActionForm>
         }
     });
     let ungroup = group.pledges.is_empty().then(move || {
         view! {
-            <ActionForm action=actions.chip>{h4()}<input type="hidden" name="op" value="ungroup" /><button type="submit">{t!(i18n, group_end)}</button></ActionForm>
+            <ActionForm action=actions.chip>{h4()}<input type="hidden" name="op" value="ungroup" /><button type="submit">{tu_string!(i18n, group_end)}</button></ActionForm>
         }
     });
     let pledged_width = format!("width: {}%", percent(group.pledged_cents));
@@ -1157,10 +1160,10 @@ fn group_section<V: IntoView + 'static>(
                 <ActionForm action=actions.chip attr:class="units-form">
                     {h1()}
                     <input type="hidden" name="op" value="pledge" />
-                    <label for=field.clone()>{t!(i18n, pledge_amount)}</label>
+                    <label for=field.clone()>{tu_string!(i18n, pledge_amount)}</label>
                     <input id=field name="amount" inputmode="decimal" value=amount required />
-                    <label class="check" for=paid_for><input id=paid_field type="checkbox" name="paid" checked=mine.as_ref().is_some_and(|p| p.paid) />{t!(i18n, pledge_paid)}</label>
-                    <button type="submit">{if mine.is_some() { t_string!(i18n, pledge_change) } else { t_string!(i18n, pledge_do) }}</button>
+                    <label class="check" for=paid_for><input id=paid_field type="checkbox" name="paid" checked=mine.as_ref().is_some_and(|p| p.paid) />{tu_string!(i18n, pledge_paid)}</label>
+                    <button type="submit">{if mine.is_some() { tu_string!(i18n, pledge_change) } else { tu_string!(i18n, pledge_do) }}</button>
                 </ActionForm>
                 {withdraw}
                 {organise}

@@ -8,17 +8,27 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{error::AppError, ClaimStatus, ItemId, ListDetail, ListId, Member, UserId};
+#[cfg(feature = "ssr")]
+use crate::model::ListDetail;
+use crate::model::{
+    error::AppError, ClaimPart, ClaimStatus, GiftList, GroupGift, Item, ItemId, ListId, Member,
+    PictureId, UserId,
+};
 
 /// Everything the list page shows.
+///
+/// It travels twice in the page, as markup and as the hydration data the
+/// browser's copy starts from, so it is kept small: the items as
+/// [`PageItem`]s, oldest first (their order is the page's "newest first"
+/// order reversed, so no list of ids by age comes with them).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ListPageData {
-    pub detail: ListDetail,
+    pub list: GiftList,
+    pub items: Vec<PageItem>,
+    /// The list's topic's `seq` when it was read (see the live channel).
+    pub seq: i64,
     pub members: Vec<Member>,
     pub me: UserId,
-    /// The items' ids in the order they were added (for "newest first";
-    /// the wire `Item` has no creation time, and needs none).
-    pub oldest_first: Vec<ItemId>,
     /// Whether the viewer may rename and delete the list (who made it, and
     /// the family's admins).
     pub may_manage: bool,
@@ -27,25 +37,173 @@ pub struct ListPageData {
     pub today: String,
 }
 
+/// An item as the list page carries it: the wire [`Item`] without what the
+/// page knows already (its list; `claim`, the first of `claims`), under
+/// one-letter names. With the wire's names and both claim fields, a list of
+/// 200 gifts carried about 75 KB of hydration data; so, about 30 KB.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PageItem {
+    #[serde(rename = "i")]
+    id: ItemId,
+    #[serde(rename = "t")]
+    title: String,
+    #[serde(rename = "u", default, skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    price_cents: Option<i64>,
+    #[serde(rename = "c", default = "euro", skip_serializing_if = "is_euro")]
+    currency: String,
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    #[serde(rename = "r")]
+    priority: i64,
+    #[serde(rename = "v", default = "first", skip_serializing_if = "is_first")]
+    version: i64,
+    #[serde(rename = "b")]
+    created_by: UserId,
+    /// Left out for one, the usual; `null` is "no limit".
+    #[serde(rename = "q", default = "one", skip_serializing_if = "is_one")]
+    quantity: Option<i64>,
+    #[serde(rename = "h", default, skip_serializing_if = "Vec::is_empty")]
+    claims: Vec<ClaimPart>,
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    group: Option<GroupGift>,
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    picture: Option<PictureId>,
+}
+
+// What most gifts have, left out of the page's items (see `PageItem`).
+fn euro() -> String {
+    "EUR".to_owned()
+}
+fn is_euro(currency: &str) -> bool {
+    currency == "EUR"
+}
+fn first() -> i64 {
+    1
+}
+fn is_first(version: &i64) -> bool {
+    *version == 1
+}
+fn one() -> Option<i64> {
+    Some(1)
+}
+fn is_one(quantity: &Option<i64>) -> bool {
+    *quantity == Some(1)
+}
+
+impl PageItem {
+    /// The page's form of `item` (as the viewer may read it).
+    pub fn of(item: Item) -> PageItem {
+        let Item {
+            id,
+            list_id: _,
+            title,
+            url,
+            price_cents,
+            currency,
+            notes,
+            priority,
+            version,
+            created_by,
+            quantity,
+            claim: _,
+            claims,
+            group,
+            picture,
+        } = item;
+        PageItem {
+            id,
+            title,
+            url,
+            price_cents,
+            currency,
+            notes,
+            priority,
+            version,
+            created_by,
+            quantity,
+            claims,
+            group,
+            picture,
+        }
+    }
+
+    /// The wire item again, on list `list_id`.
+    pub fn into_item(self, list_id: &ListId) -> Item {
+        let PageItem {
+            id,
+            title,
+            url,
+            price_cents,
+            currency,
+            notes,
+            priority,
+            version,
+            created_by,
+            quantity,
+            claims,
+            group,
+            picture,
+        } = self;
+        Item {
+            id,
+            list_id: list_id.clone(),
+            title,
+            url,
+            price_cents,
+            currency,
+            notes,
+            priority,
+            version,
+            created_by,
+            quantity,
+            claim: None,
+            claims: Vec::new(),
+            group,
+            picture,
+        }
+        .with_claims(claims)
+    }
+}
+
 #[server(prefix = "/api/fn", endpoint = "get_list", client = crate::ui::fetch::PageClient)]
 pub async fn get_list(id: ListId) -> Result<ListPageData, AppError> {
     let service = crate::ui::server::state()?.service;
     let me = crate::ui::server::user_id().await?;
-    let detail = service.list_detail(&me, &id).await?;
+    let ListDetail { list, items, seq } = service.list_detail(&me, &id).await?;
     let oldest_first = service.item_ids_by_age(&me, &id).await?;
     let may_manage = service.may_manage_list(&me, &id).await?;
-    let members = service
-        .family_detail(&me, &detail.list.family_id)
-        .await?
-        .members;
+    let members = service.family_detail(&me, &list.family_id).await?.members;
     Ok(ListPageData {
-        detail,
+        list,
+        items: by_age(items, &oldest_first),
+        seq,
         members,
         me,
-        oldest_first,
         may_manage,
         today: crate::service::lists::today(),
     })
+}
+
+/// `items` in the order `oldest_first` names them; one added between the
+/// two reads (not named) goes last, as the newest.
+#[cfg(feature = "ssr")]
+fn by_age(items: Vec<Item>, oldest_first: &[ItemId]) -> Vec<PageItem> {
+    let rank: std::collections::HashMap<&ItemId, usize> = oldest_first
+        .iter()
+        .enumerate()
+        .map(|(rank, id)| (id, rank))
+        .collect();
+    let mut items: Vec<(usize, Item)> = items
+        .into_iter()
+        .map(|item| (rank.get(&item.id).copied().unwrap_or(usize::MAX), item))
+        .collect();
+    items.sort_by_key(|(rank, _)| *rank);
+    items
+        .into_iter()
+        .map(|(_, item)| PageItem::of(item))
+        .collect()
 }
 
 /// Sets the list's event date (`YYYY-MM-DD`), or clears it (empty).
@@ -399,22 +557,70 @@ pub async fn edit_item(
     crate::ui::server::answer(result, &back).await.map(|_| ())
 }
 
-/// What a row's one form does: `op` is `reserve` or `buy` (one unit),
-/// `claim` (`units` as `status`: the form of an item wanted more than
-/// once), `release`, or `remove`. One server function for the row's
-/// buttons, so a row is one form with a button per action (each names its
-/// `op`) rather than a form per button: a list of 200 gifts is that much
-/// lighter, with or without script.
+/// What [`item_action`] does to a gift.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ItemOp {
+    /// Reserve one unit.
+    Reserve,
+    /// Mark one unit bought.
+    Buy,
+    /// Hold `units` as `status` (an item wanted more than once).
+    Claim,
+    Release,
+    Remove,
+}
+
+/// The one `(op, item)` a form named, or `None` for none or several.
+fn chosen(named: [(ItemOp, Option<ItemId>); 5]) -> Option<(ItemOp, ItemId)> {
+    let mut given = named
+        .into_iter()
+        .filter_map(|(op, item)| item.map(|item| (op, item)));
+    match (given.next(), given.next()) {
+        (Some(one), None) => Some(one),
+        _ => None,
+    }
+}
+
+impl ItemAction {
+    /// What this action does, and to which gift.
+    pub fn op(&self) -> Option<(ItemOp, ItemId)> {
+        chosen([
+            (ItemOp::Reserve, self.reserve.clone()),
+            (ItemOp::Buy, self.buy.clone()),
+            (ItemOp::Claim, self.claim.clone()),
+            (ItemOp::Release, self.release.clone()),
+            (ItemOp::Remove, self.remove.clone()),
+        ])
+    }
+}
+
+/// A gift's reserve / buy / claim / release / remove buttons. The button
+/// pressed names both the action and the gift (`reserve=i_…`), so the
+/// rows' buttons share one form of the list's (`form="item-actions"`,
+/// holding only `list_id`) instead of a form per row with the gift in
+/// hidden fields: a list of 200 gifts is that much lighter, with or without
+/// script. `claim` comes with `units` and `status`, from the form of an
+/// item wanted more than once.
 #[server(prefix = "/api/fn", endpoint = "item_action", client = crate::ui::fetch::PageClient)]
 pub async fn item_action(
     list_id: ListId,
-    item_id: ItemId,
-    op: String,
+    reserve: Option<ItemId>,
+    buy: Option<ItemId>,
+    claim: Option<ItemId>,
+    release: Option<ItemId>,
+    remove: Option<ItemId>,
     status: Option<ClaimStatus>,
     // The units field of an item wanted more than once; else one.
     units: Option<String>,
 ) -> Result<(), AppError> {
     let back = format!("/lists/{list_id}");
+    let chosen = chosen([
+        (ItemOp::Reserve, reserve),
+        (ItemOp::Buy, buy),
+        (ItemOp::Claim, claim),
+        (ItemOp::Release, release),
+        (ItemOp::Remove, remove),
+    ]);
     let result = crate::ui::server::act(|service, actor| async move {
         let claim = |status: ClaimStatus| -> Result<_, AppError> {
             let units = match units.as_deref().map(str::trim) {
@@ -425,23 +631,25 @@ pub async fn item_action(
             };
             Ok(crate::model::input::ClaimRequest { status, units })
         };
-        match (op.as_str(), status) {
-            ("reserve", _) => service
-                .claim_item(&actor, &item_id, claim(ClaimStatus::Reserved)?)
+        match (chosen, status) {
+            (Some((ItemOp::Reserve, item)), _) => service
+                .claim_item(&actor, &item, claim(ClaimStatus::Reserved)?)
                 .await
                 .map(drop),
-            ("buy", _) => service
-                .claim_item(&actor, &item_id, claim(ClaimStatus::Purchased)?)
+            (Some((ItemOp::Buy, item)), _) => service
+                .claim_item(&actor, &item, claim(ClaimStatus::Purchased)?)
                 .await
                 .map(drop),
-            ("claim", Some(status)) => service
-                .claim_item(&actor, &item_id, claim(status)?)
+            (Some((ItemOp::Claim, item)), Some(status)) => service
+                .claim_item(&actor, &item, claim(status)?)
                 .await
                 .map(drop),
-            ("release", _) => service.release_item(&actor, &item_id).await.map(drop),
-            ("remove", _) => service.delete_item(&actor, &item_id).await,
+            (Some((ItemOp::Release, item)), _) => {
+                service.release_item(&actor, &item).await.map(drop)
+            }
+            (Some((ItemOp::Remove, item)), _) => service.delete_item(&actor, &item).await,
             _ => Err(AppError::bad_request(
-                "op must be reserve, buy, claim (with a status), release or remove",
+                "name one gift with one of reserve, buy, claim (with a status), release or remove",
             )),
         }
     })
@@ -452,6 +660,63 @@ pub async fn item_action(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The page's compact items read back as the items they were, every
+    /// left-out default included.
+    #[test]
+    fn page_items_round_trip() {
+        let list = ListId("l_1".into());
+        let plain = Item {
+            id: ItemId("i_1".into()),
+            list_id: list.clone(),
+            title: "Kite".into(),
+            url: None,
+            price_cents: None,
+            currency: "EUR".into(),
+            notes: None,
+            priority: 3,
+            version: 1,
+            created_by: UserId("u_1".into()),
+            quantity: Some(1),
+            claim: None,
+            claims: Vec::new(),
+            group: None,
+            picture: None,
+        };
+        let full = Item {
+            id: ItemId("i_2".into()),
+            url: Some("https://example.org/kite".into()),
+            price_cents: Some(1999),
+            currency: "GBP".into(),
+            notes: Some("red".into()),
+            version: 4,
+            quantity: None,
+            picture: Some(PictureId("p_1".into())),
+            ..plain.clone()
+        }
+        .with_claims(vec![ClaimPart {
+            status: ClaimStatus::Purchased,
+            by: UserId("u_2".into()),
+            units: 2,
+            guest: None,
+        }]);
+        let wanted_twice = Item {
+            id: ItemId("i_3".into()),
+            quantity: Some(2),
+            ..plain.clone()
+        };
+        let json_plain = serde_json::to_string(&PageItem::of(plain.clone())).unwrap();
+        for item in [plain, full, wanted_twice] {
+            let json = serde_json::to_string(&PageItem::of(item.clone())).unwrap();
+            let back: PageItem = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.into_item(&list), item, "{json}");
+        }
+        assert_eq!(
+            json_plain,
+            r#"{"i":"i_1","t":"Kite","r":3,"b":"u_1"}"#,
+            "the usual values are left out"
+        );
+    }
 
     #[test]
     fn prices_parse() {

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    i18n::{t, t_string, use_i18n},
+    i18n::{tu_string, use_i18n},
     model::{
         error::AppError,
         share::{ShareKind, ShareLink},
@@ -74,13 +74,13 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
     let revoke_list = StoredValue::new(list_id.to_string());
     view! {
         <section class="shares" aria-labelledby="shares-title" data-testid="shares">
-            <h2 id="shares-title">{t!(i18n, share_heading)}</h2>
-            <p class="muted">{t!(i18n, share_lead)}</p>
-            <Transition fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
+            <h2 id="shares-title">{tu_string!(i18n, share_heading)}</h2>
+            <p class="muted">{tu_string!(i18n, share_lead)}</p>
+            <Transition fallback=move || view! { <p>{tu_string!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     let shown = links.await.unwrap_or_default();
                     if shown.is_empty() {
-                        return view! { <p class="muted" data-testid="no-shares">{t!(i18n, share_none)}</p> }.into_any();
+                        return view! { <p class="muted" data-testid="no-shares">{tu_string!(i18n, share_none)}</p> }.into_any();
                     }
                     view! {
                         <ul class="share-links">
@@ -91,26 +91,26 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
             </Transition>
             <Message message=refusal testid="share-links-error" />
             <details class="share-make">
-                <summary>{t!(i18n, share_make_title)}</summary>
+                <summary>{tu_string!(i18n, share_make_title)}</summary>
                 <ActionForm action=make attr:class="stacked-form" attr:data-testid="make-share">
                     <input type="hidden" name="list_id" value=list_field />
                     <fieldset>
-                        <legend>{t!(i18n, share_kind)}</legend>
+                        <legend>{tu_string!(i18n, share_kind)}</legend>
                         <label class="check">
                             <input type="radio" name="kind" value="view" checked />
-                            {t!(i18n, share_kind_view)}
+                            {tu_string!(i18n, share_kind_view)}
                         </label>
                         {(!is_recipient).then(|| view! {
                             <label class="check">
                                 <input type="radio" name="kind" value="givers" />
-                                {t!(i18n, share_kind_givers)}
+                                {tu_string!(i18n, share_kind_givers)}
                             </label>
-                            <p class="warning" data-testid="givers-warning">{t!(i18n, share_givers_warning)}</p>
+                            <p class="warning" data-testid="givers-warning">{tu_string!(i18n, share_givers_warning)}</p>
                         })}
                     </fieldset>
-                    <label for="share-expires">{t!(i18n, share_expires_label)}</label>
+                    <label for="share-expires">{tu_string!(i18n, share_expires_label)}</label>
                     <input id="share-expires" name="expires" type="date" />
-                    <button type="submit">{t!(i18n, share_make)}</button>
+                    <button type="submit">{tu_string!(i18n, share_make)}</button>
                 </ActionForm>
             </details>
         </section>
@@ -120,13 +120,13 @@ pub(super) fn ShareLinks(list_id: ListId, is_recipient: bool) -> impl IntoView {
 fn share_row(link: ShareLink, revoke: ServerAction<RevokeShare>, list_id: String) -> impl IntoView {
     let i18n = use_i18n();
     let kind = match link.kind {
-        ShareKind::Givers => t_string!(i18n, share_kind_givers_short),
-        ShareKind::View => t_string!(i18n, share_kind_view_short),
+        ShareKind::Givers => tu_string!(i18n, share_kind_givers_short),
+        ShareKind::View => tu_string!(i18n, share_kind_view_short),
     };
     let expiry = match (&link.expires_at, link.expired) {
-        (_, true) => Some(t_string!(i18n, share_expired).to_string()),
+        (_, true) => Some(tu_string!(i18n, share_expired).to_string()),
         (Some(at), false) => Some(fill(
-            t_string!(i18n, share_until),
+            tu_string!(i18n, share_until),
             &[("date", &at.get(..10).unwrap_or(at))],
         )),
         (None, false) => None,
@@ -142,7 +142,7 @@ fn share_row(link: ShareLink, revoke: ServerAction<RevokeShare>, list_id: String
                 <ActionForm action=revoke>
                     <input type="hidden" name="list_id" value=list_id />
                     <input type="hidden" name="share_id" value=link.id.clone() />
-                    <button type="submit" data-testid="revoke-share">{t!(i18n, share_revoke)}</button>
+                    <button type="submit" data-testid="revoke-share">{tu_string!(i18n, share_revoke)}</button>
                 </ActionForm>
             </div>
         </li>
