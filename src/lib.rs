@@ -34,7 +34,7 @@ pub mod model;
 pub mod ui;
 
 /// The pages' languages, generated from `locales/{en,de,fr,es}.json` at
-/// compile time: `Locale`, `use_i18n` and the `t!` macros (see `ui::lang`).
+/// compile time: `Locale`, `use_i18n` and the text macros (`tu_string!`, see `ui::lang`).
 ///
 /// Through the `load_locales!` macro that leptos_i18n 0.6 marks deprecated
 /// in favour of a build script: that script's crate brings ~200 more

@@ -456,6 +456,42 @@ mod tests {
         assert_eq!(super::fill("no blanks", &[]), "no blanks");
     }
 
+    /// The pages' texts are plain strings (`tu_string!`): leptos_i18n's
+    /// reactive forms (`t!`, `t_string!`) make a closure per text, each with
+    /// its own rendering and hydration code in the browser's bundle, for a
+    /// language that never changes under a page.
+    #[test]
+    fn texts_are_plain_strings() {
+        fn sources(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, found);
+                } else if path.extension().is_some_and(|ext| ext == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut files,
+        );
+        assert!(files.len() > 20, "the sources were found");
+        let reactive = [concat!("t", "!("), concat!("t_", "string!(")];
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for (number, line) in text.lines().enumerate() {
+                for form in reactive {
+                    let found = line.match_indices(form).any(|(at, _)| {
+                        !line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_')
+                    });
+                    assert!(!found, "{}:{}: {line}", file.display(), number + 1);
+                }
+            }
+        }
+    }
+
     /// Every language has every text, with the same blanks to fill in, and
     /// none is left empty.
     #[test]

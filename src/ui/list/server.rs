@@ -712,8 +712,7 @@ mod tests {
             assert_eq!(back.into_item(&list), item, "{json}");
         }
         assert_eq!(
-            json_plain,
-            r#"{"i":"i_1","t":"Kite","r":3,"b":"u_1"}"#,
+            json_plain, r#"{"i":"i_1","t":"Kite","r":3,"b":"u_1"}"#,
             "the usual values are left out"
         );
     }
