@@ -286,6 +286,31 @@ pub struct Item {
     pub picture: Option<PictureId>,
 }
 
+#[cfg(test)]
+impl Item {
+    /// A gift for unit tests: `title` on list `l_1`, added by `u_1`, wanted
+    /// once, priority 3, unclaimed; change what a test needs with `..`.
+    pub(crate) fn sample(id: &str, title: &str) -> Item {
+        Item {
+            id: ItemId(id.into()),
+            list_id: ListId("l_1".into()),
+            title: title.into(),
+            url: None,
+            price_cents: None,
+            currency: "EUR".into(),
+            notes: None,
+            priority: 3,
+            version: 1,
+            created_by: UserId("u_1".into()),
+            quantity: Some(1),
+            claim: None,
+            claims: Vec::new(),
+            group: None,
+            picture: None,
+        }
+    }
+}
+
 impl Item {
     /// This item held by `claims` (oldest first), `claim` kept in step.
     pub fn with_claims(mut self, claims: Vec<ClaimPart>) -> Self {

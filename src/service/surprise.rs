@@ -66,7 +66,7 @@ pub fn item_for(viewer: &UserId, list: &GiftList, item: Item) -> Item {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClaimPart, ClaimStatus, FamilyId, GroupGift, ItemId, ListId, Pledge};
+    use crate::model::{ClaimPart, ClaimStatus, FamilyId, GroupGift, ListId, Pledge};
 
     fn list(recipient: Option<&str>) -> GiftList {
         GiftList {
@@ -85,19 +85,9 @@ mod tests {
 
     fn claimed_item() -> Item {
         Item {
-            id: ItemId("i_1".into()),
-            list_id: ListId("l_1".into()),
-            title: "Bike".into(),
-            url: None,
-            price_cents: None,
-            currency: "EUR".into(),
-            notes: None,
-            priority: 3,
             version: 4,
             created_by: UserId("u_2".into()),
             quantity: Some(3),
-            claim: None,
-            claims: Vec::new(),
             group: Some(GroupGift::new(
                 10_000,
                 None,
@@ -110,7 +100,7 @@ mod tests {
                 }],
                 "EUR",
             )),
-            picture: None,
+            ..Item::sample("i_1", "Bike")
         }
         .with_claims(vec![
             ClaimPart {

@@ -69,25 +69,12 @@ impl Sort {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ItemId, ListId, UserId};
 
     fn item(id: &str, title: &str, price: Option<i64>, priority: i64) -> Item {
         Item {
-            id: ItemId(id.into()),
-            list_id: ListId("l_1".into()),
-            title: title.into(),
-            url: None,
             price_cents: price,
-            currency: "EUR".into(),
-            notes: None,
             priority,
-            version: 1,
-            created_by: UserId("u_1".into()),
-            quantity: Some(1),
-            claim: None,
-            claims: Vec::new(),
-            group: None,
-            picture: None,
+            ..Item::sample(id, title)
         }
     }
 

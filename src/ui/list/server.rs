@@ -666,23 +666,7 @@ mod tests {
     #[test]
     fn page_items_round_trip() {
         let list = ListId("l_1".into());
-        let plain = Item {
-            id: ItemId("i_1".into()),
-            list_id: list.clone(),
-            title: "Kite".into(),
-            url: None,
-            price_cents: None,
-            currency: "EUR".into(),
-            notes: None,
-            priority: 3,
-            version: 1,
-            created_by: UserId("u_1".into()),
-            quantity: Some(1),
-            claim: None,
-            claims: Vec::new(),
-            group: None,
-            picture: None,
-        };
+        let plain = Item::sample("i_1", "Kite");
         let full = Item {
             id: ItemId("i_2".into()),
             url: Some("https://example.org/kite".into()),
