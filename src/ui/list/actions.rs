@@ -44,7 +44,7 @@ pub(super) enum RowChange {
 impl RowChange {
     /// The change an `item_action` input makes, and to which gift; `None`
     /// for one the server refuses anyway.
-    pub(super) fn of(input: &ItemAction) -> Option<(ItemId, RowChange)> {
+    pub(super) fn of(input: &ItemAction) -> Option<(&ItemId, RowChange)> {
         let (op, item) = input.op()?;
         let change = match op {
             ItemOp::Reserve => RowChange::Claim(ClaimStatus::Reserved),
@@ -93,7 +93,7 @@ impl Actions {
             input
                 .as_ref()
                 .and_then(RowChange::of)
-                .filter(|(on, _)| on == item)
+                .filter(|(on, _)| *on == item)
                 .map(|(_, change)| change)
         })
     }
@@ -155,7 +155,7 @@ impl Actions {
                 a.acting.with(|i| {
                     i.as_ref()
                         .and_then(RowChange::of)
-                        .map(|(item, change)| (change.verb(), title_of(&item)))
+                        .map(|(item, change)| (change.verb(), title_of(item)))
                 })
             }),
             Box::new(move || a.item.value().get()),

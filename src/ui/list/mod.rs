@@ -32,7 +32,9 @@ use crate::{
     i18n::{tu_string, use_i18n, Locale},
     live::client::{follow_live, LiveStatus, Status},
     model::{
-        error::AppError, validate::QUANTITY_MAX, ClaimStatus, Item, ItemId, ListId, Member, UserId,
+        error::AppError,
+        validate::{DEFAULT_CURRENCY, QUANTITY_MAX},
+        ClaimStatus, Item, ItemId, ListId, Member, UserId,
     },
 };
 
@@ -425,11 +427,10 @@ fn empty_add_form(form: &web_sys::HtmlFormElement) {
     }
 }
 
-/// What a new gift's currency and priority are until someone says.
 /// The `id` of the list's form that the rows' buttons belong to.
 const ITEM_FORM: &str = "item-actions";
 
-const DEFAULT_CURRENCY: &str = "EUR";
+/// What a new gift's priority is until someone says.
 const DEFAULT_PRIORITY: i64 = 3;
 
 /// `item` as a pending edit would leave it (fields the page cannot read
@@ -625,13 +626,7 @@ fn item_row(
             .chipping
             .with(|chip| chip.as_ref().is_some_and(|c| is_this(&c.item_id)))
     };
-    let pending = Memo::new(move |_| {
-        actions
-            .editing
-            .with(|edit| edit.as_ref().is_some_and(|edit| is_this(&edit.item_id)))
-            || change().is_some()
-            || chipping()
-    });
+    let pending = Memo::new(move |_| pending_edit().is_some() || change().is_some() || chipping());
     let title = {
         move || {
             shown.with(|Item { title, url, .. }| match url {
@@ -641,19 +636,16 @@ fn item_row(
             })
         }
     };
-    let hidden = {
+    // Group gifts: members only. While a change is on its way the section
+    // says so; a refusal brings back the gift as it is, and the message.
+    let group_controls = (!is_recipient).then(|| {
         let (list_id, item_id) = (list_id.clone(), item_id.clone());
-        move || {
+        let hidden = move || {
             view! {
                 <input type="hidden" name="list_id" value=list_id.clone() />
                 <input type="hidden" name="item_id" value=item_id.clone() />
             }
-        }
-    };
-    // Group gifts: members only. While a change is on its way the section
-    // says so; a refusal brings back the gift as it is, and the message.
-    let group_controls = (!is_recipient).then(|| {
-        let hidden = hidden.clone();
+        };
         let names = names.clone();
         move || {
             if chipping() {
