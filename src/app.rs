@@ -70,11 +70,12 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     AuthActions::provide();
     crate::live::client::LiveStatus::provide();
+    crate::ui::lang::provide_language();
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
 
     view! {
-        <I18nContextProvider ssr_lang_header_getter=crate::ui::lang::language_source()>
+        <I18nContextProvider>
         <Router>
             <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>
                 <Header />

@@ -32,6 +32,38 @@ pub fn language_source() -> leptos_i18n::context::UseLocalesOptions {
     options
 }
 
+/// Provides the page's language to everything under the caller, as
+/// leptos_i18n's context.
+///
+/// Made here rather than by leptos_i18n's provider alone: the context it
+/// makes starts a task on the server (an isomorphic effect keeping its
+/// cookie signal in step) that reads the language signal. When a worker
+/// thread polls that task just as the page, finished on another thread,
+/// drops its owner, the read finds the signal gone and the task panics
+/// (seen once in a CI server log, after a 5 ms `/login`). The task checks
+/// whether its owner is paused before each run: made under an owner that
+/// is paused on the server right after, it never reads there (it has
+/// nothing to do on the server: the cookie is the server's own, see
+/// `server::set_language`). leptos_i18n's provider (in `App`) finds this
+/// context and makes no other, and still writes `<html lang>`.
+///
+/// Not covered by a test: the window is one poll racing one drop on two
+/// threads, and no hook into the task can widen it.
+pub fn provide_language() {
+    let owner = Owner::new();
+    let i18n = owner.with(|| {
+        leptos_i18n::context::init_i18n_context_with_options::<Locale>(
+            leptos_i18n::context::I18nContextOptions::default()
+                .ssr_lang_header_getter(language_source()),
+        )
+    });
+    #[cfg(feature = "ssr")]
+    owner.pause();
+    // Owners hold their children weakly: this one lives as long as the page.
+    on_cleanup(move || drop(owner));
+    provide_context(i18n);
+}
+
 /// The cookie's language, then the `Accept-Language` list, as one
 /// `Accept-Language` value.
 #[cfg(feature = "ssr")]
