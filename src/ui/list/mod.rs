@@ -25,11 +25,11 @@ use self::{
 };
 use super::{
     form::{own_refusal, Message},
-    lang::{current_lang, fill, priority_words, translate_error},
+    lang::{fill, priority_words, translate_error},
     money::{cents_text, format_money},
 };
 use crate::{
-    i18n::{tu_string, use_i18n, Locale},
+    i18n::{tu_string, use_i18n, I18nLocaleTrait as _, Locale},
     live::client::{follow_live, LiveStatus, Status},
     model::{
         error::AppError,
@@ -181,7 +181,7 @@ fn list_view(
             <For
                 each=move || arranged(live, is_recipient, query)
                 key=|row| row.id.clone()
-                children=move |row| item_row(row.item, row_list_id.clone(), is_recipient, names.clone(), actions)
+                children=move |row| item_row(row.item, row_list_id.clone(), is_recipient, names.clone(), actions, query)
             />
             {pending_add(actions, live, me.clone())}
         </ul>
@@ -590,9 +590,12 @@ fn item_row(
     is_recipient: bool,
     names: Names,
     actions: Actions,
+    // The page's query, taken once: each `use_query_map()` makes a memo,
+    // and three per row were a tenth of a 200-gift page's render.
+    query: Memo<ParamsMap>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
-    let lang = current_lang();
+    let i18n = names.i18n;
+    let lang = i18n.get_locale_untracked().as_str();
     let item_id = item.with_untracked(|i| i.id.to_string());
     let id = StoredValue::new(item.with_untracked(|i| i.id.clone()));
     // Optimistic: while this row's own change is on its way, the row shows
@@ -651,7 +654,7 @@ fn item_row(
             if chipping() {
                 return view! { <p class="group-line muted" data-testid="group-pending">{tu_string!(i18n, pledging)}</p> }.into_any();
             }
-            item.with(|current| group_section(current, &names, actions, hidden.clone(), lang))
+            item.with(|current| group_section(current, &names, actions, hidden.clone(), lang, query))
                 .into_any()
         }
     });
@@ -758,10 +761,8 @@ fn item_row(
     // form open; a refused picture comes back the same way), or, hydrated,
     // by the link's click, which opens it in place. A list of 200 gifts
     // would otherwise carry 200 forms nobody opened.
-    let (open, edit_href) = opened_by_query("edit", &item_id);
-    if leptos_router::hooks::use_query_map()
-        .with_untracked(|q| q.get_str("picture_item") == Some(item_id.as_str()))
-    {
+    let (open, edit_href) = opened_by_query(query, "edit", &item_id);
+    if query.with_untracked(|q| q.get_str("picture_item") == Some(item_id.as_str())) {
         open.set(true);
     }
     // The edit form shows the item as it was when the form was opened: a
@@ -775,7 +776,7 @@ fn item_row(
         let snapshot = editing.get().unwrap_or_else(|| item.get_untracked());
         let version = snapshot.version.to_string();
         let (list_id, item_id) = (edit_list.clone(), edit_item_id.clone());
-        let pictures = picture_section(item, list_id.clone());
+        let pictures = picture_section(item, list_id.clone(), query);
         view! {
             <div class="edit-panel" data-testid="edit-panel">
                 <ActionForm action=actions.edit attr:class="stacked-form">
@@ -839,8 +840,11 @@ fn item_row(
 /// or `group`) starts open: the page's address says `?{key}={item}`, as the
 /// part's link does for a browser without script. Also that link, keeping
 /// the list's sort and filter.
-fn opened_by_query(key: &'static str, item: &str) -> (RwSignal<bool>, String) {
-    let query = leptos_router::hooks::use_query_map();
+fn opened_by_query(
+    query: Memo<ParamsMap>,
+    key: &'static str,
+    item: &str,
+) -> (RwSignal<bool>, String) {
     query.with_untracked(|q| {
         let mut link = form_urlencoded::Serializer::new(String::from("?"));
         for kept in ["sort", "available"] {
@@ -875,10 +879,9 @@ pub(crate) fn thumbnail(src: String) -> impl IntoView {
 /// or remove it: file uploads go as `multipart/form-data` to
 /// `/items/{id}/picture`, which sends the page back (with or without the
 /// wasm); everyone else sees the change live.
-fn picture_section(item: RwSignal<Item>, list_id: String) -> AnyView {
+fn picture_section(item: RwSignal<Item>, list_id: String, query: Memo<ParamsMap>) -> AnyView {
     let i18n = use_i18n();
     let item_id = item.with_untracked(|i| i.id.to_string());
-    let query = leptos_router::hooks::use_query_map();
     let problem = {
         let item_id = item_id.clone();
         move || {
@@ -1017,8 +1020,9 @@ fn group_section<V: IntoView + 'static>(
     actions: Actions,
     hidden: impl Fn() -> V + Clone + Send + Sync + 'static,
     lang: &'static str,
+    query: Memo<ParamsMap>,
 ) -> impl IntoView {
-    let i18n = use_i18n();
+    let i18n = names.i18n;
     let money = {
         let currency = item.currency.clone();
         move |cents: i64| format_money(cents, &currency, lang)
@@ -1028,7 +1032,7 @@ fn group_section<V: IntoView + 'static>(
         // script).
         let field = format!("target-{}", item.id);
         let hidden = hidden.clone();
-        let (open, href) = opened_by_query("group", item.id.as_str());
+        let (open, href) = opened_by_query(query, "group", item.id.as_str());
         let form = move || {
             view! {
                 <ActionForm action=actions.chip attr:class="units-form">
