@@ -5,7 +5,7 @@
 //! browser's `Accept-Language`, else English. The server writes it into
 //! `<html lang>`, and the browser's hydration reads it from there, so the
 //! two never disagree and no page flashes in another language. The browser
-//! never reads the cookie: only the server does ([`language_source`]).
+//! never reads the cookie: only the server does ([`provide_language`]).
 //!
 //! The server's refusals stay in English on the wire (clients of the API
 //! read them); the pages translate the ones they show, here.
@@ -25,7 +25,7 @@ pub const LANG_COOKIE: &str = "i18n_pref_locale";
 /// the language picked in the header (the cookie) before the browser's
 /// `Accept-Language`. In the browser it is not used (the page's
 /// `<html lang>` says which language the server chose).
-pub fn language_source() -> leptos_i18n::context::UseLocalesOptions {
+fn language_source() -> leptos_i18n::context::UseLocalesOptions {
     let options = leptos_i18n::context::UseLocalesOptions::default();
     #[cfg(feature = "ssr")]
     let options = options.ssr_lang_header_getter(preferred_languages);
@@ -97,7 +97,13 @@ fn preferred_languages() -> Option<String> {
 
 /// The language of the page being rendered, for formatting numbers.
 pub fn current_lang() -> &'static str {
-    use_i18n().get_locale_untracked().as_str()
+    lang_of(use_i18n())
+}
+
+/// The language of `i18n`, for code that has the context at hand (a list
+/// row, rendered 200 times, should not look it up each time).
+pub fn lang_of(i18n: leptos_i18n::I18nContext<Locale>) -> &'static str {
+    i18n.get_locale_untracked().as_str()
 }
 
 /// Each language by its own name, for the picker.

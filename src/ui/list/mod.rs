@@ -25,11 +25,11 @@ use self::{
 };
 use super::{
     form::{own_refusal, Message},
-    lang::{fill, priority_words, translate_error},
+    lang::{fill, lang_of, priority_words, translate_error},
     money::{cents_text, format_money},
 };
 use crate::{
-    i18n::{tu_string, use_i18n, I18nLocaleTrait as _, Locale},
+    i18n::{tu_string, use_i18n, Locale},
     live::client::{follow_live, LiveStatus, Status},
     model::{
         error::AppError,
@@ -595,7 +595,7 @@ fn item_row(
     query: Memo<ParamsMap>,
 ) -> impl IntoView {
     let i18n = names.i18n;
-    let lang = i18n.get_locale_untracked().as_str();
+    let lang = lang_of(i18n);
     let item_id = item.with_untracked(|i| i.id.to_string());
     let id = StoredValue::new(item.with_untracked(|i| i.id.clone()));
     // Optimistic: while this row's own change is on its way, the row shows
@@ -654,7 +654,7 @@ fn item_row(
             if chipping() {
                 return view! { <p class="group-line muted" data-testid="group-pending">{tu_string!(i18n, pledging)}</p> }.into_any();
             }
-            item.with(|current| group_section(current, &names, actions, hidden.clone(), lang, query))
+            item.with(|current| group_section(current, &names, actions, hidden.clone(), query))
                 .into_any()
         }
     });
@@ -1028,10 +1028,10 @@ fn group_section<V: IntoView + 'static>(
     names: &Names,
     actions: Actions,
     hidden: impl Fn() -> V + Clone + Send + Sync + 'static,
-    lang: &'static str,
     query: Memo<ParamsMap>,
 ) -> impl IntoView {
     let i18n = names.i18n;
+    let lang = lang_of(i18n);
     let money = {
         let currency = item.currency.clone();
         move |cents: i64| format_money(cents, &currency, lang)
