@@ -160,7 +160,7 @@ async fn a_row_button_names_one_action_and_one_gift() {
     };
     for body in [
         list.clone(),
-        format!("{list}&reserve={item}&remove={item}"),
+        format!("{list}&reserve={item}&delete={item}"),
         format!("{list}&claim={item}"),
     ] {
         let got = answer(server_fn(&f, &f.member, "item_action", body.clone()).await).await;
@@ -204,7 +204,7 @@ async fn a_row_button_names_one_action_and_one_gift() {
     .await;
     assert!(release.status().is_success(), "{}", release.status());
     assert_eq!(claims().await, json!([]));
-    let remove = server_fn(&f, &f.admin, "item_action", format!("{list}&remove={item}")).await;
+    let remove = server_fn(&f, &f.admin, "item_action", format!("{list}&delete={item}")).await;
     assert!(remove.status().is_success(), "{}", remove.status());
     let items = f
         .admin

@@ -829,7 +829,7 @@ fn item_row(
                 >
                     {tu_string!(i18n, edit)}
                 </a>
-                <button form=ITEM_FORM name="remove" value=item_id.clone() aria-label=move || item.with(|i| fill(tu_string!(i18n, remove_named), &[("title", &i.title)]))>{tu_string!(i18n, remove)}</button>
+                <button form=ITEM_FORM name="delete" value=item_id.clone() aria-label=move || item.with(|i| fill(tu_string!(i18n, remove_named), &[("title", &i.title)]))>{tu_string!(i18n, remove)}</button>
             </div>
             {move || open.get().then(edit_form.clone())}
         </li>

@@ -591,7 +591,7 @@ impl ItemAction {
             (ItemOp::Buy, self.buy.as_ref()),
             (ItemOp::Claim, self.claim.as_ref()),
             (ItemOp::Release, self.release.as_ref()),
-            (ItemOp::Remove, self.remove.as_ref()),
+            (ItemOp::Remove, self.delete.as_ref()),
         ])
     }
 }
@@ -610,7 +610,10 @@ pub async fn item_action(
     buy: Option<ItemId>,
     claim: Option<ItemId>,
     release: Option<ItemId>,
-    remove: Option<ItemId>,
+    // Removing is `delete`, not `remove`: a form's control named `remove`
+    // hides the form element's own `remove()` method, which the page calls
+    // when it leaves (a list page threw on every navigation away).
+    delete: Option<ItemId>,
     status: Option<ClaimStatus>,
     // The units field of an item wanted more than once; else one.
     units: Option<String>,
@@ -621,7 +624,7 @@ pub async fn item_action(
         (ItemOp::Buy, buy),
         (ItemOp::Claim, claim),
         (ItemOp::Release, release),
-        (ItemOp::Remove, remove),
+        (ItemOp::Remove, delete),
     ]);
     let result = crate::ui::server::act(|service, actor| async move {
         let claim = |status: ClaimStatus| -> Result<_, AppError> {
@@ -651,7 +654,7 @@ pub async fn item_action(
             }
             (Some((ItemOp::Remove, item)), _) => service.delete_item(&actor, &item).await,
             _ => Err(AppError::bad_request(
-                "name one gift with one of reserve, buy, claim (with a status), release or remove",
+                "name one gift with one of reserve, buy, claim (with a status), release or delete",
             )),
         }
     })
