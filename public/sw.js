@@ -26,7 +26,7 @@
  *  in SHELL. A new release is a new worker, and its activation drops the
  *  caches of the old one (whose pages name the old files). */
 const RELEASE = "";
-const VERSION = RELEASE ? `v1-${RELEASE}` : "v1";
+const VERSION = RELEASE ? `v2-${RELEASE}` : "v2";
 const SHELL_CACHE = `giftlist-shell-${VERSION}`;
 const PAGES_CACHE = `giftlist-pages-${VERSION}`;
 const PICTURES_CACHE = `giftlist-pictures-${VERSION}`;
@@ -40,6 +40,9 @@ const SHELL = [
   "/pkg/giftlist.js",
   "/pkg/giftlist.wasm",
   "/pkg/giftlist.css",
+  // The split build's loader, which the script imports (the lazily loaded
+  // pages' chunks are kept when first used, like any /pkg file).
+  "/pkg/__wasm_split.______________________.js",
   "/logo.svg",
   "/favicon.svg",
   "/manifest.webmanifest",

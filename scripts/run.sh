@@ -5,4 +5,4 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 ensure_build_tools
 say "building and starting Giftlist at http://${LEPTOS_SITE_ADDR:-127.0.0.1:3000}"
-exec cargo leptos serve --release --precompress
+exec cargo leptos serve --release --precompress --split

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The slow-phone check: the release build (`cargo leptos build --release
-# --precompress`, as README's "Running it for real" builds it) serves a
+# --precompress --split`, as README's "Running it for real" builds it) serves a
 # list of 100 gifts to Chromium throttled like a phone on mobile data
 # (end2end/phone): the gifts must show within 2.5 s and the page be
 # interactive within 6 s. Prints the measured times.
@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 
 say "phone: the release build"
-cargo leptos build --release --precompress
+cargo leptos build --release --precompress --split
 
 work="$(mktemp -d)"
 cleanup() {

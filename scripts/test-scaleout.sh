@@ -10,7 +10,7 @@
 # service, nothing left behind), PostgreSQL included: a cluster of the
 # test's own (initdb in a temporary folder), never the machine's shared
 # server, since the test stops it. Expects the debug build of `cargo leptos
-# build` (scripts/test.sh makes it first).
+# build --split` (scripts/test.sh makes it first).
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 cd "$GIFTLIST_ROOT"
 ensure_nginx

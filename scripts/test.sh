@@ -24,7 +24,7 @@ cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warn
 python3 scripts/import-cycles.py
 
 say "building the app (debug)"
-cargo leptos build
+cargo leptos build --split
 
 # Each server test makes a fresh database giftlist_test_* on this
 # PostgreSQL and drops it when it ends (tests/common); the sweep at exit
@@ -60,7 +60,7 @@ GIFTLIST_DATA_DIR="$logs/e2e-data" GIFTLIST_METRICS_TOKEN=e2e-metrics \
   GIFTLIST_FETCH_ALLOW_PRIVATE=true \
   GIFTLIST_AUTH_IP_BURST=10000 GIFTLIST_AUTH_IP_PER_MINUTE=10000 \
   GIFTLIST_SMTP_URL=smtp://127.0.0.1:2525 GIFTLIST_MAIL_RETRY_MS=200 \
-  cargo leptos end-to-end 2>&1 | tee "$logs/e2e.log"
+  cargo leptos end-to-end --split 2>&1 | tee "$logs/e2e.log"
 
 say "scale-out: three instances behind nginx (scripts/test-scaleout.sh)"
 "$GIFTLIST_ROOT/scripts/test-scaleout.sh" 2>&1 | tee "$logs/scaleout.log"

@@ -151,7 +151,7 @@ fn check_site(root: &Path, facts: &mut Vec<String>, problem: &mut impl FnMut(Str
         facts.push(format!("site: {}", root.display()));
     } else {
         problem(format!(
-            "LEPTOS_SITE_ROOT {} lacks {}: build it with `cargo leptos build --release --precompress`",
+            "LEPTOS_SITE_ROOT {} lacks {}: build it with `cargo leptos build --release --precompress --split`",
             root.display(),
             missing.join(", ")
         ));

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path, SsrMode,
+    lazy_route, path, Lazy, LazyRoute, SsrMode,
 };
 
 use crate::i18n::I18nContextProvider;
@@ -62,41 +62,100 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// sends whole HTML, so they read right with no script (out-of-order
 /// streaming needs JavaScript to put resolved parts in place).
 ///
-/// `data-hydrated` turns `true` only once the wasm has run (effects never
-/// run on the server), so tests and styles can tell a live page from a
-/// server-rendered one.
+/// `data-hydrated` turns `true` only once the whole page is hydrated
+/// (`mark_hydrated`, called by `hydrate`), so tests and styles can tell a
+/// live page from a server-rendered one.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     AuthActions::provide();
     crate::live::client::LiveStatus::provide();
     crate::ui::lang::provide_language();
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
+    // True while the router gets the next page ready (a lazily loaded
+    // page's code on its way): the old page stays until then, so the app
+    // says it is busy (a bar under the header, style/main.css).
+    let (routing, set_routing) = signal(false);
 
     view! {
         <I18nContextProvider>
-        <Router>
-            <div class="app" data-testid="app" data-hydrated=move || hydrated.get().to_string()>
+        <Router set_is_routing=set_routing>
+            <div
+                class="app"
+                data-testid="app"
+                data-hydrated="false"
+                aria-busy=move || routing.get().then_some("true")
+            >
                 <Header />
                 <main id="main" class="page">
                     <Routes fallback=NotFound>
                         <Route path=path!("") ssr=SsrMode::Async view=HomePage />
-                        <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage />
-                        <Route path=path!("/register") ssr=SsrMode::Async view=RegisterPage />
-                        <Route path=path!("/forgot") ssr=SsrMode::Async view=ForgotPage />
-                        <Route path=path!("/reset/:token") ssr=SsrMode::Async view=ResetPage />
-                        <Route path=path!("/confirm-email/:token") ssr=SsrMode::Async view=ConfirmEmailPage />
-                        <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
+                        <Route path=path!("/login") ssr=SsrMode::Async view={Lazy::<LoginRoute>::new()} />
+                        <Route path=path!("/register") ssr=SsrMode::Async view={Lazy::<RegisterRoute>::new()} />
+                        <Route path=path!("/forgot") ssr=SsrMode::Async view={Lazy::<ForgotRoute>::new()} />
+                        <Route path=path!("/reset/:token") ssr=SsrMode::Async view={Lazy::<ResetRoute>::new()} />
+                        <Route path=path!("/confirm-email/:token") ssr=SsrMode::Async view={Lazy::<ConfirmEmailRoute>::new()} />
+                        <Route path=path!("/settings") ssr=SsrMode::Async view={Lazy::<SettingsRoute>::new()} />
                         <Route path=path!("/families/:id") ssr=SsrMode::Async view=FamilyPage />
-                        <Route path=path!("/invite/:code") ssr=SsrMode::Async view=InvitePage />
+                        <Route path=path!("/invite/:code") ssr=SsrMode::Async view={Lazy::<InviteRoute>::new()} />
                         <Route path=path!("/lists/:id") ssr=SsrMode::Async view=ListPage />
                         <Route path=path!("/s/:token") ssr=SsrMode::Async view=SharePage />
-                        <Route path=path!("/share") ssr=SsrMode::Async view=IncomingSharePage />
+                        <Route path=path!("/share") ssr=SsrMode::Async view={Lazy::<IncomingShareRoute>::new()} />
                     </Routes>
                 </main>
             </div>
         </Router>
         </I18nContextProvider>
     }
+}
+
+/// Marks the page live: `data-hydrated="true"` on the app's root.
+///
+/// Set on the element, not through a signal the view reads: hydration is
+/// over by then, and nothing renders that attribute again.
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    let root = leptos::prelude::document()
+        .query_selector(".app")
+        .ok()
+        .flatten();
+    if let Some(root) = root {
+        _ = root.set_attribute("data-hydrated", "true");
+    }
+}
+
+/// Declares, for each page, a route that loads the page's code on first use.
+///
+/// With cargo-leptos's `--split` build each such page is its own wasm chunk:
+/// the main bundle keeps what a family opening a list needs (home, family,
+/// list and share pages), and the account pages, invitations and the share
+/// target come when they are opened (on a server-rendered first load, the
+/// page links the chunk for preloading and hydration waits for it). The
+/// route's data half is empty: these pages load their data in their body.
+macro_rules! lazy_pages {
+    ($($route:ident => $page:ident),* $(,)?) => {$(
+        #[doc = concat!("The lazily loaded route of [`", stringify!($page), "`].")]
+        pub struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                Self
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <$page /> }.into_any()
+            }
+        }
+    )*};
+}
+
+lazy_pages! {
+    LoginRoute => LoginPage,
+    RegisterRoute => RegisterPage,
+    ForgotRoute => ForgotPage,
+    ResetRoute => ResetPage,
+    ConfirmEmailRoute => ConfirmEmailPage,
+    SettingsRoute => SettingsPage,
+    InviteRoute => InvitePage,
+    IncomingShareRoute => IncomingSharePage,
 }

@@ -49,7 +49,18 @@ pub struct Bundle {
     pub js: String,
     pub wasm: String,
     pub css: String,
+    /// The split build's loader script, which the main script imports and
+    /// which fetches a lazily loaded page's wasm chunk (see `app`).
+    pub split: String,
+    /// The split build's map from lazy functions to their chunks, which
+    /// Leptos reads to preload the chunks a server-rendered page needs.
+    pub manifest: String,
 }
+
+/// The split loader's name in a build without hashing (cargo-leptos's).
+const PLAIN_SPLIT: &str = "__wasm_split.______________________.js";
+/// The split manifest's name in a build without hashing.
+const PLAIN_MANIFEST: &str = "__wasm_split_manifest.json";
 
 impl Bundle {
     /// The plain names, for a build without hashing.
@@ -60,6 +71,8 @@ impl Bundle {
             js: format!("{OUTPUT_NAME}.js"),
             wasm: format!("{OUTPUT_NAME}.wasm"),
             css: format!("{OUTPUT_NAME}.css"),
+            split: PLAIN_SPLIT.to_owned(),
+            manifest: PLAIN_MANIFEST.to_owned(),
         }
     }
 
@@ -68,7 +81,9 @@ impl Bundle {
     /// Parsed here rather than by Leptos alone: the service worker and
     /// `check-config` need the names too, and a hash file that names
     /// missing files must be a clear problem at start, not a page without
-    /// script.
+    /// script. A build without `--split` is refused the same way: its main
+    /// script would import a loader that does not exist, and no page would
+    /// come alive.
     pub fn read(site_root: &Path) -> Result<Bundle, String> {
         // Absolute: Leptos reads it relative to the executable's folder.
         let hash_file = std::path::absolute(site_root.join("hash.txt"))
@@ -92,18 +107,23 @@ impl Bundle {
                 .ok_or_else(|| format!("{} has no {kind} hash", hash_file.display()))
         };
         let (js, wasm, css) = (hash_of("js")?, hash_of("wasm")?, hash_of("css")?);
+        let split_hint = |err: String| format!("{err} (build with `cargo leptos build --split`)");
+        let split = hash_of("split").map_err(split_hint)?;
+        let manifest = hash_of("manifest").map_err(split_hint)?;
         Ok(Bundle {
             release: js.to_owned(),
             js: format!("{OUTPUT_NAME}.{js}.js"),
             wasm: format!("{OUTPUT_NAME}.{wasm}.wasm"),
             css: format!("{OUTPUT_NAME}.{css}.css"),
+            split: format!("__wasm_split.{split}.js"),
+            manifest: format!("__wasm_split_manifest.{manifest}.json"),
             hash_file: Some(hash_file),
         })
     }
 
     /// The bundle's files under `site_root/pkg` that are not there.
     pub fn missing(&self, site_root: &Path) -> Vec<String> {
-        [&self.js, &self.wasm, &self.css]
+        [&self.js, &self.wasm, &self.css, &self.split, &self.manifest]
             .into_iter()
             .map(|name| format!("pkg/{name}"))
             .filter(|file| !site_root.join(file).is_file())
@@ -188,6 +208,10 @@ fn service_worker(site_root: &Path, bundle: &Bundle) -> Option<String> {
                 &format!("\"/pkg/{OUTPUT_NAME}.css\""),
                 &format!("\"/pkg/{}\"", bundle.css),
             )
+            .replace(
+                &format!("\"/pkg/{PLAIN_SPLIT}\""),
+                &format!("\"/pkg/{}\"", bundle.split),
+            )
             .replacen(
                 "const RELEASE = \"\";",
                 &format!("const RELEASE = \"{}\";", bundle.release),
@@ -218,7 +242,7 @@ mod tests {
         let bundle = Bundle::read(dir.path()).unwrap();
         assert_eq!(bundle.hash_file, None);
         assert_eq!(bundle.wasm, "giftlist.wasm");
-        assert_eq!(bundle.missing(dir.path()).len(), 3);
+        assert_eq!(bundle.missing(dir.path()).len(), 5);
     }
 
     #[test]
@@ -226,31 +250,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("hash.txt"),
-            "js: AbC-1_2\nwasm: Wx9\ncss: Css0\n",
+            "js: AbC-1_2\nwasm: Wx9\ncss: Css0\nmanifest: M4\nsplit: S5\n",
         )
         .unwrap();
         let bundle = Bundle::read(dir.path()).unwrap();
         assert_eq!(bundle.js, "giftlist.AbC-1_2.js");
         assert_eq!(bundle.wasm, "giftlist.Wx9.wasm");
         assert_eq!(bundle.css, "giftlist.Css0.css");
-        std::fs::write(dir.path().join("hash.txt"), "js: ../x\nwasm: W\ncss: C\n").unwrap();
+        assert_eq!(bundle.split, "__wasm_split.S5.js");
+        assert_eq!(bundle.manifest, "__wasm_split_manifest.M4.json");
+        std::fs::write(
+            dir.path().join("hash.txt"),
+            "js: ../x\nwasm: W\ncss: C\nmanifest: M\nsplit: S\n",
+        )
+        .unwrap();
         assert!(Bundle::read(dir.path()).unwrap_err().contains("no js hash"));
+        // A build without `--split`: refused at start, with the way out.
+        std::fs::write(dir.path().join("hash.txt"), "js: J\nwasm: W\ncss: C\n").unwrap();
+        let err = Bundle::read(dir.path()).unwrap_err();
+        assert!(
+            err.contains("no split hash") && err.contains("--split"),
+            "{err}"
+        );
     }
 
     #[test]
     fn the_worker_learns_the_names_and_the_release() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("hash.txt"), "js: J1\nwasm: W1\ncss: C1\n").unwrap();
+        std::fs::write(
+            dir.path().join("hash.txt"),
+            "js: J1\nwasm: W1\ncss: C1\nmanifest: M1\nsplit: S1\n",
+        )
+        .unwrap();
         std::fs::write(
             dir.path().join("sw.js"),
-            "const RELEASE = \"\";\nconst SHELL = [\"/pkg/giftlist.js\", \"/pkg/giftlist.wasm\", \"/pkg/giftlist.css\"];\n",
+            "const RELEASE = \"\";\nconst SHELL = [\"/pkg/giftlist.js\", \"/pkg/giftlist.wasm\", \"/pkg/giftlist.css\", \"/pkg/__wasm_split.______________________.js\"];\n",
         )
         .unwrap();
         let bundle = Bundle::read(dir.path()).unwrap();
         let worker = service_worker(dir.path(), &bundle).unwrap();
         assert_eq!(
             worker,
-            "const RELEASE = \"J1\";\nconst SHELL = [\"/pkg/giftlist.J1.js\", \"/pkg/giftlist.W1.wasm\", \"/pkg/giftlist.C1.css\"];\n"
+            "const RELEASE = \"J1\";\nconst SHELL = [\"/pkg/giftlist.J1.js\", \"/pkg/giftlist.W1.wasm\", \"/pkg/giftlist.C1.css\", \"/pkg/__wasm_split.S1.js\"];\n"
         );
     }
 }

@@ -85,9 +85,23 @@ pub mod store;
 pub mod telemetry;
 
 /// Entry point of the browser bundle: hydrates the server-rendered page.
+///
+/// Asynchronously, like `leptos::mount::hydrate_lazy`: a lazily loaded
+/// page (see `app`) is hydrated once its wasm chunk is in, which only an
+/// async hydration can wait for. Written out here so that the page is
+/// marked hydrated when all of it is (`app::mark_hydrated`), lazily loaded
+/// part included: an effect would run while the chunk is still on its way.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        let Some(body) = leptos::prelude::document().body() else {
+            return;
+        };
+        let mounted = leptos::mount::hydrate_from_async(body, app::App).await;
+        // The page lives as long as the tab: nothing ever unmounts it.
+        mounted.forget();
+        app::mark_hydrated();
+    });
 }

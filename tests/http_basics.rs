@@ -143,12 +143,18 @@ async fn stop_is_bounded_by_the_grace_period() {
     );
 }
 
-/// A site folder as `cargo leptos build --release --precompress` leaves it:
+/// A site folder as `cargo leptos build --release --precompress --split` leaves it:
 /// hashed names, `hash.txt`, `.br` and `.gz` copies, the service worker.
 fn built_site(root: &std::path::Path) {
     let pkg = root.join("pkg");
     std::fs::create_dir_all(&pkg).unwrap();
-    std::fs::write(root.join("hash.txt"), "js: Js1\nwasm: Wasm1\ncss: Css1\n").unwrap();
+    std::fs::write(
+        root.join("hash.txt"),
+        "js: Js1\nwasm: Wasm1\ncss: Css1\nmanifest: Man1\nsplit: Split1\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("__wasm_split_manifest.Man1.json"), "{}").unwrap();
+    std::fs::write(pkg.join("__wasm_split.Split1.js"), "export {};\n").unwrap();
     let script = "export function hydrate() {}\n".repeat(200);
     std::fs::write(pkg.join("giftlist.Js1.js"), &script).unwrap();
     std::fs::write(

@@ -383,9 +383,20 @@ fn check_config_says_what_would_happen_and_each_problem() {
     let dir = tempfile::tempdir().unwrap();
     // A built site, as the release layout has it: hashed names.
     std::fs::create_dir_all(dir.path().join("site/pkg")).unwrap();
-    std::fs::write(dir.path().join("site/hash.txt"), "js: J\nwasm: W\ncss: C\n").unwrap();
-    for file in ["giftlist.J.js", "giftlist.W.wasm", "giftlist.C.css"] {
-        std::fs::write(dir.path().join("site/pkg").join(file), b"").unwrap();
+    std::fs::write(
+        dir.path().join("site/hash.txt"),
+        "js: J\nwasm: W\ncss: C\nmanifest: M\nsplit: S\n",
+    )
+    .unwrap();
+    for file in [
+        "giftlist.J.js",
+        "giftlist.W.wasm",
+        "giftlist.C.css",
+        "__wasm_split_manifest.M.json",
+        "__wasm_split.S.js",
+    ] {
+        // `{}`: the manifest is read as JSON when a page is rendered.
+        std::fs::write(dir.path().join("site/pkg").join(file), b"{}").unwrap();
     }
     let (code, out) = check_config(
         dir.path(),

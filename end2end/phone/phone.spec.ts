@@ -1,7 +1,7 @@
 import { expect, test, type APIRequestContext } from "@playwright/test";
 
 // Run by scripts/test-phone.sh against a release build (the site as
-// `cargo leptos build --release --precompress` makes it) on PHONE_URL:
+// `cargo leptos build --release --precompress --split` makes it) on PHONE_URL:
 // a list of 100 gifts opened for the first time on a slow phone.
 const base = process.env.PHONE_URL ?? "";
 
@@ -65,5 +65,60 @@ test("a list of 100 gifts on a slow phone: gifts shown within 2.5 s, interactive
 
   expect(shown).toBeLessThan(2500);
   expect(interactive).toBeLessThan(6000);
+  await context.close();
+});
+
+// Lazily loaded pages (src/app.rs) on the release build, where wasm-opt has
+// rewritten the split module: what the debug suite cannot see. Unthrottled.
+test("the lazily loaded pages load and work in the release build", async ({ browser }) => {
+  const context = await browser.newContext();
+  const path = await listOf(context.request, 3);
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(`console: ${message.text()}`);
+  });
+  const wasm: string[] = [];
+  page.on("request", (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith("/pkg/") && pathname.endsWith(".wasm")) wasm.push(pathname);
+  });
+  const hydrated = () => expect(page.getByTestId("app")).toHaveAttribute("data-hydrated", "true", { timeout: 20_000 });
+
+  // A list: the main module alone.
+  await page.goto(path);
+  await hydrated();
+  expect(wasm, "a list page loads one module").toHaveLength(1);
+  const main = wasm[0];
+
+  // To a lazy page by the router: its chunk comes on the way, the page
+  // works (the rename posts by script, the page is not reloaded). Leaving
+  // the list threw once: its form's `remove` button hid the form's own
+  // `remove()` (src/ui/list/server.rs).
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+  await page.getByRole("link", { name: "Settings" }).click();
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Settings");
+  expect(wasm.filter((name) => name !== main).length, "the settings page's chunk").toBeGreaterThan(0);
+  await page.getByLabel("The name the family sees").fill("Patricia");
+  await page.getByTestId("rename-me").getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText("Patricia");
+  expect(await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed)).toBe(true);
+
+  // A lazy page opened first: server-rendered, and hydrated once its chunk
+  // is in (the server links it for preloading).
+  await page.goto("/settings");
+  await hydrated();
+  await page.getByLabel("The name the family sees").fill("Pat");
+  await page.getByTestId("rename-me").getByRole("button", { name: "Save" }).click();
+  await expect(page.getByTestId("account-name")).toHaveText("Pat");
+  // And on to the list by the router, from a page hydrated lazily.
+  await page.getByRole("link", { name: "Giftlist" }).click();
+  await page.getByRole("link", { name: /The Phones/ }).first().click();
+  await page.getByRole("link", { name: /Birthday/ }).first().click();
+  await expect(page).toHaveURL(new RegExp(`${path}$`));
+  await expect(page.getByTestId("item")).toHaveCount(3);
+
+  expect(problems).toEqual([]);
   await context.close();
 });

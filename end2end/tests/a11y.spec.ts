@@ -69,7 +69,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 test("every page passes axe in light and dark, at 390 and 1280 px", async ({ browser }) => {
-  test.setTimeout(120_000);
+  test.setTimeout(240_000);
   const { alice, bob, urls } = await everyPage(browser);
   const visitor = await (await browser.newContext()).newPage();
   const pages: Array<[string, Page, string]> = [

@@ -22,6 +22,8 @@ test("a forgotten password: a mail, its link, a new password, logged in; the old
     await phone.goto("/login");
     await waitForHydration(phone);
     await phone.getByRole("link", { name: "Forgot your password?" }).click();
+    // A lazily loaded page: the login page stays until its code is in.
+    await expect(phone.getByRole("heading", { level: 1 })).toHaveText("Forgot your password");
     await phone.getByLabel("Email").fill(email);
     await phone.getByRole("button", { name: "Send the link" }).click();
     await expect(phone.getByTestId("forgot-sent")).toHaveText("If an account has this address, a link is on its way to it.");

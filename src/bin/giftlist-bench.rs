@@ -85,7 +85,7 @@ struct Args {
     #[arg(long, default_value_t = 300)]
     requests: usize,
     /// The site folder the started server serves (a `cargo leptos build
-    /// --release --precompress` one, for the bundle's real sizes). Default:
+    /// --release --precompress --split` one, for the bundle's real sizes). Default:
     /// `target/site` beside this binary's `target/<profile>`.
     #[arg(long)]
     site: Option<PathBuf>,
@@ -512,7 +512,7 @@ async fn pages(
         .text()
         .await?;
     for extension in ["wasm", "js", "css"] {
-        let Some(name) = bundle_file(&page, extension) else {
+        let Some(name) = bundle_files(&page, extension).next() else {
             println!("{extension:<24} not linked from the page");
             continue;
         };
@@ -523,12 +523,32 @@ async fn pages(
             size_line(raw, gzip, brotli)
         );
     }
+    // What a lazily loaded page adds: the chunks the settings page links
+    // for preloading (src/app.rs), beyond the list page's module.
+    let settings = viewer
+        .get(format!("{base}/settings"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    let main = bundle_files(&page, "wasm").next();
+    let mut added = (0, 0, 0, 0);
+    for name in bundle_files(&settings, "wasm").filter(|name| Some(name) != main.as_ref()) {
+        let (raw, gzip, brotli) = sizes(http, &format!("{base}{name}")).await?;
+        added = (added.0 + 1, added.1 + raw, added.2 + gzip, added.3 + brotli);
+    }
+    println!(
+        "{:<24} {} chunk(s), {}",
+        "settings page adds",
+        added.0,
+        size_line(added.1, added.2, added.3)
+    );
     Ok(())
 }
 
-/// The `/pkg/...` file with this extension that `page` links.
-fn bundle_file(page: &str, extension: &str) -> Option<String> {
-    page.match_indices("/pkg/").find_map(|(at, _)| {
+/// The `/pkg/...` files with this extension that `page` links, in order.
+fn bundle_files<'a>(page: &'a str, extension: &'a str) -> impl Iterator<Item = String> + 'a {
+    page.match_indices("/pkg/").filter_map(move |(at, _)| {
         let name = &page[at..];
         let name = &name[..name.find(['"', '\'', ' '])?];
         name.ends_with(&format!(".{extension}"))
