@@ -8,7 +8,7 @@ const baseURL = `http://${process.env.LEPTOS_SITE_ADDR ?? "127.0.0.1:3000"}`;
 export default defineConfig({
   ...shared,
   testDir: "./tests",
-  // The debug bundle hydrates asynchronously (`hydrate_lazy`, for the lazily
+  // The debug bundle hydrates asynchronously (src/lib.rs, for the lazily
   // loaded pages), which unoptimised takes about 1 s a page here instead of
   // 0.45 s: room for the tests that open many pages.
   timeout: 60_000,
