@@ -1,4 +1,4 @@
-import { test, expect, waitForHydration } from "./fixtures";
+import { test, expect, waitForHydration, markDocument, stillSameDocument } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 let next = 0;
@@ -9,6 +9,11 @@ function uniqueEmail(name: string): string {
 
 async function register(page: Page, name: string, email: string) {
   await page.goto("/register");
+  await submitRegistration(page, name, email);
+}
+
+/** Fills in the registration form in view and sends it. */
+async function submitRegistration(page: Page, name: string, email: string) {
   await page.getByLabel("Your name").fill(name);
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
@@ -18,32 +23,26 @@ async function register(page: Page, name: string, email: string) {
 test.describe("accounts in the browser", () => {
   test("register, log out, fail and succeed to log in (with the wasm)", async ({ page, consoleErrors }) => {
     const email = uniqueEmail("Alice");
-    // A mark on the document: every step below must keep it, that is, go
-    // by script and not by a plain form post (which would load a new page).
-    // Clicking before the wasm is in would post the plain form, and the page
-    // could hydrate while that post logs out, its notices stream then
-    // refused (a stray 401 in the console).
-    const markPage = () => page.evaluate(() => ((window as unknown as { giftlistMark: number }).giftlistMark = 1));
-    const marked = () => page.evaluate(() => (window as unknown as { giftlistMark?: number }).giftlistMark);
+    // Every step below must go by script, not by a plain form post (a new
+    // page: the document's mark would be lost). Clicking before the wasm is
+    // in would post the plain form, and the page could hydrate while that
+    // post logs out, its notices stream then refused (a stray 401).
     await page.goto("/register");
     await waitForHydration(page);
-    await markPage();
-    await page.getByLabel("Your name").fill("Alice");
-    await page.getByLabel("Email").fill(email);
-    await page.getByLabel("Password (at least 8 characters)").fill("correct horse battery");
-    await page.getByRole("button", { name: "Create account" }).click();
+    await markDocument(page);
+    await submitRegistration(page, "Alice", email);
     await expect(page).toHaveURL(/\/$/);
     await expect(page.getByTestId("account-name")).toHaveText("Alice");
-    expect(await marked()).toBe(1);
+    await stillSameDocument(page);
 
     await page.getByRole("button", { name: "Log out" }).click();
     await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Log in" })).toBeVisible();
     await expect(page.getByTestId("account-name")).toHaveCount(0);
-    expect(await marked()).toBe(1);
+    await stillSameDocument(page);
 
     await page.goto("/login");
     await waitForHydration(page);
-    await markPage();
+    await markDocument(page);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Log in" }).click();
@@ -58,7 +57,7 @@ test.describe("accounts in the browser", () => {
     await page.getByLabel("Password").fill("correct horse battery");
     await page.getByRole("button", { name: "Log in" }).click();
     await expect(page.getByTestId("account-name")).toHaveText("Alice");
-    expect(await marked()).toBe(1);
+    await stillSameDocument(page);
     expect(consoleErrors).toEqual([]);
   });
 

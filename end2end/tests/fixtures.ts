@@ -84,8 +84,17 @@ export async function openLive(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await waitForHydration(page);
   await expect(page.getByTestId("connection-status")).toHaveText("Live");
-  // Marks this document: a reload would lose the mark.
+  await markDocument(page);
+}
+
+/** Marks the page's document, for [`stillSameDocument`]: a page load loses the mark. */
+export async function markDocument(page: Page): Promise<void> {
   await page.evaluate(() => ((window as unknown as { giftlistMark: number }).giftlistMark = 1));
+}
+
+/** Fails unless the marked document is still the page's: what happened went by script, no page load. */
+export async function stillSameDocument(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { giftlistMark?: number }).giftlistMark)).toBe(1);
 }
 
 /** A mail as the test mailbox received it: the raw message. */

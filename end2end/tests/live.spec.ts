@@ -1,4 +1,13 @@
-import { test, expect, waitForHydration, newMember, familyOfThree, openLive, openNewList } from "./fixtures";
+import {
+  test,
+  expect,
+  waitForHydration,
+  newMember,
+  familyOfThree,
+  openLive,
+  openNewList,
+  stillSameDocument,
+} from "./fixtures";
 import type { Page } from "@playwright/test";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -6,10 +15,6 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-
-async function stillSameDocument(page: Page): Promise<void> {
-  expect(await page.evaluate(() => (window as unknown as { giftlistMark?: number }).giftlistMark)).toBe(1);
-}
 
 const live = { timeout: 1000 };
 
